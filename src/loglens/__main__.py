@@ -1,0 +1,5 @@
+"""Allow ``python -m loglens``."""
+
+from loglens.cli import main
+
+main()

@@ -1,0 +1,49 @@
+"""The ``loglens`` command group.
+
+Each command lives in the module that owns its capability; this group only names them and imports a
+command when it is called, so ``loglens --help`` stays fast and one broken command cannot hide the others.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from loglens import __version__
+from loglens.errors import LoglensError
+
+#: command name -> "module:attribute" of its click command. One line per command.
+COMMANDS: dict[str, str] = {
+    "replay": "loglens.replay:replay_command",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group that imports each command's module on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, _, attr = target.partition(":")
+        command: click.Command = getattr(importlib.import_module(module_name), attr)
+        return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LoglensError as exc:
+            click.echo(f"loglens: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="loglens")
+def main() -> None:
+    """loglens: log monitoring and metrics for access and application logs."""

@@ -1,0 +1,29 @@
+"""Errors loglens raises on purpose.
+
+    LoglensError                  anything loglens reports as one clear line and exit status
+    ├── ConfigError               a bad configuration file, variable or flag
+    ├── SourceError               an input that cannot be opened or read (missing file, bad URL)
+    └── FormatError               a log format or pattern that cannot be used
+"""
+
+
+class LoglensError(Exception):
+    """Base of the errors loglens reports to users as one line."""
+
+    exit_code = 1
+
+
+class ConfigError(LoglensError):
+    """The configuration (file, environment, flags) is invalid."""
+
+    exit_code = 2
+
+
+class SourceError(LoglensError):
+    """An input cannot be opened or read."""
+
+
+class FormatError(LoglensError):
+    """A format name or custom pattern is unusable."""
+
+    exit_code = 2

@@ -1,0 +1,1 @@
+"""loglens.generate."""

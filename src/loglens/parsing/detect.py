@@ -1,0 +1,49 @@
+"""``auto``: pick the format per source from its first lines, and fall back per line to the others."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from loglens.parsing.base import ParseResult, Parser
+
+SAMPLE_LINES = 200
+
+
+class AutoParser:
+    """Detects the best format on the first batch that any format reads, then keeps it.
+
+    Lines the chosen format does not match are offered to the other formats in turn, so a file that
+    mixes formats loses nothing.
+    """
+
+    name = "auto"
+
+    def __init__(self, candidates: list[Parser]) -> None:
+        self.candidates = candidates
+        self.chosen: Parser | None = None
+
+    def detect(self, sample: pl.Series) -> Parser | None:
+        """The candidate that parses the most lines of ``sample``; None if none parses any."""
+        best, best_score = None, 0
+        for parser in self.candidates:
+            score = parser.parse(sample).records.height
+            if score > best_score:
+                best, best_score = parser, score
+        return best
+
+    def parse(self, lines: pl.Series) -> ParseResult:
+        """Parse with the chosen format, then offer unmatched lines to the others."""
+        if self.chosen is None:
+            self.chosen = self.detect(lines.head(SAMPLE_LINES))
+        order = [self.chosen] if self.chosen is not None else []
+        order += [p for p in self.candidates if p is not self.chosen]
+        parts: list[ParseResult] = []
+        pending = lines
+        for parser in order:
+            result = parser.parse(pending)
+            parts.append(ParseResult(result.records, result.rejected.filter(pl.col("reason") != "no_match")))
+            pending = result.rejected.filter(pl.col("reason") == "no_match")["line"]
+            if pending.is_empty():
+                break
+        parts.append(ParseResult.reject(pending, "no_match"))
+        return ParseResult.combine(parts)

@@ -1,0 +1,92 @@
+"""From named regex groups to record columns: request split, sections, sizes, durations, levels, time.
+
+Group names a pattern may use: ``client ident user ts request method path protocol status bytes
+referer agent duration duration_ms duration_us level service message``.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from loglens.parsing.base import ParseResult, rejected_frame
+from loglens.parsing.levels import normalize_levels
+from loglens.parsing.timestamps import parse_timestamps
+from loglens.records import conform
+
+GROUP_NAMES = frozenset(
+    "client ident user ts request method path protocol status bytes referer agent "
+    "duration duration_ms duration_us level service message".split()
+)
+
+_SECTION = r"^(?:[A-Za-z][A-Za-z0-9+.-]*://[^/]*)?/*([^/?# \t]*)"
+_PROTOCOL = r"^(HTTP/\d(?:\.\d)?)$"
+
+
+def section_of(path: pl.Expr) -> pl.Expr:
+    """``/pages/create`` -> ``/pages``; ``/`` and ``/?x=1`` -> ``/``; scheme and host are dropped."""
+    return pl.lit("/") + path.str.extract(_SECTION, 1)
+
+
+def _dash_to_null(expr: pl.Expr) -> pl.Expr:
+    return pl.when(expr == "-").then(None).otherwise(expr)
+
+
+def _unescape(expr: pl.Expr) -> pl.Expr:
+    return expr.str.replace_all('\\"', '"', literal=True)
+
+
+def _request_columns(columns: set[str]) -> list[pl.Expr]:
+    """method, path, protocol from ``request`` unless the pattern captured them itself."""
+    if "request" not in columns or "method" in columns:
+        return [pl.col(c) for c in ("method", "path", "protocol") if c in columns]
+    parts = _unescape(pl.col("request")).str.splitn(" ", 3)
+    third = parts.struct.field("field_2")
+    second = parts.struct.field("field_1")
+    has_protocol = third.str.contains(_PROTOCOL)
+    return [
+        pl.when(second.is_not_null()).then(parts.struct.field("field_0")).alias("method"),
+        pl.when(has_protocol | third.is_null())
+        .then(second)
+        .otherwise(pl.concat_str([second, third], separator=" "))
+        .alias("path"),
+        pl.when(has_protocol).then(third).alias("protocol"),
+    ]
+
+
+def _duration(columns: set[str]) -> list[pl.Expr]:
+    for name, scale in (("duration", 1.0), ("duration_ms", 1e-3), ("duration_us", 1e-6)):
+        if name in columns:
+            return [(pl.col(name).cast(pl.Float64, strict=False) * scale).alias("duration")]
+    return []
+
+
+def records_from_groups(groups: pl.DataFrame, lines: pl.Series, timezone: str) -> ParseResult:
+    """Build records from matched lines' named groups; reject lines whose timestamp is unreadable."""
+    columns = set(groups.columns)
+    exprs: list[pl.Expr] = [*_request_columns(columns), *_duration(columns)]
+    for name in ("client", "service", "message"):
+        if name in columns:
+            exprs.append(pl.col(name))
+    if "user" in columns:
+        exprs.append(_dash_to_null(pl.col("user")).alias("user"))
+    for name in ("referer", "agent"):
+        if name in columns:
+            exprs.append(_unescape(_dash_to_null(pl.col(name))).alias(name))
+    if "status" in columns:
+        exprs.append(pl.col("status").cast(pl.Int16, strict=False))
+    if "bytes" in columns:
+        exprs.append(pl.col("bytes").replace("-", "0").cast(pl.Int64, strict=False).fill_null(0))
+    frame = groups.select(exprs)
+    if "path" in frame.columns:
+        frame = frame.with_columns(section_of(pl.col("path")).alias("section"))
+    if "level" in columns:
+        frame = frame.with_columns(normalize_levels(groups["level"]))
+    if "ts" not in columns:
+        return ParseResult(conform(frame), rejected_frame(lines.clear(), "bad_timestamp"))
+    raw_ts = groups["ts"]
+    ts = parse_timestamps(raw_ts, timezone)
+    bad = ts.is_null() & raw_ts.is_not_null()
+    frame = frame.with_columns(ts)
+    if bad.any():
+        return ParseResult(conform(frame.filter(~bad)), rejected_frame(lines.filter(bad), "bad_timestamp"))
+    return ParseResult(conform(frame), rejected_frame(lines.clear(), "bad_timestamp"))

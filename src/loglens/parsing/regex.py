@@ -1,0 +1,76 @@
+"""Parsers defined by regexes with named groups, tried in order: the engine behind access formats,
+level shapes and custom patterns.
+
+Polars runs each regex over a whole batch in Rust. A regex with optional parts is several times slower
+to capture with than strict ones (measured 1.07 s against 0.39 s per 250k combined lines), so formats
+list strict variants first and a lenient one last; lines any variant matches leave the pool.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import polars as pl
+
+from loglens.errors import FormatError
+from loglens.parsing.base import ParseResult
+from loglens.parsing.fields import GROUP_NAMES, records_from_groups
+
+_PARALLEL_MIN_ROWS = 20_000
+
+
+def extract_groups(lines: pl.Series, regex: str) -> pl.DataFrame:
+    """Named groups of ``regex`` for each line (all null where it does not match), slices in parallel."""
+    slices = max(1, min(pl.thread_pool_size(), len(lines) // _PARALLEL_MIN_ROWS))
+    frame = lines.alias("line").to_frame()
+    if slices == 1:
+        return frame.select(pl.col("line").str.extract_groups(regex)).unnest("line")
+    step = -(-len(lines) // slices)
+    plans = [
+        frame.slice(i * step, step).lazy().select(pl.col("line").str.extract_groups(regex)).unnest("line")
+        for i in range(slices)
+    ]
+    return pl.concat(plans, parallel=True).collect()
+
+
+def check_pattern(regex: str) -> list[str]:
+    """Return the named groups of ``regex``, or raise :class:`FormatError` naming the problem."""
+    try:
+        names = list(re.compile(regex).groupindex)
+    except re.error as exc:
+        raise FormatError(f"invalid pattern {regex!r}: {exc}") from None
+    unknown = sorted(set(names) - GROUP_NAMES)
+    if unknown:
+        raise FormatError(
+            f"pattern group(s) {', '.join(unknown)} unknown; use: {', '.join(sorted(GROUP_NAMES))}"
+        )
+    if not names:
+        raise FormatError("pattern has no named groups, e.g. (?P<status>\\d{3})")
+    return names
+
+
+class RegexParser:
+    """Try each regex variant in order; a line is parsed by the first variant that matches it."""
+
+    def __init__(self, name: str, variants: Sequence[str], timezone: str = "UTC") -> None:
+        self.name = name
+        self.variants = list(variants)
+        self.timezone = timezone
+        for variant in self.variants:
+            check_pattern(variant)
+
+    def parse(self, lines: pl.Series) -> ParseResult:
+        """Parse non-empty lines; lines no variant matches are rejected as ``no_match``."""
+        parts: list[ParseResult] = []
+        remaining = lines
+        for regex in self.variants:
+            if remaining.is_empty():
+                break
+            groups = extract_groups(remaining, regex)
+            matched = groups.select(pl.any_horizontal(pl.all().is_not_null())).to_series()
+            if matched.any():
+                parts.append(records_from_groups(groups.filter(matched), remaining.filter(matched), self.timezone))
+                remaining = remaining.filter(~matched)
+        parts.append(ParseResult.reject(remaining, "no_match"))
+        return ParseResult.combine(parts)

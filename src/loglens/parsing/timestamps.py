@@ -1,0 +1,102 @@
+"""Recognize timestamps in the common shapes and convert them to UTC, each distinct string once.
+
+Shapes: CLF (``09/May/2018:16:00:39 +0000``), ISO-8601 with ``T`` or space, ``,`` or ``.`` fractions and
+optional zone, ``Sun Dec 04 04:47:44 2005``, ``081109 203615``, ``17/06/09 20:10:40`` and syslog
+``Jun 14 15:16:01`` (year inferred: the latest year that does not put the time in the future).
+Zone-less shapes are read in the configured zone (default UTC).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import polars as pl
+
+UTC_DATETIME = pl.Datetime("us", "UTC")
+
+# (format after normalization, whether it carries a zone)
+_FORMATS: tuple[tuple[str, bool], ...] = (
+    ("%d/%b/%Y:%H:%M:%S %z", True),
+    ("%Y-%m-%dT%H:%M:%S%.f%z", True),
+    ("%Y-%m-%dT%H:%M:%S%.f", False),
+    ("%a %b %d %H:%M:%S%.f %Y", False),
+    ("%y%m%d %H%M%S", False),
+    ("%y/%m/%d %H:%M:%S", False),
+    ("%Y-%m-%dT%H:%M", False),
+)
+_SYSLOG = "%Y %b %d %H:%M:%S"
+
+
+def _normalize(raw: pl.Expr) -> pl.Expr:
+    """Bring ISO variants to one shape: ``T`` separator, ``.`` fraction, ``+00:00`` for ``Z``."""
+    return (
+        raw.str.strip_chars()
+        .str.replace(r"^(\d{4}-\d\d-\d\d) (\d)", "${1}T${2}")
+        .str.replace(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d),(\d)", "${1}.${2}")
+        .str.replace(r"[Zz]$", "+00:00")
+        .str.replace(r"([+-]\d\d)(\d\d)$", "${1}:${2}")
+        .str.replace(r"^(\S+/\S+:\d\d:\d\d:\d\d) ([+-]\d\d):(\d\d)$", "${1} ${2}${3}")
+    )
+
+
+def _parse_unique(values: pl.Series, zone: str, now: datetime) -> pl.Series:
+    """Parse distinct timestamp strings; null where no shape fits."""
+    frame = pl.DataFrame({"raw": values}).with_columns(norm=_normalize(pl.col("raw")))
+    result = pl.Series("ts", [None] * len(values), dtype=UTC_DATETIME)
+    norm = frame["norm"]
+    for fmt, zoned in _FORMATS:
+        missing = result.is_null()
+        if not missing.any():
+            break
+        parsed = norm.str.to_datetime(fmt, strict=False, time_unit="us", exact=True)
+        parsed = parsed.dt.convert_time_zone("UTC") if zoned else parsed.dt.replace_time_zone(
+            zone, ambiguous="earliest", non_existent="null"
+        ).dt.convert_time_zone("UTC")
+        result = result.zip_with(~missing, parsed.cast(UTC_DATETIME))
+    missing = result.is_null()
+    if missing.any():
+        result = result.zip_with(~missing, _parse_syslog(norm, zone, now))
+    return result
+
+
+def _parse_syslog(norm: pl.Series, zone: str, now: datetime) -> pl.Series:
+    """Syslog time has no year: take this year, or last year if that lands more than a day ahead."""
+    squeezed = norm.str.replace_all(r"\s+", " ")
+
+    def with_year(year: int) -> pl.Series:
+        return (
+            (pl.lit(f"{year} ") + pl.lit(squeezed))
+            .str.to_datetime(_SYSLOG, strict=False, time_unit="us", exact=True)
+            .dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null")
+            .dt.convert_time_zone("UTC")
+            .alias("ts")
+        )
+
+    frame = pl.select(this=with_year(now.year), last=with_year(now.year - 1))
+    horizon = now.replace(tzinfo=UTC) if now.tzinfo is None else now
+    limit = pl.lit(horizon).cast(UTC_DATETIME) + pl.duration(days=1)
+    return frame.select(
+        pl.when(pl.col("this") > limit).then(pl.col("last")).otherwise(pl.col("this")).alias("ts")
+    ).to_series()
+
+
+def parse_timestamps(raw: pl.Series, zone: str = "UTC", now: datetime | None = None) -> pl.Series:
+    """Return ``raw`` (strings) as UTC datetimes; null where empty or unrecognized.
+
+    Each distinct string is parsed once: timestamps repeat within a second, so a batch of 100k lines
+    typically holds a few thousand distinct values.
+    """
+    distinct = raw.drop_nulls().unique()
+    if distinct.is_empty():
+        return pl.Series("ts", [None] * len(raw), dtype=UTC_DATETIME)
+    parsed = _parse_unique(distinct, zone, now or datetime.now(UTC))
+    return raw.replace_strict(distinct, parsed, default=None, return_dtype=UTC_DATETIME).alias("ts")
+
+
+def parse_epoch(values: pl.Series) -> pl.Series:
+    """Numbers as epoch time: seconds, or milliseconds when too large to be seconds."""
+    numbers = values.cast(pl.Float64, strict=False)
+    micros = pl.select(
+        pl.when(pl.lit(numbers).abs() > 1e11).then(pl.lit(numbers) * 1e3).otherwise(pl.lit(numbers) * 1e6)
+    ).to_series()
+    return micros.cast(pl.Int64, strict=False).cast(pl.Datetime("us")).dt.replace_time_zone("UTC").alias("ts")

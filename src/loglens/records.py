@@ -1,0 +1,74 @@
+"""Record and batch types shared by every layer.
+
+Work moves through loglens in batches: a :class:`Batch` holds the records parsed from all the lines
+read in one go, as a polars DataFrame with the columns of :data:`RECORD_SCHEMA`. Access records have a
+``status``; application records have a ``level``; any field a line does not carry is null.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import polars as pl
+
+#: Normalized severity levels, least to most severe.
+LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL")
+
+RECORD_SCHEMA: dict[str, pl.DataType] = {
+    "ts": pl.Datetime("us", "UTC"),  # event time, UTC
+    "client": pl.String(),  # remote address
+    "user": pl.String(),  # authenticated user, null for "-"
+    "method": pl.String(),
+    "path": pl.String(),  # request target as logged (query included)
+    "section": pl.String(),  # "/" + first path segment, query removed
+    "protocol": pl.String(),
+    "status": pl.Int16(),
+    "bytes": pl.Int64(),  # response size; "-" is 0
+    "referer": pl.String(),
+    "agent": pl.String(),
+    "duration": pl.Float64(),  # request time in seconds
+    "level": pl.String(),  # one of LEVELS
+    "service": pl.String(),
+    "message": pl.String(),
+}
+
+#: Parse-error reasons loglens counts (``loglens_parse_errors_total{reason}``).
+ERROR_REASONS: tuple[str, ...] = ("no_match", "bad_timestamp", "too_long", "empty", "bad_json")
+
+
+def empty_records() -> pl.DataFrame:
+    """Return a record frame with no rows."""
+    return pl.DataFrame(schema=RECORD_SCHEMA)
+
+
+def conform(frame: pl.DataFrame) -> pl.DataFrame:
+    """Return ``frame`` with exactly the record columns, in order, missing ones null."""
+    return frame.select(
+        [
+            (pl.col(name) if name in frame.columns else pl.lit(None)).cast(dtype).alias(name)
+            for name, dtype in RECORD_SCHEMA.items()
+        ]
+    )
+
+
+@dataclass
+class Batch:
+    """The outcome of parsing a group of lines from one source.
+
+    Attributes:
+        source: name of the source the lines came from (a file path, ``stdin``, an ingest name).
+        records: parsed records, one row per good line, columns of :data:`RECORD_SCHEMA`.
+        lines: lines consumed, good and bad.
+        errors: bad lines by reason.
+    """
+
+    source: str
+    records: pl.DataFrame
+    lines: int
+    errors: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def parsed(self) -> int:
+        """Number of good lines."""
+        return self.records.height

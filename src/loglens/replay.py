@@ -1,0 +1,115 @@
+"""``loglens replay``: read whole log files (plain, gzip or stdin) and report on them at once."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+from loglens.aggregate.breakdown import Breakdown
+from loglens.aggregate.counters import Limits, SourceCounters
+from loglens.aggregate.totals import Totals
+from loglens.config import load_settings
+from loglens.parsing import FORMATS, build_parser
+from loglens.pipeline import LinePipeline
+from loglens.records import Batch
+from loglens.sources.file_read import input_size, open_input, raw_position, read_chunks
+
+#: Caps for the replay report: large, since a report is read once, yet still bounded.
+REPORT_LIMITS = Limits(max_label_values=100_000, section_limit=100_000)
+
+
+@dataclass
+class ReplayResult:
+    """Everything a replay measured."""
+
+    summary: SourceCounters
+    breakdown: Breakdown
+    totals: Totals
+    files: list[str]
+    elapsed: float = 0.0
+    methods: Counter[str] = field(default_factory=Counter)
+
+
+def replay(
+    names: list[str],
+    format: str = "auto",
+    pattern: str | None = None,
+    timezone: str = "UTC",
+    max_line_bytes: int = 64 * 1024,
+    limits: Limits | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ReplayResult:
+    """Read every input to its end; ``progress`` gets the raw bytes read so far after each chunk.
+
+    Raises:
+        SourceError: an input is missing or unreadable (checked for all inputs before reading any).
+        FormatError: the format or pattern is unusable.
+    """
+    started = time.perf_counter()
+    handles = [(name, open_input(name)) for name in names]
+    result = ReplayResult(SourceCounters(REPORT_LIMITS), Breakdown(), Totals(limits or Limits()), names)
+    done = 0
+    for name, handle in handles:
+        source = "stdin" if name == "-" else name
+        pipeline = LinePipeline(source, build_parser(format, pattern, timezone), max_line_bytes)
+        with handle:
+            for chunk in read_chunks(handle):
+                _fold(result, pipeline.feed(chunk)[0])
+                if progress is not None:
+                    progress(done + raw_position(handle))
+            _fold(result, pipeline.finish()[0])
+        done += raw_position(handle) if name != "-" else 0
+    result.elapsed = time.perf_counter() - started
+    for (method, _status), count in result.summary.requests.items():
+        result.methods[method] += int(count)
+    return result
+
+
+def _fold(result: ReplayResult, batch: Batch) -> None:
+    if batch.lines == 0:
+        return
+    result.summary.update(batch)
+    result.totals.update(batch)
+    result.breakdown.update(batch.records)
+
+
+@click.command("replay")
+@click.argument("files", nargs=-1, required=True)
+@click.option("--format", "format_", type=click.Choice(FORMATS), default="auto", show_default=True,
+              help="Log format; auto detects it per file.")
+@click.option("--pattern", help="Custom format: regex with named groups, Apache LogFormat or nginx log_format.")
+@click.option("--output", "-o", type=click.Choice(["table", "json", "prometheus"]), default="table",
+              show_default=True, help="Report style.")
+@click.option("--section-limit", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Top sections to report.")
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Rows in the other top-N panels (clients, not found, referrers, agents).")
+@click.option("--timezone", help="Zone of timestamps that carry none (default UTC).")
+@click.option("--max-line-bytes", type=click.IntRange(min=256), help="Longer lines are skipped as too_long.")
+@click.option("--config", type=click.Path(path_type=Path), help="YAML settings file.")
+def replay_command(
+    files: tuple[str, ...], format_: str, pattern: str | None, output: str, section_limit: int, top: int,
+    timezone: str | None, max_line_bytes: int | None, config: Path | None,
+) -> None:
+    """Read log FILES (plain, .gz, or - for stdin) and report hits, statuses, sections, levels and errors."""
+    from loglens import report
+
+    parse = {"timezone": timezone, "max_line_bytes": max_line_bytes}
+    settings = load_settings(config, parse={k: v for k, v in parse.items() if v is not None} or None)
+    limits = Limits(settings.limits.max_label_values, settings.limits.section_limit)
+    with report.progress_bar(files) as advance:
+        result = replay(
+            list(files), format_, pattern, settings.parse.timezone, settings.parse.max_line_bytes, limits, advance
+        )
+    if output == "json":
+        sys.stdout.write(report.to_json(result, section_limit, top) + "\n")
+    elif output == "prometheus":
+        sys.stdout.write(report.to_prometheus(result))
+    else:
+        report.print_table(result, section_limit, top)

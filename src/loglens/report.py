@@ -1,0 +1,140 @@
+"""Render a replay: a readable table, one JSON object, or the Prometheus exposition."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import orjson
+from prometheus_client import CollectorRegistry, generate_latest
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from loglens.replay import ReplayResult
+from loglens.sinks.prometheus import TotalsCollector
+
+PROGRESS_MIN_BYTES = 32 * 1024 * 1024
+
+
+@contextmanager
+def progress_bar(names: tuple[str, ...]) -> Iterator[Callable[[int], None] | None]:
+    """A byte progress bar on stderr for large inputs, when stderr is a terminal."""
+    sizes = [os.path.getsize(n) for n in names if n != "-" and os.path.isfile(n)]
+    if not sys.stderr.isatty() or sum(sizes) < PROGRESS_MIN_BYTES:
+        yield None
+        return
+    columns = (TextColumn("reading"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("read", total=sum(sizes))
+        yield lambda done: bar.update(task, completed=done)
+
+
+def _iso(ts: datetime | None) -> str | None:
+    return ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ").replace(".000000Z", "Z") if ts else None
+
+
+def _status_classes(status: Counter[str]) -> dict[str, int]:
+    classes: Counter[str] = Counter()
+    for code, count in status.items():
+        classes[f"{code[0]}xx" if code[:1].isdigit() else code] += count
+    return dict(sorted(classes.items()))
+
+
+def summarize(result: ReplayResult, section_limit: int = 10, top: int = 10) -> dict[str, Any]:
+    """The replay as a JSON-ready mapping (the ``--output json`` document)."""
+    summary, panels = result.summary, result.breakdown
+    status: Counter[str] = Counter()
+    for (_method, code), count in summary.requests.items():
+        status[code] += int(count)
+    return {
+        "files": result.files,
+        "lines": summary.lines,
+        "parsed": summary.parsed,
+        "parse_errors": dict(sorted(summary.parse_errors.items())),
+        "hits": summary.hits,
+        "bytes": summary.response_bytes,
+        "status": dict(sorted(status.items())),
+        "status_classes": _status_classes(status),
+        "methods": dict(result.methods.most_common()),
+        "sections": [[s, int(n)] for s, n in summary.sections.most_common(section_limit)],
+        "levels": dict(summary.levels.most_common()),
+        "first_ts": _iso(summary.first_ts),
+        "last_ts": _iso(summary.last_ts),
+        "clients": [[c, int(n)] for c, n in panels.clients.most_common(top)],
+        "not_found": [[p, int(n)] for p, n in panels.not_found.most_common(top)],
+        "referrers": [[r, int(n)] for r, n in panels.referrers.most_common(top)],
+        "browsers": dict(panels.browsers.most_common(top)),
+        "bots": dict(panels.bots.most_common(top)),
+        "hours": {f"{h:02d}": panels.hours[h] for h in range(24)},
+        "elapsed_seconds": round(result.elapsed, 3),
+    }
+
+
+def to_json(result: ReplayResult, section_limit: int = 10, top: int = 10) -> str:
+    """The replay as one JSON object."""
+    return orjson.dumps(summarize(result, section_limit, top)).decode()
+
+
+def to_prometheus(result: ReplayResult) -> str:
+    """The ``loglens_*`` metrics a running loglens would expose after reading the same inputs."""
+    registry = CollectorRegistry()
+    registry.register(TotalsCollector(result.totals))
+    return generate_latest(registry).decode()
+
+
+def _human_bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"
+
+
+def _panel(title: str, rows: list[tuple[str, int]], total: int, key: str = "value") -> Table:
+    table = Table(title=title, title_justify="left", expand=False, show_edge=False, pad_edge=False)
+    table.add_column(key, overflow="fold", max_width=60)
+    table.add_column("hits", justify="right")
+    table.add_column("%", justify="right")
+    for name, count in rows:
+        table.add_row(str(name), f"{count:,}", f"{100 * count / total:.1f}" if total else "-")
+    return table
+
+
+def print_table(result: ReplayResult, section_limit: int = 10, top: int = 10, console: Console | None = None) -> None:
+    """Print the readable report."""
+    console = console or Console()
+    doc = summarize(result, section_limit, top)
+    rate = doc["lines"] / result.elapsed if result.elapsed > 0 else 0.0
+    overview = Table.grid(padding=(0, 2))
+    overview.add_column(style="bold")
+    overview.add_column()
+    overview.add_row("files", ", ".join(doc["files"]))
+    overview.add_row("lines", f"{doc['lines']:,}  ({doc['parsed']:,} parsed, {doc['lines'] - doc['parsed']:,} bad)")
+    overview.add_row("hits", f"{doc['hits']:,}")
+    overview.add_row("bytes", _human_bytes(doc["bytes"]))
+    overview.add_row("time span", f"{doc['first_ts'] or '-'}  ..  {doc['last_ts'] or '-'}")
+    overview.add_row("read in", f"{result.elapsed:.2f} s  ({rate:,.0f} lines/s)")
+    console.print(overview)
+    hits = doc["hits"]
+    if hits:
+        console.print(_panel("status classes", list(doc["status_classes"].items()), hits, "class"))
+        console.print(_panel("status codes", list(doc["status"].items()), hits, "code"))
+        console.print(_panel("top sections", [tuple(x) for x in doc["sections"]], hits, "section"))
+        console.print(_panel("methods", list(doc["methods"].items()), hits, "method"))
+        console.print(_panel("top clients", [tuple(x) for x in doc["clients"]], hits, "client"))
+        console.print(_panel("top not found (404)", [tuple(x) for x in doc["not_found"]], hits, "path"))
+        console.print(_panel("top referrers", [tuple(x) for x in doc["referrers"]], hits, "referrer"))
+        console.print(_panel("browsers", list(doc["browsers"].items()), hits, "family"))
+        console.print(_panel("bots", list(doc["bots"].items()), hits, "family"))
+        console.print(_panel("hits per hour (UTC)", list(doc["hours"].items()), hits, "hour"))
+    if doc["levels"]:
+        levels = sum(doc["levels"].values())
+        console.print(_panel("levels", list(doc["levels"].items()), levels, "level"))
+    if doc["parse_errors"]:
+        console.print(_panel("parse errors", list(doc["parse_errors"].items()), doc["lines"], "reason"))

@@ -1,0 +1,1 @@
+"""Where aggregate state goes: the Prometheus exposition, the archive, alert notifiers."""

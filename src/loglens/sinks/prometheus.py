@@ -1,0 +1,71 @@
+"""The ``loglens_*`` metric families, read from :class:`~loglens.aggregate.totals.Totals` at scrape time.
+
+A custom collector rather than prometheus_client's Counter objects: the totals already live in the
+aggregate state (and are checkpointed with it), so exposing them is a read, and scraping never changes
+a value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from loglens.aggregate.totals import Totals
+
+
+class TotalsCollector(Collector):
+    """Exposes the running totals of every source."""
+
+    def __init__(self, totals: Totals) -> None:
+        self.totals = totals
+
+    def _label_names(self) -> list[str]:
+        extra = sorted({key for labels in self.totals.labels.values() for key in labels} - {"source"})
+        return ["source", *extra]
+
+    def collect(self) -> Iterator[Metric]:
+        """Yield one family per metric, a sample per source and label set."""
+        with self.totals.lock:
+            names = self._label_names()
+            base = {
+                source: [source, *(self.totals.labels[source].get(k, "") for k in names[1:])]
+                for source in self.totals.sources
+            }
+            lines = CounterMetricFamily("loglens_lines", "Lines read, good and bad.", labels=names)
+            errors = CounterMetricFamily(
+                "loglens_parse_errors", "Lines skipped, by reason.", labels=[*names, "reason"]
+            )
+            requests = CounterMetricFamily(
+                "loglens_http_requests", "Access-log requests.", labels=[*names, "method", "status"]
+            )
+            sections = CounterMetricFamily(
+                "loglens_http_section_requests",
+                "Access-log requests per section (top sections; the rest as __other__).",
+                labels=[*names, "section"],
+            )
+            sizes = CounterMetricFamily(
+                "loglens_http_response_bytes", "Response bytes of access-log requests.", labels=names
+            )
+            levels = CounterMetricFamily(
+                "loglens_log_messages", "Application log lines by level.", labels=[*names, "level"]
+            )
+            durations = HistogramMetricFamily(
+                "loglens_http_request_duration_seconds", "Request durations, when the log has them.", labels=names
+            )
+            for source, counters in self.totals.sources.items():
+                labels = base[source]
+                lines.add_metric(labels, counters.lines)
+                for reason, count in sorted(counters.parse_errors.items()):
+                    errors.add_metric([*labels, reason], count)
+                for (method, status), count in counters.requests.items():
+                    requests.add_metric([*labels, method, status], count)
+                for section, count in counters.sections.items():
+                    sections.add_metric([*labels, section], count)
+                sizes.add_metric(labels, counters.response_bytes)
+                for level, count in sorted(counters.levels.items()):
+                    levels.add_metric([*labels, level], count)
+                if counters.durations.count:
+                    durations.add_metric(labels, counters.durations.cumulative(), counters.durations.total)
+        yield from (lines, errors, requests, sections, sizes, levels, durations)
