@@ -87,7 +87,9 @@ class LimitsConfig(Section):
 
     max_label_values: int = Field(default=1000, ge=1, description="distinct values per input-derived label")
     section_limit: int = Field(default=100, ge=1, description="top-K sections exposed as their own series")
-    series_ttl_seconds: float = Field(default=600.0, gt=0, description="idle series leave /metrics after this")
+    series_ttl_seconds: float = Field(
+        default=600.0, gt=0, description="idle series leave /metrics after this"
+    )
     lateness_seconds: float = Field(default=120.0, ge=0, description="how late a line may arrive for windows")
 
 
@@ -113,7 +115,10 @@ class Settings(BaseSettings):
     """Every setting of loglens."""
 
     model_config = SettingsConfigDict(
-        env_prefix="LOGLENS__", env_nested_delimiter="__", extra="forbid", nested_model_default_partial_update=True
+        env_prefix="LOGLENS__",
+        env_nested_delimiter="__",
+        extra="forbid",
+        nested_model_default_partial_update=True,
     )
 
     sources: list[SourceConfig] = Field(default_factory=list)
@@ -137,17 +142,17 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, _YamlSource(settings_cls))
 
 
-_yaml_data: ContextVar[dict[str, Any]] = ContextVar("loglens_yaml_data", default={})
+_yaml_data: ContextVar[dict[str, Any] | None] = ContextVar("loglens_yaml_data", default=None)
 
 
 class _YamlSource(PydanticBaseSettingsSource):
     """The parsed ``--config`` file, lowest precedence."""
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        return _yaml_data.get().get(field_name), field_name, False
+        return (_yaml_data.get() or {}).get(field_name), field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        return dict(_yaml_data.get())
+        return dict(_yaml_data.get() or {})
 
 
 def read_yaml(path: Path) -> dict[str, Any]:

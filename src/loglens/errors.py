@@ -1,9 +1,9 @@
 """Errors loglens raises on purpose.
 
-    LoglensError                  anything loglens reports as one clear line and exit status
-    ├── ConfigError               a bad configuration file, variable or flag
-    ├── SourceError               an input that cannot be opened or read (missing file, bad URL)
-    └── FormatError               a log format or pattern that cannot be used
+LoglensError                  anything loglens reports as one clear line and exit status
+├── ConfigError               a bad configuration file, variable or flag
+├── SourceError               an input that cannot be opened or read (missing file, bad URL)
+└── FormatError               a log format or pattern that cannot be used
 """
 
 

@@ -18,7 +18,7 @@ from loglens.config import load_settings
 from loglens.parsing import FORMATS, build_parser
 from loglens.pipeline import LinePipeline
 from loglens.records import Batch
-from loglens.sources.file_read import input_size, open_input, raw_position, read_chunks
+from loglens.sources.file_read import open_input, raw_position, read_chunks
 
 #: Caps for the replay report: large, since a report is read once, yet still bounded.
 REPORT_LIMITS = Limits(max_label_values=100_000, section_limit=100_000)
@@ -81,21 +81,52 @@ def _fold(result: ReplayResult, batch: Batch) -> None:
 
 @click.command("replay")
 @click.argument("files", nargs=-1, required=True)
-@click.option("--format", "format_", type=click.Choice(FORMATS), default="auto", show_default=True,
-              help="Log format; auto detects it per file.")
-@click.option("--pattern", help="Custom format: regex with named groups, Apache LogFormat or nginx log_format.")
-@click.option("--output", "-o", type=click.Choice(["table", "json", "prometheus"]), default="table",
-              show_default=True, help="Report style.")
-@click.option("--section-limit", type=click.IntRange(min=1), default=10, show_default=True,
-              help="Top sections to report.")
-@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
-              help="Rows in the other top-N panels (clients, not found, referrers, agents).")
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(FORMATS),
+    default="auto",
+    show_default=True,
+    help="Log format; auto detects it per file.",
+)
+@click.option(
+    "--pattern", help="Custom format: regex with named groups, Apache LogFormat or nginx log_format."
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Choice(["table", "json", "prometheus"]),
+    default="table",
+    show_default=True,
+    help="Report style.",
+)
+@click.option(
+    "--section-limit",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Top sections to report.",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Rows in the other top-N panels (clients, not found, referrers, agents).",
+)
 @click.option("--timezone", help="Zone of timestamps that carry none (default UTC).")
 @click.option("--max-line-bytes", type=click.IntRange(min=256), help="Longer lines are skipped as too_long.")
 @click.option("--config", type=click.Path(path_type=Path), help="YAML settings file.")
 def replay_command(
-    files: tuple[str, ...], format_: str, pattern: str | None, output: str, section_limit: int, top: int,
-    timezone: str | None, max_line_bytes: int | None, config: Path | None,
+    files: tuple[str, ...],
+    format_: str,
+    pattern: str | None,
+    output: str,
+    section_limit: int,
+    top: int,
+    timezone: str | None,
+    max_line_bytes: int | None,
+    config: Path | None,
 ) -> None:
     """Read log FILES (plain, .gz, or - for stdin) and report hits, statuses, sections, levels and errors."""
     from loglens import report
@@ -105,7 +136,13 @@ def replay_command(
     limits = Limits(settings.limits.max_label_values, settings.limits.section_limit)
     with report.progress_bar(files) as advance:
         result = replay(
-            list(files), format_, pattern, settings.parse.timezone, settings.parse.max_line_bytes, limits, advance
+            list(files),
+            format_,
+            pattern,
+            settings.parse.timezone,
+            settings.parse.max_line_bytes,
+            limits,
+            advance,
         )
     if output == "json":
         sys.stdout.write(report.to_json(result, section_limit, top) + "\n")

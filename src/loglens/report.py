@@ -106,7 +106,9 @@ def _panel(title: str, rows: list[tuple[str, int]], total: int, key: str = "valu
     return table
 
 
-def print_table(result: ReplayResult, section_limit: int = 10, top: int = 10, console: Console | None = None) -> None:
+def print_table(
+    result: ReplayResult, section_limit: int = 10, top: int = 10, console: Console | None = None
+) -> None:
     """Print the readable report."""
     console = console or Console()
     doc = summarize(result, section_limit, top)
@@ -115,7 +117,9 @@ def print_table(result: ReplayResult, section_limit: int = 10, top: int = 10, co
     overview.add_column(style="bold")
     overview.add_column()
     overview.add_row("files", ", ".join(doc["files"]))
-    overview.add_row("lines", f"{doc['lines']:,}  ({doc['parsed']:,} parsed, {doc['lines'] - doc['parsed']:,} bad)")
+    overview.add_row(
+        "lines", f"{doc['lines']:,}  ({doc['parsed']:,} parsed, {doc['lines'] - doc['parsed']:,} bad)"
+    )
     overview.add_row("hits", f"{doc['hits']:,}")
     overview.add_row("bytes", _human_bytes(doc["bytes"]))
     overview.add_row("time span", f"{doc['first_ts'] or '-'}  ..  {doc['last_ts'] or '-'}")

@@ -5,6 +5,7 @@ families, and hits per hour of day. Used by ``loglens replay``; bounded like eve
 from __future__ import annotations
 
 from collections import Counter
+
 import polars as pl
 from ua_parser import parse_user_agent
 

@@ -67,7 +67,9 @@ class SourceCounters:
         self.limits = limits or Limits()
         self.lines = 0
         self.parse_errors: Counter[str] = Counter()
-        self.requests: CappedCounter[tuple[str, str]] = CappedCounter(self.limits.max_label_values, (OTHER, OTHER))
+        self.requests: CappedCounter[tuple[str, str]] = CappedCounter(
+            self.limits.max_label_values, (OTHER, OTHER)
+        )
         self.sections: CappedCounter[str] = CappedCounter(self.limits.section_limit, OTHER)
         self.response_bytes = 0
         self.durations = DurationHistogram()

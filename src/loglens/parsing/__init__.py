@@ -4,7 +4,7 @@ Entry points: :func:`build_parser` (a parser for a format name or custom pattern
 :class:`~loglens.parsing.lines.LineSplitter` (bytes to complete lines, bounded memory).
 """
 
-from loglens.parsing.base import ParseResult, Parser, parse_lines
+from loglens.parsing.base import Parser, ParseResult, parse_lines
 from loglens.parsing.registry import FORMATS, build_parser
 
 __all__ = ["FORMATS", "ParseResult", "Parser", "build_parser", "parse_lines"]

@@ -49,7 +49,9 @@ def common(timezone: str = "UTC") -> RegexParser:
 
 def combined(timezone: str = "UTC") -> RegexParser:
     """Combined Log Format, with or without an appended request time (common lines are read too)."""
-    return RegexParser("combined", _with_ts([COMBINED, COMBINED_DURATION, COMMON, LENIENT], _CLF_TS), timezone)
+    return RegexParser(
+        "combined", _with_ts([COMBINED, COMBINED_DURATION, COMMON, LENIENT], _CLF_TS), timezone
+    )
 
 
 def iso(timezone: str = "UTC") -> RegexParser:

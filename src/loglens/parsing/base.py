@@ -46,7 +46,9 @@ class ParseResult:
 
 def rejected_frame(lines: pl.Series, reason: str) -> pl.DataFrame:
     """A rejected-lines frame giving every line the same reason."""
-    return pl.DataFrame({"line": lines.cast(pl.String), "reason": pl.Series([reason] * len(lines), dtype=pl.String)})
+    return pl.DataFrame(
+        {"line": lines.cast(pl.String), "reason": pl.Series([reason] * len(lines), dtype=pl.String)}
+    )
 
 
 class Parser(Protocol):

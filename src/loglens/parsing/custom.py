@@ -1,8 +1,8 @@
 """Site-specific formats: a regex with named groups, an Apache ``LogFormat`` or an nginx ``log_format``.
 
-    --pattern '^(?P<client>\\S+) (?P<status>\\d{3}) (?P<path>\\S+)$'
-    --pattern '%h %l %u %t "%r" %>s %b %D'
-    --pattern '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent $request_time'
+--pattern '^(?P<client>\\S+) (?P<status>\\d{3}) (?P<path>\\S+)$'
+--pattern '%h %l %u %t "%r" %>s %b %D'
+--pattern '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent $request_time'
 """
 
 from __future__ import annotations
@@ -14,16 +14,45 @@ from loglens.parsing.regex import RegexParser
 
 # directive -> group name (None: match but do not keep)
 _APACHE: dict[str, str | None] = {
-    "h": "client", "a": "client", "l": "ident", "u": "user", "t": "ts", "r": "request", "s": "status",
-    ">s": "status", "<s": "status", "b": "bytes", "B": "bytes", "D": "duration_us", "T": "duration",
-    "m": "method", "U": "path", "H": "protocol", "{Referer}i": "referer", "{User-agent}i": "agent",
-    "{User-Agent}i": "agent", "{ms}T": "duration_ms", "{us}T": "duration_us", "{s}T": "duration",
+    "h": "client",
+    "a": "client",
+    "l": "ident",
+    "u": "user",
+    "t": "ts",
+    "r": "request",
+    "s": "status",
+    ">s": "status",
+    "<s": "status",
+    "b": "bytes",
+    "B": "bytes",
+    "D": "duration_us",
+    "T": "duration",
+    "m": "method",
+    "U": "path",
+    "H": "protocol",
+    "{Referer}i": "referer",
+    "{User-agent}i": "agent",
+    "{User-Agent}i": "agent",
+    "{ms}T": "duration_ms",
+    "{us}T": "duration_us",
+    "{s}T": "duration",
 }
 _NGINX: dict[str, str | None] = {
-    "remote_addr": "client", "remote_user": "user", "time_local": "ts", "time_iso8601": "ts",
-    "request": "request", "status": "status", "body_bytes_sent": "bytes", "bytes_sent": "bytes",
-    "http_referer": "referer", "http_user_agent": "agent", "request_time": "duration",
-    "request_method": "method", "request_uri": "path", "uri": "path", "server_protocol": "protocol",
+    "remote_addr": "client",
+    "remote_user": "user",
+    "time_local": "ts",
+    "time_iso8601": "ts",
+    "request": "request",
+    "status": "status",
+    "body_bytes_sent": "bytes",
+    "bytes_sent": "bytes",
+    "http_referer": "referer",
+    "http_user_agent": "agent",
+    "request_time": "duration",
+    "request_method": "method",
+    "request_uri": "path",
+    "uri": "path",
+    "server_protocol": "protocol",
 }
 _APACHE_TOKEN = re.compile(r"%(?:\{[^}]*\}[a-zA-Z]|[<>]?[a-zA-Z%])")
 _NGINX_TOKEN = re.compile(r"\$(?:\{(\w+)\}|(\w+))")

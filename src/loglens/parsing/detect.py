@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from loglens.parsing.base import ParseResult, Parser
+from loglens.parsing.base import Parser, ParseResult
 
 SAMPLE_LINES = 200
 

@@ -14,9 +14,11 @@ from loglens.parsing.timestamps import parse_timestamps
 from loglens.records import conform
 
 GROUP_NAMES = frozenset(
-    "client ident user ts request method path protocol status bytes referer agent "
-    "duration duration_ms duration_us level service message".split()
-)
+    {
+        "client", "ident", "user", "ts", "request", "method", "path", "protocol", "status", "bytes",
+        "referer", "agent", "duration", "duration_ms", "duration_us", "level", "service", "message",
+    }
+)  # fmt: skip
 
 _SECTION = r"^(?:[A-Za-z][A-Za-z0-9+.-]*://[^/]*)?/*([^/?# \t]*)"
 _PROTOCOL = r"^(HTTP/\d(?:\.\d)?)$"

@@ -38,7 +38,18 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "duration": ("duration", "request_time", "elapsed", "response_time", "latency"),
     "duration_ms": ("duration_ms", "latency_ms", "elapsed_ms", "response_time_ms"),
 }
-_TEXT_FIELDS = ("level", "message", "service", "method", "path", "protocol", "client", "user", "referer", "agent")
+_TEXT_FIELDS = (
+    "level",
+    "message",
+    "service",
+    "method",
+    "path",
+    "protocol",
+    "client",
+    "user",
+    "referer",
+    "agent",
+)
 
 
 def _first(obj: dict[str, Any], names: tuple[str, ...]) -> Any:
@@ -80,12 +91,16 @@ class JsonParser:
         mask = pl.Series(good, dtype=pl.Boolean)
         rejected = rejected_frame(lines.filter(~mask), "bad_json")
         frame = pl.DataFrame(
-            {name: pl.Series(name, [None if v is None else str(v) for v in vs], dtype=pl.String)
-             for name, vs in values.items()}
+            {
+                name: pl.Series(name, [None if v is None else str(v) for v in vs], dtype=pl.String)
+                for name, vs in values.items()
+            }
         )
         ts_raw = frame["ts"]
         numeric = ts_raw.str.contains(r"^\d+(?:\.\d+)?$").fill_null(False)
-        ts = parse_timestamps(ts_raw.zip_with(~numeric, pl.Series([None] * len(ts_raw), dtype=pl.String)), self.timezone)
+        ts = parse_timestamps(
+            ts_raw.zip_with(~numeric, pl.Series([None] * len(ts_raw), dtype=pl.String)), self.timezone
+        )
         ts = ts.zip_with(~numeric, parse_epoch(ts_raw).cast(UTC_DATETIME))
         bad_ts = ts.is_null() & ts_raw.is_not_null()
         durations = frame["duration"].cast(pl.Float64, strict=False)
@@ -104,6 +119,8 @@ class JsonParser:
             pl.when(pl.col("status").is_not_null()).then(pl.col("bytes").fill_null(0)).alias("bytes")
         )
         if bad_ts.any():
-            rejected = pl.concat([rejected, rejected_frame(lines.filter(mask).filter(bad_ts), "bad_timestamp")])
+            rejected = pl.concat(
+                [rejected, rejected_frame(lines.filter(mask).filter(bad_ts), "bad_timestamp")]
+            )
             records = records.filter(~bad_ts)
         return ParseResult(conform(records), rejected)

@@ -6,7 +6,7 @@
     [Sun Dec 04 04:47:44 2005] [error] text                              Apache error log
     081109 203615 148 INFO dfs.DataNode: text                            HDFS
     17/06/09 20:10:40 INFO spark.Foo: text                               Spark
-    Jun 14 15:16:01 host sshd[123]: text                                 syslog (level only if the text has one)
+    Jun 14 15:16:01 host sshd[123]: text                                 syslog (level if the text has one)
 
 Any other line with a recognizable leading timestamp and a severity word is read too.
 """
@@ -23,11 +23,13 @@ _SYSLOG_TS = r"(?P<ts>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d)"
 
 LEVEL_FIRST = rf"^\[?{_LEVEL}\]?:?\s+{_ISO}\s+(?P<message>.*)$"
 ISO_LEVEL = rf"^{_ISO}\s+(?:-\s+)?\[?{_LEVEL}\]?\s+(?:-\s+)?{_SERVICE}(?P<message>.*)$"
-APACHE_ERROR = rf"^\[(?P<ts>\w{{3}} \w{{3}} \d\d \d\d:\d\d:\d\d(?:\.\d+)? \d{{4}})\] \[{_LEVEL}\] (?P<message>.*)$"
+APACHE_ERROR = (
+    rf"^\[(?P<ts>\w{{3}} \w{{3}} \d\d \d\d:\d\d:\d\d(?:\.\d+)? \d{{4}})\] \[{_LEVEL}\] (?P<message>.*)$"
+)
 HDFS = rf"^(?P<ts>\d{{6}} \d{{6}}) \d+ {_LEVEL} {_SERVICE}(?P<message>.*)$"
 SPARK = rf"^(?P<ts>\d\d/\d\d/\d\d \d\d:\d\d:\d\d) {_LEVEL} {_SERVICE}(?P<message>.*)$"
 SYSLOG = (
-    rf"^{_SYSLOG_TS} \S+ (?P<service>[^\s:\[]+)(?:\[\d+\])?: "
+    rf"^{_SYSLOG_TS} \S+ +(?P<service>[^:\[]+?)(?:\[[0-9]+\])?: "
     rf"(?:.*?\b{_LEVEL}\b)?(?P<message>.*)$"
 )
 ANY_TS_LEVEL = rf"^\[?{_ISO}\]?\s+.*?\b{_LEVEL}\b\W*(?P<message>.*)$"

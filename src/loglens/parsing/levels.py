@@ -31,4 +31,6 @@ LEVEL_WORDS = "|".join(sorted(ALIASES, key=len, reverse=True))
 
 def normalize_levels(words: pl.Series) -> pl.Series:
     """Map severity words to their normal names; unknown words become null."""
-    return words.str.to_uppercase().replace_strict(ALIASES, default=None, return_dtype=pl.String).alias("level")
+    return (
+        words.str.to_uppercase().replace_strict(ALIASES, default=None, return_dtype=pl.String).alias("level")
+    )

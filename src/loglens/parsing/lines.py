@@ -20,7 +20,7 @@ class LineChunk:
     """Complete lines cut from the bytes fed so far.
 
     Attributes:
-        lines: the lines, newline and trailing whitespace removed (invalid UTF-8 replaced by U+FFFD).
+        lines: the lines, newline and trailing spaces, tabs and CR removed (invalid UTF-8 replaced by U+FFFD).
         too_long: lines skipped for exceeding the maximum length.
         consumed: bytes these lines (and skipped bytes) took in the stream, newlines included.
     """
@@ -55,7 +55,7 @@ def split_lines(block: bytes, max_line_bytes: int) -> tuple[pl.Series, int]:
     too_long = int(long_mask.sum())
     if too_long:
         series = series.filter(pl.Series(~long_mask))
-    return series.str.strip_chars_end(), too_long
+    return series.str.strip_chars_end(" \t\r\n"), too_long
 
 
 class LineSplitter:

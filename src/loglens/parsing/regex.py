@@ -70,7 +70,9 @@ class RegexParser:
             groups = extract_groups(remaining, regex)
             matched = groups.select(pl.any_horizontal(pl.all().is_not_null())).to_series()
             if matched.any():
-                parts.append(records_from_groups(groups.filter(matched), remaining.filter(matched), self.timezone))
+                parts.append(
+                    records_from_groups(groups.filter(matched), remaining.filter(matched), self.timezone)
+                )
                 remaining = remaining.filter(~matched)
         parts.append(ParseResult.reject(remaining, "no_match"))
         return ParseResult.combine(parts)

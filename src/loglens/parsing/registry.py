@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from loglens.errors import FormatError
 from loglens.parsing import access, custom, level
 from loglens.parsing.base import Parser
@@ -23,7 +25,7 @@ def build_parser(format: str = "auto", pattern: str | None = None, timezone: str
         return AutoParser(
             [access.combined(timezone), access.iso(timezone), JsonParser(timezone), level.level(timezone)]
         )
-    builders = {
+    builders: dict[str, Callable[[str], Parser]] = {
         "common": access.common,
         "combined": access.combined,
         "iso": access.iso,
@@ -32,5 +34,4 @@ def build_parser(format: str = "auto", pattern: str | None = None, timezone: str
     }
     if format not in builders:
         raise FormatError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
-    built: Parser = builders[format](timezone)
-    return built
+    return builders[format](timezone)

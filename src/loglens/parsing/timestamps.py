@@ -49,9 +49,13 @@ def _parse_unique(values: pl.Series, zone: str, now: datetime) -> pl.Series:
         if not missing.any():
             break
         parsed = norm.str.to_datetime(fmt, strict=False, time_unit="us", exact=True)
-        parsed = parsed.dt.convert_time_zone("UTC") if zoned else parsed.dt.replace_time_zone(
-            zone, ambiguous="earliest", non_existent="null"
-        ).dt.convert_time_zone("UTC")
+        parsed = (
+            parsed.dt.convert_time_zone("UTC")
+            if zoned
+            else parsed.dt.replace_time_zone(
+                zone, ambiguous="earliest", non_existent="null"
+            ).dt.convert_time_zone("UTC")
+        )
         result = result.zip_with(~missing, parsed.cast(UTC_DATETIME))
     missing = result.is_null()
     if missing.any():
@@ -63,7 +67,7 @@ def _parse_syslog(norm: pl.Series, zone: str, now: datetime) -> pl.Series:
     """Syslog time has no year: take this year, or last year if that lands more than a day ahead."""
     squeezed = norm.str.replace_all(r"\s+", " ")
 
-    def with_year(year: int) -> pl.Series:
+    def with_year(year: int) -> pl.Expr:
         return (
             (pl.lit(f"{year} ") + pl.lit(squeezed))
             .str.to_datetime(_SYSLOG, strict=False, time_unit="us", exact=True)

@@ -52,20 +52,22 @@ class TotalsCollector(Collector):
                 "loglens_log_messages", "Application log lines by level.", labels=[*names, "level"]
             )
             durations = HistogramMetricFamily(
-                "loglens_http_request_duration_seconds", "Request durations, when the log has them.", labels=names
+                "loglens_http_request_duration_seconds",
+                "Request durations, when the log has them.",
+                labels=names,
             )
             for source, counters in self.totals.sources.items():
                 labels = base[source]
-                lines.add_metric(labels, counters.lines)
-                for reason, count in sorted(counters.parse_errors.items()):
-                    errors.add_metric([*labels, reason], count)
+                lines.add_metric(labels, float(counters.lines))
+                for reason, errors_seen in sorted(counters.parse_errors.items()):
+                    errors.add_metric([*labels, reason], errors_seen)
                 for (method, status), count in counters.requests.items():
                     requests.add_metric([*labels, method, status], count)
                 for section, count in counters.sections.items():
                     sections.add_metric([*labels, section], count)
                 sizes.add_metric(labels, counters.response_bytes)
-                for level, count in sorted(counters.levels.items()):
-                    levels.add_metric([*labels, level], count)
+                for level, messages in sorted(counters.levels.items()):
+                    levels.add_metric([*labels, level], messages)
                 if counters.durations.count:
                     durations.add_metric(labels, counters.durations.cumulative(), counters.durations.total)
         yield from (lines, errors, requests, sections, sizes, levels, durations)

@@ -1,0 +1,44 @@
+# loglens: `make demo` runs it, `make test` runs every test. Both install what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Debian packages the integration tests talk to (real servers and peers, never mocks).
+APT_PACKAGES := prometheus goaccess tmux
+# Peers the benchmarks run against.
+BENCH_APT_PACKAGES := mtail goaccess
+
+.PHONY: install system-deps demo test lint bench
+
+$(BIN)/loglens: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(BIN)/loglens
+
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "installing Debian packages:$$missing"; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null; \
+	fi
+endef
+
+system-deps:
+	$(call apt_install,$(APT_PACKAGES))
+
+demo: install
+	$(BIN)/loglens demo
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+
+test: install system-deps lint
+	$(BIN)/python -m pytest
+
+bench: install
+	$(call apt_install,$(BENCH_APT_PACKAGES))
+	$(BIN)/python bench/replay_peers.py

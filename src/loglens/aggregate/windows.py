@@ -1,0 +1,164 @@
+"""Per-second buckets keyed by event time: what insights, the console and alert rules read.
+
+A record lands in the bucket of its own second (arrival time when it has none), so out-of-order lines
+are counted where they belong. The watermark is the newest event second seen; a record older than
+``watermark - lateness`` is counted as late and dropped, and buckets older than
+``watermark - keep`` are evicted, so memory is bounded by ``keep`` seconds of traffic. Distinct clients
+and users are counted exactly up to ``max_distinct`` per second, then saturate.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import polars as pl
+
+
+@dataclass
+class SecondStats:
+    """What happened in one second of event time."""
+
+    lines: int = 0
+    hits: int = 0
+    bytes: int = 0
+    errors_4xx: int = 0
+    errors_5xx: int = 0
+    duration_sum: float = 0.0
+    duration_count: int = 0
+    status: Counter[int] = field(default_factory=Counter)
+    sections: Counter[str] = field(default_factory=Counter)
+    section_errors: Counter[str] = field(default_factory=Counter)
+    methods: Counter[str] = field(default_factory=Counter)
+    levels: Counter[str] = field(default_factory=Counter)
+    clients: set[str] = field(default_factory=set)
+    users: set[str] = field(default_factory=set)
+
+    def merge(self, other: SecondStats) -> None:
+        """Add ``other`` into this one."""
+        self.lines += other.lines
+        self.hits += other.hits
+        self.bytes += other.bytes
+        self.errors_4xx += other.errors_4xx
+        self.errors_5xx += other.errors_5xx
+        self.duration_sum += other.duration_sum
+        self.duration_count += other.duration_count
+        self.status.update(other.status)
+        self.sections.update(other.sections)
+        self.section_errors.update(other.section_errors)
+        self.methods.update(other.methods)
+        self.levels.update(other.levels)
+        self.clients |= other.clients
+        self.users |= other.users
+
+
+def _pairs(frame: pl.DataFrame, key: str) -> Iterable[tuple[int, object, int]]:
+    counts = frame.filter(pl.col(key).is_not_null()).group_by("sec", key).len()
+    return counts.iter_rows()
+
+
+class Windows:
+    """Sliding per-second event-time buckets with bounded lateness and retention."""
+
+    def __init__(
+        self, keep_seconds: int = 600, lateness_seconds: float = 120, max_distinct: int = 10_000
+    ) -> None:
+        self.keep_seconds = int(keep_seconds)
+        self.lateness_seconds = lateness_seconds
+        self.max_distinct = max_distinct
+        self.buckets: dict[int, SecondStats] = {}
+        self.watermark: int | None = None
+        self.late = 0
+        self.lock = threading.RLock()
+
+    def add(self, records: pl.DataFrame, arrival: float) -> int:
+        """Fold records in (arrival time stands in for a missing timestamp); return how many were late."""
+        if records.is_empty():
+            return 0
+        frame = records.with_columns(
+            sec=pl.col("ts").dt.epoch("s").fill_null(int(arrival)),
+            error_class=pl.col("status") // 100,
+        )
+        with self.lock:
+            newest = int(frame["sec"].max())  # type: ignore[arg-type]
+            self.watermark = newest if self.watermark is None else max(self.watermark, newest)
+            cutoff = self.watermark - self.lateness_seconds
+            late = int((frame["sec"] < cutoff).sum())
+            if late:
+                frame = frame.filter(pl.col("sec") >= cutoff)
+                self.late += late
+            self._fold(frame)
+            self._evict()
+        return late
+
+    def _bucket(self, sec: int) -> SecondStats:
+        stats = self.buckets.get(sec)
+        if stats is None:
+            stats = self.buckets[sec] = SecondStats()
+        return stats
+
+    def _fold(self, frame: pl.DataFrame) -> None:
+        totals = frame.group_by("sec").agg(
+            lines=pl.len(),
+            hits=pl.col("status").is_not_null().sum(),
+            bytes=pl.col("bytes").fill_null(0).sum(),
+            e4=(pl.col("error_class") == 4).sum(),
+            e5=(pl.col("error_class") == 5).sum(),
+            dsum=pl.col("duration").sum(),
+            dcount=pl.col("duration").is_not_null().sum(),
+        )
+        for sec, lines, hits, size, e4, e5, dsum, dcount in totals.iter_rows():
+            stats = self._bucket(sec)
+            stats.lines += lines
+            stats.hits += hits
+            stats.bytes += size
+            stats.errors_4xx += e4
+            stats.errors_5xx += e5
+            stats.duration_sum += dsum or 0.0
+            stats.duration_count += dcount
+        for sec, status, count in _pairs(frame, "status"):
+            self.buckets[sec].status[status] += count  # type: ignore[index]
+        for sec, section, count in _pairs(frame, "section"):
+            self.buckets[sec].sections[section] += count  # type: ignore[index]
+        errors = frame.filter(pl.col("error_class") >= 4)
+        for sec, section, count in _pairs(errors, "section"):
+            self.buckets[sec].section_errors[section] += count  # type: ignore[index]
+        for sec, method, count in _pairs(frame, "method"):
+            self.buckets[sec].methods[method] += count  # type: ignore[index]
+        for sec, level, count in _pairs(frame, "level"):
+            self.buckets[sec].levels[level] += count  # type: ignore[index]
+        for key in ("client", "user"):
+            distinct = frame.filter(pl.col(key).is_not_null()).group_by("sec").agg(pl.col(key).unique())
+            for sec, values in distinct.iter_rows():
+                target = self.buckets[sec].clients if key == "client" else self.buckets[sec].users
+                room = self.max_distinct - len(target)
+                if room > 0:
+                    target.update(values[:room])
+
+    def _evict(self) -> None:
+        if self.watermark is None:
+            return
+        oldest = self.watermark - self.keep_seconds
+        for sec in [s for s in self.buckets if s <= oldest]:
+            del self.buckets[sec]
+
+    def hits_per_second(self, start: int, end: int) -> list[tuple[int, int]]:
+        """``(second, hits)`` for each second ``s`` with ``start < s <= end``, zeros included."""
+        with self.lock:
+            return [(s, self.buckets[s].hits if s in self.buckets else 0) for s in range(start + 1, end + 1)]
+
+    def hits(self, start: float, end: float) -> int:
+        """Hits in the seconds ``s`` with ``start < s <= end``."""
+        with self.lock:
+            return sum(stats.hits for sec, stats in self.buckets.items() if start < sec <= end)
+
+    def summary(self, start: float, end: float) -> SecondStats:
+        """All seconds ``s`` with ``start < s <= end`` merged into one."""
+        merged = SecondStats()
+        with self.lock:
+            for sec, stats in self.buckets.items():
+                if start < sec <= end:
+                    merged.merge(stats)
+        return merged
