@@ -29,18 +29,19 @@ class LinePipeline:
     def feed(self, data: bytes) -> tuple[Batch, int]:
         """Parse the lines ``data`` completes; return the batch and the stream bytes it consumed."""
         chunk = self.splitter.feed(data)
-        return self._batch(chunk), chunk.consumed
+        return self.parse_chunk(chunk), chunk.consumed
 
     def finish(self) -> tuple[Batch, int]:
         """End of input: parse the partial last line too."""
         chunk = self.splitter.finish()
-        return self._batch(chunk), chunk.consumed
+        return self.parse_chunk(chunk), chunk.consumed
 
     def parse_lines(self, lines: pl.Series) -> Batch:
         """Parse lines that arrive already split (HTTP ingest)."""
-        return self._batch(LineChunk(lines, 0, 0))
+        return self.parse_chunk(LineChunk(lines, 0, 0))
 
-    def _batch(self, chunk: LineChunk) -> Batch:
+    def parse_chunk(self, chunk: LineChunk) -> Batch:
+        """Parse lines already cut by :attr:`splitter` (lets a reader thread split ahead)."""
         result = parse_batch(self.parser, chunk.lines)
         errors = result.errors
         if chunk.too_long:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import queue
 import sys
+import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import click
 
@@ -16,6 +19,7 @@ from loglens.aggregate.counters import Limits, SourceCounters
 from loglens.aggregate.totals import Totals
 from loglens.config import load_settings
 from loglens.parsing import FORMATS, build_parser
+from loglens.parsing.lines import LineChunk, LineSplitter
 from loglens.pipeline import LinePipeline
 from loglens.records import Batch
 from loglens.sources.file_read import open_input, raw_position, read_chunks
@@ -59,16 +63,41 @@ def replay(
         source = "stdin" if name == "-" else name
         pipeline = LinePipeline(source, build_parser(format, pattern, timezone), max_line_bytes)
         with handle:
-            for chunk in read_chunks(handle):
-                _fold(result, pipeline.feed(chunk)[0])
+            for chunk in read_ahead(handle, pipeline.splitter):
+                _fold(result, pipeline.parse_chunk(chunk))
                 if progress is not None:
                     progress(done + raw_position(handle))
-            _fold(result, pipeline.finish()[0])
         done += raw_position(handle) if name != "-" else 0
     result.elapsed = time.perf_counter() - started
     for (method, _status), count in result.summary.requests.items():
         result.methods[method] += int(count)
     return result
+
+
+def read_ahead(handle: BinaryIO, splitter: LineSplitter) -> Iterator[LineChunk]:
+    """Read and split the next chunk in a thread while the caller parses this one.
+
+    numpy, Arrow and polars release the GIL, so reading and splitting overlap with parsing; the queue
+    holds at most two chunks, which bounds memory.
+    """
+    chunks: queue.Queue[LineChunk | BaseException | None] = queue.Queue(maxsize=2)
+
+    def produce() -> None:
+        try:
+            for data in read_chunks(handle):
+                chunks.put(splitter.feed(data))
+            chunks.put(splitter.finish())
+            chunks.put(None)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            chunks.put(exc)
+
+    reader = threading.Thread(target=produce, name="loglens-read-ahead", daemon=True)
+    reader.start()
+    while (item := chunks.get()) is not None:
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+    reader.join()
 
 
 def _fold(result: ReplayResult, batch: Batch) -> None:

@@ -31,7 +31,7 @@ def _expected(data: bytes) -> tuple[list[str], int]:
     parts = data.split(b"\n")
     if parts and parts[-1] == b"":
         parts.pop()
-    kept = [p.decode("utf-8", "replace").rstrip(" \t\r") for p in parts if len(p) <= MAX]
+    kept = [p.decode("utf-8", "replace").removesuffix("\r") for p in parts if len(p) <= MAX]
     return kept, sum(1 for p in parts if len(p) > MAX)
 
 

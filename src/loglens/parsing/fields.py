@@ -20,13 +20,19 @@ GROUP_NAMES = frozenset(
     }
 )  # fmt: skip
 
-_SECTION = r"^(?:[A-Za-z][A-Za-z0-9+.-]*://[^/]*)?/*([^/?# \t]*)"
+_SECTION = r"^/*([^/?# \t]*)"
+_ABSOLUTE_SECTION = r"^(?:[A-Za-z][A-Za-z0-9+.-]*://[^/]*)?/*([^/?# \t]*)"
 _PROTOCOL = r"^(HTTP/\d(?:\.\d)?)$"
 
 
-def section_of(path: pl.Expr) -> pl.Expr:
-    """``/pages/create`` -> ``/pages``; ``/`` and ``/?x=1`` -> ``/``; scheme and host are dropped."""
-    return pl.lit("/") + path.str.extract(_SECTION, 1)
+def section_of(path: pl.Expr, absolute: bool = True) -> pl.Expr:
+    """``/pages/create`` -> ``/pages``; ``/`` and ``/?x=1`` -> ``/``; with ``absolute``, a leading
+    ``scheme://host`` is dropped first (0.14 s against 0.08 s per 300k paths, so only when needed)."""
+    return pl.lit("/") + path.str.extract(_ABSOLUTE_SECTION if absolute else _SECTION, 1)
+
+
+def _has(frame: pl.DataFrame, column: str, text: str) -> bool:
+    return column in frame.columns and bool(frame[column].str.contains(text, literal=True).any())
 
 
 def _dash_to_null(expr: pl.Expr) -> pl.Expr:
@@ -37,11 +43,12 @@ def _unescape(expr: pl.Expr) -> pl.Expr:
     return expr.str.replace_all('\\"', '"', literal=True)
 
 
-def _request_columns(columns: set[str]) -> list[pl.Expr]:
+def _request_columns(columns: set[str], escaped: bool) -> list[pl.Expr]:
     """method, path, protocol from ``request`` unless the pattern captured them itself."""
     if "request" not in columns or "method" in columns:
         return [pl.col(c) for c in ("method", "path", "protocol") if c in columns]
-    parts = _unescape(pl.col("request")).str.splitn(" ", 3)
+    request = _unescape(pl.col("request")) if escaped else pl.col("request")
+    parts = request.str.splitn(" ", 3)
     third = parts.struct.field("field_2")
     second = parts.struct.field("field_1")
     has_protocol = third.str.contains(_PROTOCOL)
@@ -65,7 +72,8 @@ def _duration(columns: set[str]) -> list[pl.Expr]:
 def records_from_groups(groups: pl.DataFrame, lines: pl.Series, timezone: str) -> ParseResult:
     """Build records from matched lines' named groups; reject lines whose timestamp is unreadable."""
     columns = set(groups.columns)
-    exprs: list[pl.Expr] = [*_request_columns(columns), *_duration(columns)]
+    escaped = any(_has(groups, name, "\\") for name in ("request", "referer", "agent"))
+    exprs: list[pl.Expr] = [*_request_columns(columns, escaped), *_duration(columns)]
     for name in ("client", "service", "message"):
         if name in columns:
             exprs.append(pl.col(name))
@@ -73,14 +81,16 @@ def records_from_groups(groups: pl.DataFrame, lines: pl.Series, timezone: str) -
         exprs.append(_dash_to_null(pl.col("user")).alias("user"))
     for name in ("referer", "agent"):
         if name in columns:
-            exprs.append(_unescape(_dash_to_null(pl.col(name))).alias(name))
+            value = _dash_to_null(pl.col(name))
+            exprs.append((_unescape(value) if escaped else value).alias(name))
     if "status" in columns:
         exprs.append(pl.col("status").cast(pl.Int16, strict=False))
     if "bytes" in columns:
         exprs.append(pl.col("bytes").replace("-", "0").cast(pl.Int64, strict=False).fill_null(0))
     frame = groups.select(exprs)
     if "path" in frame.columns:
-        frame = frame.with_columns(section_of(pl.col("path")).alias("section"))
+        absolute = _has(frame, "path", "://")
+        frame = frame.with_columns(section_of(pl.col("path"), absolute).alias("section"))
     if "level" in columns:
         frame = frame.with_columns(normalize_levels(groups["level"]))
     if "ts" not in columns:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 _NEWLINE = 10
 
@@ -20,7 +21,7 @@ class LineChunk:
     """Complete lines cut from the bytes fed so far.
 
     Attributes:
-        lines: the lines, newline and trailing spaces, tabs and CR removed (invalid UTF-8 replaced by U+FFFD).
+        lines: the lines without their newline or CR (invalid UTF-8 replaced by U+FFFD).
         too_long: lines skipped for exceeding the maximum length.
         consumed: bytes these lines (and skipped bytes) took in the stream, newlines included.
     """
@@ -34,28 +35,50 @@ def _empty_chunk(too_long: int = 0, consumed: int = 0) -> LineChunk:
     return LineChunk(pl.Series("line", [], dtype=pl.String), too_long, consumed)
 
 
-def split_lines(block: bytes, max_line_bytes: int) -> tuple[pl.Series, int]:
-    """Split ``block`` (which ends with a newline) into a string Series; return it and the too-long count.
+def newline_positions(block: bytes) -> np.ndarray:
+    """Offsets of every ``\\n`` in ``block``.
 
-    The split is done with numpy over the raw bytes and handed to polars as one Arrow buffer, with no
-    Python object per line: measured 0.09 s per 250k lines, against 0.24 s for ``bytes.split``.
+    Scanned in 1 MiB slices: one comparison over the whole block allocates a mask as large as the block,
+    and its page faults cost four times the scan (measured 0.15 s against 0.037 s for 73 MB).
     """
-    try:
-        block.decode("utf-8")
-    except UnicodeDecodeError:
-        block = block.decode("utf-8", "replace").encode("utf-8")
-    ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == _NEWLINE)
+    data = np.frombuffer(block, dtype=np.uint8)
+    step = 1 << 20
+    parts = [np.flatnonzero(data[i : i + step] == _NEWLINE) + i for i in range(0, len(data), step)]
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+
+def _as_arrow(block: bytes, ends: np.ndarray) -> pa.Array:
     offsets = np.empty(len(ends) + 1, dtype=np.int64)
     offsets[0] = 0
     offsets[1:] = ends + 1
-    array = pa.LargeStringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(block))
-    series = pl.Series("line", pl.from_arrow(array))
-    lengths = np.diff(offsets) - 1
+    return pa.LargeStringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(block))
+
+
+def split_lines(block: bytes, max_line_bytes: int) -> tuple[pl.Series, int]:
+    """Split ``block`` (which ends with a newline) into a string Series; return it and the too-long count.
+
+    The bytes go to polars as one Arrow buffer with no Python object per line (0.09 s per 250k lines,
+    against 0.24 s for ``bytes.split``); Arrow validates the UTF-8, and only a block that fails is
+    decoded again with replacement characters.
+    """
+    ends = newline_positions(block)
+    array = _as_arrow(block, ends)
+    try:
+        array.validate(full=True)
+    except pa.ArrowInvalid:
+        block = block.decode("utf-8", "replace").encode("utf-8")
+        ends = newline_positions(block)
+        array = _as_arrow(block, ends)
+    series = pl.Series("line", pl.from_arrow(pc.cast(array, pa.string_view())))
+    lengths = np.diff(ends, prepend=-1) - 1
     long_mask = lengths > max_line_bytes
     too_long = int(long_mask.sum())
     if too_long:
         series = series.filter(pl.Series(~long_mask))
-    return series.str.strip_chars_end(" \t\r\n"), too_long
+    series = series.str.head(-1)  # the newline
+    if series.str.ends_with("\r").any():
+        series = series.str.strip_suffix("\r")
+    return series, too_long
 
 
 class LineSplitter:
