@@ -35,7 +35,7 @@ def _empty_chunk(too_long: int = 0, consumed: int = 0) -> LineChunk:
     return LineChunk(pl.Series("line", [], dtype=pl.String), too_long, consumed)
 
 
-def newline_positions(block: bytes) -> np.ndarray:
+def newline_positions(block: bytes | memoryview) -> np.ndarray:
     """Offsets of every ``\\n`` in ``block``.
 
     Scanned in 1 MiB slices: one comparison over the whole block allocates a mask as large as the block,
@@ -47,14 +47,14 @@ def newline_positions(block: bytes) -> np.ndarray:
     return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
 
 
-def _as_arrow(block: bytes, ends: np.ndarray) -> pa.Array:
+def _as_arrow(block: bytes | memoryview, ends: np.ndarray) -> pa.Array:
     offsets = np.empty(len(ends) + 1, dtype=np.int64)
     offsets[0] = 0
     offsets[1:] = ends + 1
     return pa.LargeStringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(block))
 
 
-def split_lines(block: bytes, max_line_bytes: int) -> tuple[pl.Series, int]:
+def split_lines(block: bytes | memoryview, max_line_bytes: int) -> tuple[pl.Series, int]:
     """Split ``block`` (which ends with a newline) into a string Series; return it and the too-long count.
 
     The bytes go to polars as one Arrow buffer with no Python object per line (0.09 s per 250k lines,
@@ -66,7 +66,7 @@ def split_lines(block: bytes, max_line_bytes: int) -> tuple[pl.Series, int]:
     try:
         array.validate(full=True)
     except pa.ArrowInvalid:
-        block = block.decode("utf-8", "replace").encode("utf-8")
+        block = bytes(block).decode("utf-8", "replace").encode("utf-8")
         ends = newline_positions(block)
         array = _as_arrow(block, ends)
     series = pl.Series("line", pl.from_arrow(pc.cast(array, pa.string_view())))
@@ -95,28 +95,41 @@ class LineSplitter:
         return len(self._pending)
 
     def feed(self, data: bytes) -> LineChunk:
-        """Add ``data``; return the lines it completes."""
-        consumed = 0
-        too_long = 0
+        """Add ``data``; return the lines it completes.
+
+        The bulk of ``data`` is split through a memoryview, never copied: only the line that straddles
+        the previous chunk is joined into new bytes.
+        """
+        consumed = too_long = start = 0
         if self._skipping:
             newline = data.find(b"\n")
             if newline < 0:
                 return _empty_chunk(consumed=len(data))
             self._skipping = False
-            consumed = newline + 1
-            data = data[newline + 1 :]
-        buffer = self._pending + data if self._pending else data
-        last = buffer.rfind(b"\n")
-        complete, self._pending = buffer[: last + 1], buffer[last + 1 :]
+            consumed = start = newline + 1
+        last = data.rfind(b"\n", start)
+        blocks: list[bytes | memoryview] = []
+        if last >= 0:
+            if self._pending:
+                first = data.find(b"\n", start)
+                blocks.append(self._pending + data[start : first + 1])
+                start = first + 1
+            if start <= last:
+                blocks.append(memoryview(data)[start : last + 1])
+            self._pending = b""
+            start = last + 1
+        self._pending += data[start:]
         if len(self._pending) > self.max_line_bytes:
             consumed += len(self._pending)
             too_long += 1
             self._pending = b""
             self._skipping = True
-        if not complete:
+        if not blocks:
             return _empty_chunk(too_long, consumed)
-        lines, long_lines = split_lines(complete, self.max_line_bytes)
-        return LineChunk(lines, too_long + long_lines, consumed + len(complete))
+        parts = [split_lines(block, self.max_line_bytes) for block in blocks]
+        lines = parts[0][0] if len(parts) == 1 else pl.concat([series for series, _ in parts])
+        too_long += sum(long_lines for _, long_lines in parts)
+        return LineChunk(lines, too_long, consumed + sum(len(block) for block in blocks))
 
     def finish(self) -> LineChunk:
         """End of input: the partial line, if any, becomes a last line."""

@@ -69,7 +69,10 @@ class RegexParser:
                 break
             groups = extract_groups(remaining, regex)
             matched = groups.select(pl.any_horizontal(pl.all().is_not_null())).to_series()
-            if matched.any():
+            if matched.all():  # the common case, without copies
+                parts.append(records_from_groups(groups, remaining, self.timezone))
+                remaining = remaining.clear()
+            elif matched.any():
                 parts.append(
                     records_from_groups(groups.filter(matched), remaining.filter(matched), self.timezone)
                 )
