@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 from prometheus_client import CollectorRegistry, generate_latest
+from rich.columns import Columns
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -97,8 +98,10 @@ def _human_bytes(n: float) -> str:
 
 
 def _panel(title: str, rows: list[tuple[str, int]], total: int, key: str = "value") -> Table:
-    table = Table(title=title, title_justify="left", expand=False, show_edge=False, pad_edge=False)
-    table.add_column(key, overflow="fold", max_width=60)
+    table = Table(
+        title=title, title_justify="left", title_style="bold", expand=False, show_edge=False, pad_edge=False
+    )
+    table.add_column(key, overflow="ellipsis", no_wrap=True, max_width=48)
     table.add_column("hits", justify="right")
     table.add_column("%", justify="right")
     for name, count in rows:
@@ -126,19 +129,23 @@ def print_table(
     overview.add_row("read in", f"{result.elapsed:.2f} s  ({rate:,.0f} lines/s)")
     console.print(overview)
     hits = doc["hits"]
+    panels: list[Table] = []
     if hits:
-        console.print(_panel("status classes", list(doc["status_classes"].items()), hits, "class"))
-        console.print(_panel("status codes", list(doc["status"].items()), hits, "code"))
-        console.print(_panel("top sections", [tuple(x) for x in doc["sections"]], hits, "section"))
-        console.print(_panel("methods", list(doc["methods"].items()), hits, "method"))
-        console.print(_panel("top clients", [tuple(x) for x in doc["clients"]], hits, "client"))
-        console.print(_panel("top not found (404)", [tuple(x) for x in doc["not_found"]], hits, "path"))
-        console.print(_panel("top referrers", [tuple(x) for x in doc["referrers"]], hits, "referrer"))
-        console.print(_panel("browsers", list(doc["browsers"].items()), hits, "family"))
-        console.print(_panel("bots", list(doc["bots"].items()), hits, "family"))
-        console.print(_panel("hits per hour (UTC)", list(doc["hours"].items()), hits, "hour"))
+        panels += [
+            _panel("status classes", list(doc["status_classes"].items()), hits, "class"),
+            _panel("status codes", list(doc["status"].items()), hits, "code"),
+            _panel("methods", list(doc["methods"].items()), hits, "method"),
+            _panel("top sections", [tuple(x) for x in doc["sections"]], hits, "section"),
+            _panel("top clients", [tuple(x) for x in doc["clients"]], hits, "client"),
+            _panel("top not found (404)", [tuple(x) for x in doc["not_found"]], hits, "path"),
+            _panel("top referrers", [tuple(x) for x in doc["referrers"]], hits, "referrer"),
+            _panel("browsers", list(doc["browsers"].items()), hits, "family"),
+            _panel("bots", list(doc["bots"].items()), hits, "family"),
+            _panel("hits per hour (UTC)", [(h, n) for h, n in doc["hours"].items() if n], hits, "hour"),
+        ]
     if doc["levels"]:
-        levels = sum(doc["levels"].values())
-        console.print(_panel("levels", list(doc["levels"].items()), levels, "level"))
+        panels.append(_panel("levels", list(doc["levels"].items()), sum(doc["levels"].values()), "level"))
     if doc["parse_errors"]:
-        console.print(_panel("parse errors", list(doc["parse_errors"].items()), doc["lines"], "reason"))
+        panels.append(_panel("parse errors", list(doc["parse_errors"].items()), doc["lines"], "reason"))
+    console.print()
+    console.print(Columns(panels, padding=(1, 4)))
