@@ -2,7 +2,7 @@
 
 A record lands in the bucket of its own second (arrival time when it has none), so out-of-order lines
 are counted where they belong. The watermark is the newest event second seen; a record older than
-``watermark - lateness`` is counted as late and dropped, and buckets older than
+the watermark reached before it, less ``lateness``, is counted as late and dropped, and buckets older than
 ``watermark - keep`` are evicted, so memory is bounded by ``keep`` seconds of traffic. Distinct clients
 and users are counted exactly up to ``max_distinct`` per second, then saturate.
 """
@@ -82,12 +82,15 @@ class Windows:
             error_class=pl.col("status") // 100,
         )
         with self.lock:
-            newest = int(frame["sec"].max())  # type: ignore[arg-type]
-            self.watermark = newest if self.watermark is None else max(self.watermark, newest)
-            cutoff = self.watermark - self.lateness_seconds
-            late = int((frame["sec"] < cutoff).sum())
+            # A record is late if it is older than the newest second seen before it, less the lateness:
+            # the running maximum, so a batch that spans hours is judged line by line, not by its end.
+            previous = self.watermark if self.watermark is not None else int(frame["sec"].min())  # type: ignore[arg-type]
+            running = frame["sec"].cum_max().clip(lower_bound=previous)
+            late_mask = frame["sec"] < running - self.lateness_seconds
+            self.watermark = int(running.max())  # type: ignore[arg-type]
+            late = int(late_mask.sum())
             if late:
-                frame = frame.filter(pl.col("sec") >= cutoff)
+                frame = frame.filter(~late_mask)
                 self.late += late
             self._fold(frame)
             self._evict()
