@@ -38,6 +38,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "duration": ("duration", "request_time", "elapsed", "response_time", "latency"),
     "duration_ms": ("duration_ms", "latency_ms", "elapsed_ms", "response_time_ms"),
 }
+#: As in access logs, ``-`` means "none" for these fields.
+_DASH_IS_NONE = ("user", "referer", "agent")
 _TEXT_FIELDS = (
     "level",
     "message",
@@ -106,7 +108,8 @@ class JsonParser:
         durations = frame["duration"].cast(pl.Float64, strict=False)
         durations = durations.fill_null(frame["duration_ms"].cast(pl.Float64, strict=False) / 1e3)
         records = frame.select(
-            *[pl.col(name) for name in _TEXT_FIELDS if name != "level"],
+            *[pl.col(name) for name in _TEXT_FIELDS if name not in ("level", *_DASH_IS_NONE)],
+            *[pl.when(pl.col(name) != "-").then(pl.col(name)).alias(name) for name in _DASH_IS_NONE],
             pl.col("status").cast(pl.Float64, strict=False).cast(pl.Int16, strict=False),
             pl.col("bytes").cast(pl.Float64, strict=False).cast(pl.Int64, strict=False),
         ).with_columns(
