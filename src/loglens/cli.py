@@ -18,6 +18,7 @@ from loglens.errors import LoglensError
 #: command name -> "module:attribute" of its click command. One line per command.
 COMMANDS: dict[str, str] = {
     "generate": "loglens.generate.command:generate",
+    "push": "loglens.push.command:push",
     "replay": "loglens.replay:replay_command",
 }
 

@@ -1,0 +1,116 @@
+"""``POST /api/metrics``: services push their own metrics, validated, into a :class:`PushStore`."""
+
+import hmac
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from loglens.config import PushConfig
+from loglens.push.models import PushError, PushResponse, request_schema, validate_body
+from loglens.push.store import PushStore
+
+_ERROR_RESPONSE = {"model": PushResponse}
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": PushResponse, "description": "all metrics applied, or some (`partial_success`)"},
+    400: {**_ERROR_RESPONSE, "description": "invalid body or no metric applicable; each problem named"},
+    401: {**_ERROR_RESPONSE, "description": "missing or wrong bearer token"},
+    413: {**_ERROR_RESPONSE, "description": "body over push.max_body_bytes"},
+    415: {**_ERROR_RESPONSE, "description": "content type is not application/json"},
+}
+
+
+def build_push_router(config: PushConfig, store: PushStore) -> APIRouter:
+    """Return the router serving ``POST /api/metrics`` into ``store``.
+
+    With ``config.token`` set, requests must carry ``Authorization: Bearer <token>``, and the OpenAPI
+    document says so.
+    """
+    router = APIRouter(tags=["push"])
+    authorized = _bearer_check(config.token) if config.token else _open
+
+    @router.post(
+        "/api/metrics",
+        summary="Push a batch of metrics",
+        response_model=None,
+        responses=_RESPONSES,
+        openapi_extra={
+            "requestBody": {"required": True, "content": {"application/json": {"schema": request_schema()}}}
+        },
+    )
+    async def push_metrics(request: Request, allowed: Annotated[bool, Depends(authorized)]) -> Response:
+        """Apply each valid metric; answer which were applied and what is wrong with the others."""
+        if not allowed:
+            return _error(401, "a bearer token is required: Authorization: Bearer <push.token>", bearer=True)
+        media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+        if media_type != "application/json":
+            return _error(415, f"content type must be application/json, got {media_type or 'none'!r}")
+        body = await _read_body(request, config.max_body_bytes)
+        if body is None:
+            return _error(
+                413, f"body is over the limit of {config.max_body_bytes} bytes (push.max_body_bytes)"
+            )
+        try:
+            batch = validate_body(body)
+        except ValueError as exc:
+            return _error(400, f"body is not valid JSON: {exc}")
+        invalid = len({e.index for e in batch.errors if e.index is not None})
+        if batch.source is None:
+            store.count_rejected(invalid + len(batch.metrics))
+            return _respond(400, 0, batch.errors)
+        store.count_rejected(invalid)
+        errors = store.apply(batch.source, batch.mode, batch.metrics)
+        processed = len(batch.metrics) - len(errors)
+        errors = sorted([*batch.errors, *errors], key=lambda e: -1 if e.index is None else e.index)
+        return _respond(200 if processed else 400, processed, errors)
+
+    return router
+
+
+async def _open() -> bool:
+    return True
+
+
+def _bearer_check(token: str) -> Callable[..., Awaitable[bool]]:
+    bearer = HTTPBearer(auto_error=False, description="push.token (LOGLENS__PUSH__TOKEN)")
+    expected = token.encode()
+
+    async def check(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> bool:
+        return credentials is not None and hmac.compare_digest(credentials.credentials.encode(), expected)
+
+    return check
+
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The body, or None as soon as the declared or the received size passes ``limit``.
+
+    Not the route's ``max_body_size``: Starlette's limiter answers in plain text, and push clients expect
+    the JSON error shape of every other answer.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _respond(status_code: int, processed: int, errors: list[PushError]) -> Response:
+    status: Literal["success", "partial_success", "error"] = (
+        "error" if not processed else "partial_success" if errors else "success"
+    )
+    body = PushResponse(processed=processed, status=status, errors=errors)
+    return Response(body.model_dump_json(), status_code=status_code, media_type="application/json")
+
+
+def _error(status_code: int, message: str, *, bearer: bool = False) -> Response:
+    response = _respond(status_code, 0, [PushError(index=None, name=None, field=None, message=message)])
+    if bearer:
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
