@@ -17,9 +17,13 @@ from loglens.errors import LoglensError
 
 #: command name -> "module:attribute" of its click command. One line per command.
 COMMANDS: dict[str, str] = {
+    "demo": "loglens.demo:demo",
+    "replay": "loglens.replay:replay_command",
+    "run": "loglens.run:run_command",
+    "check": "loglens.check:check_command",
     "generate": "loglens.generate.command:generate",
     "push": "loglens.push.command:push",
-    "replay": "loglens.replay:replay_command",
+    "watch": "loglens.ui.console.command:watch",
 }
 
 

@@ -80,6 +80,9 @@ class TailConfig(Section):
 
     poll_interval_seconds: float = Field(default=0.25, gt=0)
     from_start: bool = False
+    rotate_wait_seconds: float = Field(
+        default=5.0, ge=0, description="a rotated or deleted file is read until idle this long, then closed"
+    )
 
 
 class LimitsConfig(Section):

@@ -1,0 +1,113 @@
+"""``loglens demo``: generated traffic, ``loglens run`` on it and the live console, in one process tree.
+
+Nothing external is needed: ``loglens generate`` writes three rotating log streams into a temporary
+folder (with a traffic spike and an error burst on its timeline), an in-process agent follows them and
+serves ``/metrics`` and the API, and ``loglens watch``'s console shows the same files live.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+import click
+
+from loglens.agent import Agent
+from loglens.clock import SystemClock
+from loglens.config import load_settings
+from loglens.errors import LoglensError
+from loglens.ui.console.command import open_follower, run_plain
+from loglens.ui.console.monitor import Monitor, WatchOptions
+
+#: The generated traffic: about 8 lines/s across three streams, a x6 spike at 40 s for 40 s (which the
+#: 30 s / 15 hits/s alert catches and then sees recover), an error burst at 100 s, rotation every 256 KiB.
+GENERATOR_ARGS = (
+    "--format", "combined", "--durations", "--rate", "8", "--streams", "3",
+    "--rotate-bytes", "256k", "--rotate-mode", "rename", "--seed", "7",
+    "--scenario", "spike@40+40:factor=6", "--scenario", "error-burst@100+10:count=150",
+)  # fmt: skip
+ALERT = WatchOptions(timewindow=10, alertwindow=30, threshold=15.0, section_limit=8, incident_limit=3)
+
+
+def start_generator(folder: Path) -> subprocess.Popen[bytes]:
+    """Start ``loglens generate`` writing into ``folder`` until it is terminated."""
+    command = [sys.executable, "-m", "loglens", "generate", "--output", str(folder), *GENERATOR_ARGS]
+    timeline = (folder.parent / "timeline.txt").open("wb")
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=timeline)
+
+
+def banner(agent: Agent, folder: Path) -> str:
+    """What to open, printed before the console starts."""
+    url = agent.url
+    return "\n".join(
+        [
+            f"loglens demo: generated logs in {folder}",
+            f"  metrics   {url}/metrics",
+            f"  status    {url}/api/status",
+            f"  insights  {url}/api/insights?window=10",
+            f"  push API  {url}/api/docs  (POST /api/metrics)",
+            "Ctrl-C stops the demo.",
+        ]
+    )
+
+
+@click.command("demo")
+@click.option("--listen", default="127.0.0.1:9911", show_default=True, metavar="HOST:PORT",
+              help="Address of the HTTP server (port 0: any free port).")
+@click.option("--headless", is_flag=True, help="No console: serve the metrics and API only.")
+@click.option("--plain", is_flag=True, help="Print a plain-text report every refresh instead of the console.")
+@click.option("--duration", type=click.FloatRange(min=1), help="Stop by itself after this many seconds.")
+@click.option("--keep", is_flag=True, help="Keep the generated logs and checkpoint when the demo ends.")
+def demo(listen: str, headless: bool, plain: bool, duration: float | None, keep: bool) -> None:
+    """Run loglens on generated traffic (spike, error burst, rotation) with no external service."""
+    work = Path(tempfile.mkdtemp(prefix="loglens-demo-"))
+    logs = work / "logs"
+    logs.mkdir()
+    pattern = str(logs / "*.log")
+    settings = load_settings(
+        server={"listen": listen},
+        state={"dir": work / "state"},
+        tail={"from_start": True},
+        sources=[{"path": pattern, "format": "combined"}],
+    )
+    generator = start_generator(logs)
+    agent = Agent(settings)
+    stop = threading.Event()
+    if duration is not None:
+        threading.Timer(duration, stop.set).start()
+    try:
+        agent.start()
+        click.echo(banner(agent, logs), err=headless or plain)
+        clock = SystemClock()
+        if headless:
+            stop.wait()
+            return
+        follower = open_follower((pattern,), "combined", from_start=True)
+        monitor = Monitor(follower, ALERT, clock)
+        if plain or not sys.stdout.isatty():
+            refreshes = None if duration is None else max(1, int(duration / 2))
+            run_plain(monitor, 2.0, clock, sys.stdout, iterations=refreshes)
+        else:
+            from loglens.ui.console.app import WatchApp
+
+            app = WatchApp(monitor, 2.0, f"loglens demo · {agent.url}")
+            if duration is not None:
+                threading.Timer(duration, app.exit).start()
+            app.run()
+    except KeyboardInterrupt:
+        pass
+    except LoglensError:
+        raise
+    finally:
+        stop.set()
+        generator.terminate()
+        generator.wait(10)
+        agent.stop()
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
+        elif headless or plain:
+            click.echo(f"kept {work}", err=True)
