@@ -83,12 +83,6 @@ def test_a_million_distinct_paths_keep_series_and_memory_capped(tmp_path: Path) 
     follower.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="aggregate/windows.py keeps every distinct section of each second (no cap): memory grows with "
-    "distinct paths within the kept seconds; remove this mark once SecondStats.sections is capped",
-)
 def test_windows_memory_is_capped_with_distinct_paths(tmp_path: Path) -> None:
     windows = Windows(lateness_seconds=120)
     grown, _, follower = _retained_growth(

@@ -106,10 +106,18 @@ class SourceCounters:
             self.last_ts = last
 
     def _update_access(self, access: pl.DataFrame, now: float) -> None:
-        by_request = access.group_by("method", "status").len()
+        # Busiest first, ties by name: when a capped counter fills, the keys it admits do not depend on
+        # hash order.
+        by_request = (
+            access.group_by("method", "status")
+            .len()
+            .sort(["len", "method", "status"], descending=[True, False, False])
+        )
         pairs = [((method or "-", str(status)), count) for method, status, count in by_request.iter_rows()]
         self.requests.update(pairs, now)
-        sections = access["section"].drop_nulls().value_counts()
+        sections = (
+            access["section"].drop_nulls().value_counts().sort(["count", "section"], descending=[True, False])
+        )
         self.sections.update(sections.iter_rows(), now)
         self.response_bytes += int(access["bytes"].sum())
         self.durations.observe(access["duration"])

@@ -3,8 +3,9 @@
 A record lands in the bucket of its own second (arrival time when it has none), so out-of-order lines
 are counted where they belong. The watermark is the newest event second seen; a record older than
 the watermark reached before it, less ``lateness``, is counted as late and dropped, and buckets older than
-``watermark - keep`` are evicted, so memory is bounded by ``keep`` seconds of traffic. Distinct clients
-and users are counted exactly up to ``max_distinct`` per second, then saturate.
+``watermark - keep`` are evicted. Each second holds at most ``max_keys`` sections and methods (the rest
+pooled as ``__other__``) and HyperLogLog sketches of clients and users, so memory is bounded by
+``keep`` seconds whatever the input.
 """
 
 from __future__ import annotations
@@ -13,8 +14,12 @@ import threading
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
+
+from loglens.aggregate.capped import OTHER
+from loglens.aggregate.distinct import HyperLogLog
 
 
 @dataclass
@@ -33,8 +38,8 @@ class SecondStats:
     section_errors: Counter[str] = field(default_factory=Counter)
     methods: Counter[str] = field(default_factory=Counter)
     levels: Counter[str] = field(default_factory=Counter)
-    clients: set[str] = field(default_factory=set)
-    users: set[str] = field(default_factory=set)
+    clients: HyperLogLog = field(default_factory=HyperLogLog)
+    users: HyperLogLog = field(default_factory=HyperLogLog)
 
     def merge(self, other: SecondStats) -> None:
         """Add ``other`` into this one."""
@@ -50,8 +55,15 @@ class SecondStats:
         self.section_errors.update(other.section_errors)
         self.methods.update(other.methods)
         self.levels.update(other.levels)
-        self.clients |= other.clients
-        self.users |= other.users
+        self.clients.merge(other.clients)
+        self.users.merge(other.users)
+
+
+def _add_capped(counter: Counter[Any], key: Any, count: int, cap: int) -> None:
+    """Add to ``key``, or to ``__other__`` once ``counter`` holds ``cap`` keys."""
+    if key not in counter and len(counter) >= cap:
+        key = OTHER
+    counter[key] += count
 
 
 def _pairs(frame: pl.DataFrame, key: str) -> Iterable[tuple[int, object, int]]:
@@ -62,12 +74,10 @@ def _pairs(frame: pl.DataFrame, key: str) -> Iterable[tuple[int, object, int]]:
 class Windows:
     """Sliding per-second event-time buckets with bounded lateness and retention."""
 
-    def __init__(
-        self, keep_seconds: int = 600, lateness_seconds: float = 120, max_distinct: int = 10_000
-    ) -> None:
+    def __init__(self, keep_seconds: int = 600, lateness_seconds: float = 120, max_keys: int = 100) -> None:
         self.keep_seconds = int(keep_seconds)
         self.lateness_seconds = lateness_seconds
-        self.max_distinct = max_distinct
+        self.max_keys = max_keys
         self.buckets: dict[int, SecondStats] = {}
         self.watermark: int | None = None
         self.late = 0
@@ -123,22 +133,19 @@ class Windows:
             stats.duration_count += dcount
         for sec, status, count in _pairs(frame, "status"):
             self.buckets[sec].status[status] += count  # type: ignore[index]
-        for sec, section, count in _pairs(frame, "section"):
-            self.buckets[sec].sections[section] += count  # type: ignore[index]
         errors = frame.filter(pl.col("error_class") >= 4)
-        for sec, section, count in _pairs(errors, "section"):
-            self.buckets[sec].section_errors[section] += count  # type: ignore[index]
-        for sec, method, count in _pairs(frame, "method"):
-            self.buckets[sec].methods[method] += count  # type: ignore[index]
-        for sec, level, count in _pairs(frame, "level"):
-            self.buckets[sec].levels[level] += count  # type: ignore[index]
-        for key in ("client", "user"):
-            distinct = frame.filter(pl.col(key).is_not_null()).group_by("sec").agg(pl.col(key).unique())
-            for sec, values in distinct.iter_rows():
-                target = self.buckets[sec].clients if key == "client" else self.buckets[sec].users
-                room = self.max_distinct - len(target)
-                if room > 0:
-                    target.update(values[:room])
+        for key, source, attribute in (
+            ("section", frame, "sections"),
+            ("section", errors, "section_errors"),
+            ("method", frame, "methods"),
+            ("level", frame, "levels"),
+        ):
+            for sec, value, count in _pairs(source, key):
+                _add_capped(getattr(self.buckets[sec], attribute), value, count, self.max_keys)
+        for key, attribute in (("client", "clients"), ("user", "users")):
+            present = frame.filter(pl.col(key).is_not_null())
+            for (sec,), part in present.partition_by("sec", as_dict=True, include_key=False).items():
+                getattr(self.buckets[sec], attribute).add(part[key])
 
     def _evict(self) -> None:
         if self.watermark is None:
