@@ -28,6 +28,9 @@ from loglens.clock import Clock, SystemClock
 from loglens.config import Settings
 from loglens.errors import LoglensError
 from loglens.parsing import build_parser
+from loglens.push.collector import PushCollector
+from loglens.push.routes import build_push_router
+from loglens.push.store import PushStore
 from loglens.records import Batch
 from loglens.server.app import create_app
 from loglens.server.insights_routes import build_insights_router
@@ -83,7 +86,7 @@ class Agent:
         self.clock = clock or SystemClock()
         limits = settings.limits
         self.totals = Totals(Limits(limits.max_label_values, limits.section_limit))
-        self.windows = Windows(lateness_seconds=limits.lateness_seconds)
+        self.windows = Windows(lateness_seconds=limits.lateness_seconds, max_keys=limits.section_limit)
         self.follower = FileFollower(
             source_specs(settings),
             self.totals,
@@ -103,7 +106,7 @@ class Agent:
         all_routers = [
             build_status_router(self.follower, self.totals, self.registry, self.clock, self._checkpoint_info),
             build_insights_router(self.windows, self.clock),
-            *self._push_routers(),
+            self._push_router(),
             *routers,
         ]
         self.app = create_app(self.registry, all_routers)
@@ -112,16 +115,13 @@ class Agent:
         self._server: uvicorn.Server | None = None
         self._socket: socket.socket | None = None
         self._last_saved: Snapshot | None = None
+        self._current_at: float | None = None  # the checkpoint holds the state as of this time
 
-    def _push_routers(self) -> list[APIRouter]:
-        """``POST /api/metrics`` and its collector."""
-        from loglens.push.collector import PushCollector
-        from loglens.push.routes import build_push_router
-        from loglens.push.store import PushStore
-
+    def _push_router(self) -> APIRouter:
+        """``POST /api/metrics``, its store registered on ``/metrics``."""
         store = PushStore(self.settings.push, self.clock)
         self.registry.register(PushCollector(store))
-        return [build_push_router(self.settings.push, store)]
+        return build_push_router(self.settings.push, store)
 
     @property
     def address(self) -> tuple[str, int]:
@@ -146,10 +146,13 @@ class Agent:
         self._socket = _bind(self.settings.server.host, self.settings.server.port)
         try:
             self.store = CheckpointStore(self.settings.state.dir)
+            snapshot = self.store.load()
         except LoglensError:
             self._socket.close()
+            if self.store is not None:
+                self.store.close()
+                self.store = None
             raise
-        snapshot = self.store.load()
         if snapshot is not None:
             self.follower.restore(snapshot)
             log.info("resuming from the checkpoint of %s", self.store.path)
@@ -194,15 +197,16 @@ class Agent:
             return
         snapshot = self.follower.snapshot()
         last = self._last_saved
-        if last is not None and (last.files, last.totals, last.sources, last.specs) == (
+        unchanged = last is not None and (last.files, last.totals, last.sources, last.specs) == (
             snapshot.files,
             snapshot.totals,
             snapshot.sources,
             snapshot.specs,
-        ):
-            return
-        self.store.save(snapshot)
-        self._last_saved = snapshot
+        )
+        if not unchanged:
+            self.store.save(snapshot)
+            self._last_saved = snapshot
+        self._current_at = snapshot.saved_at
 
     def _loop(self) -> None:
         tail, state = self.settings.tail, self.settings.state
@@ -232,7 +236,7 @@ class Agent:
         self.windows.add(batch.records, self.clock.now())
 
     def _saved_at(self) -> float | None:
-        return self.store.last_saved_at if self.store is not None else None
+        return self._current_at
 
     def _checkpoint_info(self) -> tuple[float | None, int]:
         store = self.store

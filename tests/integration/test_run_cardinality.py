@@ -38,7 +38,7 @@ def _distinct_lines(start: int, count: int, seconds: int) -> str:
 
 
 def _retained_growth(
-    tmp_path: Path, total: int, warm_up: int, seconds: int, listener: Callable[[Batch], None] | None = None
+    tmp_path: Path, total: int, warm_up: int, seconds: int, listener: Callable[[Batch], object] | None = None
 ) -> tuple[int, Totals, FileFollower]:
     """Tail ``total`` distinct-path lines; return the heap retained after ``warm_up`` lines, grown since."""
     logs = tmp_path / "logs"

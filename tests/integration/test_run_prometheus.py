@@ -109,3 +109,11 @@ def test_exposition_passes_promtool_check_metrics(agent: Agent, tmp_path: Path) 
     openmetrics = httpx.get(f"{agent.url}/metrics", headers={"Accept": "application/openmetrics-text"}).text
     families = {family.name for family in openmetrics_families(openmetrics)}
     assert {"loglens_lines", "loglens_source_rotations", "loglens_lines_per_second"} <= families
+
+
+def test_deploy_scrape_config_is_valid() -> None:
+    promtool = require_tool("promtool", "prometheus")
+    config = Path(__file__).parents[2] / "deploy" / "prometheus.yml"
+    checked = subprocess.run([promtool, "check", "config", str(config)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "127.0.0.1:9911" in config.read_text(encoding="utf-8")

@@ -6,6 +6,8 @@ import os
 import shutil
 from pathlib import Path
 
+from loglens.sources.discovery import Fingerprint
+from loglens.state.checkpoint import FileState
 from sources.tail_helpers import Harness, append, write_lines
 
 
@@ -137,4 +139,48 @@ def test_deleted_while_stopped_is_forgotten(tmp_path: Path) -> None:
     assert snapshot is not None
     assert [f.state for f in snapshot.files] == ["retired"]
     assert tail.lines("a.log") == 5
+    tail.close()
+
+
+def _restore_with(tail: Harness, extra: FileState) -> None:
+    """Restart from the last checkpoint plus ``extra`` (a stale entry whose inode a new file now uses)."""
+    tail.follower.close()
+    snapshot = tail.store.load()
+    assert snapshot is not None
+    snapshot.files.append(extra)
+    tail.store.save(snapshot)
+    tail.kill()
+
+
+def _stale(path: Path, name: str, state: str) -> FileState:
+    st = path.stat()
+    return FileState(st.st_dev, st.st_ino, name, name, name, "gone", 0, 0, Fingerprint.of(b"").digest, state)
+
+
+def test_a_checkpointed_file_whose_inode_was_reused_does_not_claim_the_new_file(tmp_path: Path) -> None:
+    tail, logs = _harness(tmp_path)
+    tail.poll()
+    tail.checkpoint()
+    write_lines(logs / "new.log", 0, 3)
+    _restore_with(tail, _stale(logs / "new.log", str(logs / "old.log"), "following"))
+    tail.poll()
+    assert (tail.lines("new.log"), tail.lines("old.log")) == (3, 0)
+    tail.close()
+
+
+def test_a_copy_on_the_inode_of_a_deleted_file_is_read_once(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    tail = Harness(logs, str(logs))  # a folder source: the copy is followed too
+    tail.poll()
+    write_lines(logs / "a.log", 0, 4)
+    tail.poll()
+    tail.checkpoint()
+    write_lines(logs / "a.log", 4, 2)  # unread when loglens stops
+    shutil.copyfile(logs / "a.log", logs / "a.log-1")
+    os.truncate(logs / "a.log", 0)
+    _restore_with(tail, _stale(logs / "a.log-1", str(logs / "a.log"), "draining"))
+    tail.poll()
+    assert tail.lines("a.log") == 6
+    assert tail.lines("a.log-1") == 0
     tail.close()

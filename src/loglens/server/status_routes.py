@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field
 
 from loglens.aggregate.totals import Totals
 from loglens.clock import Clock
-from loglens.sources.file_tail import FileFollower, SourceView
+from loglens.sources.file_tail import FileFollower
+from loglens.sources.tail_views import SourceView
 
 
 class FileStatus(BaseModel):

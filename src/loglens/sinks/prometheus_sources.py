@@ -68,5 +68,7 @@ class SourceCollector(Collector):
         saved = self.checkpoint_time()
         if saved is not None:
             yield GaugeMetricFamily(
-                "loglens_checkpoint_timestamp_seconds", "When the last checkpoint was saved.", value=saved
+                "loglens_checkpoint_timestamp_seconds",
+                "Time as of which the checkpoint holds the state (saved, or found unchanged).",
+                value=saved,
             )

@@ -174,7 +174,7 @@ def find_renamed(folders: Iterable[str], wanted: FileId, fingerprint: Fingerprin
 def find_copy(
     originals: Iterable[str], fingerprint: Fingerprint, min_size: int, skip: set[FileId]
 ) -> tuple[str, int] | None:
-    """Find a copy of a truncated file (copytruncate): same first bytes, larger than ``min_size``.
+    """Find a copy of a truncated file (copytruncate): same first bytes, at least ``min_size`` bytes.
 
     Looked for next to each of the ``originals`` paths, under rotated names (:func:`is_rotated_name`).
 
@@ -188,7 +188,7 @@ def find_copy(
     names = [os.path.basename(path) for path in originals]
     for path, st in _regular_files(folders):
         fid = file_id(st)
-        if fid in skip or st.st_size <= min_size:
+        if fid in skip or st.st_size < min_size:
             continue
         if any(is_rotated_name(os.path.basename(path), name) for name in names):
             opened = open_verified(path, fid, fingerprint)

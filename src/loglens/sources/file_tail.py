@@ -22,9 +22,9 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections import Counter, OrderedDict, deque
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from loglens.aggregate.totals import Totals
 from loglens.clock import Clock, SystemClock
@@ -43,6 +43,7 @@ from loglens.sources.discovery import (
     find_renamed,
     is_rotated_name,
 )
+from loglens.sources.tail_views import FileView, RateMeter, SourceView
 from loglens.sources.tracked import TrackedFile, line_start_before, same_bytes_before
 from loglens.state.checkpoint import FileState, Snapshot
 
@@ -52,54 +53,6 @@ log = logging.getLogger("loglens.tail")
 READ_BUDGET = 16 * 1024 * 1024
 #: Forgotten files remembered (to resume them if they come back), oldest dropped first.
 RETIRED_CAP = 4096
-#: Seconds over which ``lines_per_second`` is measured.
-RATE_WINDOW = 10.0
-
-
-@dataclass(frozen=True)
-class FileView:
-    """One open file as ``/api/status`` shows it."""
-
-    path: str
-    offset: int
-    size: int
-    lag_bytes: int
-    lines: int
-    state: str  # "following", or "draining" once rotated away or deleted
-
-
-@dataclass(frozen=True)
-class SourceView:
-    """One source label with its files and loglens's own counters for it."""
-
-    name: str
-    files: list[FileView]
-    rotations: int
-    truncations: int
-    lines_per_second: float
-
-    @property
-    def lag_bytes(self) -> int:
-        """Bytes written to the source's files and not yet counted."""
-        return sum(f.lag_bytes for f in self.files)
-
-
-class _Rate:
-    """Lines per second over the last :data:`RATE_WINDOW` seconds, from cumulative samples."""
-
-    def __init__(self) -> None:
-        self.samples: deque[tuple[float, int]] = deque()
-
-    def add(self, now: float, total: int) -> None:
-        self.samples.append((now, total))
-        while len(self.samples) > 1 and self.samples[1][0] <= now - RATE_WINDOW:
-            self.samples.popleft()
-
-    def rate(self, now: float, since: float) -> float:
-        start = now - RATE_WINDOW
-        base = next((total for t, total in reversed(self.samples) if t <= start), 0)
-        newest = self.samples[-1][1] if self.samples else 0
-        return (newest - base) / max(min(RATE_WINDOW, now - since), 1.0)
 
 
 class FileFollower:
@@ -119,7 +72,7 @@ class FileFollower:
         rotate_wait: float = 5.0,
         max_line_bytes: int = 64 * 1024,
         timezone: str = "UTC",
-        listeners: Iterable[Callable[[Batch], None]] = (),
+        listeners: Iterable[Callable[[Batch], object]] = (),
         read_budget: int = READ_BUDGET,
     ) -> None:
         self.specs = list(specs)
@@ -141,8 +94,9 @@ class FileFollower:
         self._known_specs: set[str] = set()
         self._path_ids: dict[str, FileId] = {}
         self._read_lines: Counter[str] = Counter()
-        self._rates: dict[str, _Rate] = {}
+        self._rates: dict[str, RateMeter] = {}
         self._fp_index: dict[int, dict[str, list[TrackedFile]]] | None = None
+        self._unreadable: set[str] = set()
 
     # -- checkpoint -------------------------------------------------------------------------------
 
@@ -156,11 +110,11 @@ class FileFollower:
 
     def snapshot(self) -> Snapshot:
         """Offsets and totals as of now, consistent with each other (call between polls)."""
+        files = {**self._retired, **self._restored}
         with self.lock:
-            files = [tracked.state() for tracked in self.files.values()]
-        files += [*self._restored.values(), *self._retired.values()]
+            files.update((fid, tracked.state()) for fid, tracked in self.files.items())
         return Snapshot(
-            files=files,
+            files=list(files.values()),
             totals=self.totals.to_state(),
             sources={name: dict(counts) for name, counts in self._counts.items()},
             specs=sorted(self._known_specs),
@@ -189,8 +143,9 @@ class FileFollower:
             more |= self._read(tracked, now)
             if not tracked.matched and now - tracked.active_at >= self.rotate_wait:
                 self._forget(tracked)
-        for fid, hit in found.items():
-            if fid not in self.files:
+        known = self._restored.keys() | self._retired.keys()
+        for fid, hit in sorted(found.items(), key=lambda item: item[0] not in known):  # known files first
+            if fid not in self.files:  # (a copy may have been claimed by a truncated file just before)
                 more |= self._start(fid, hit, now)
         if self._restored:
             self._resolve_restored(now)
@@ -198,7 +153,7 @@ class FileFollower:
         self._path_ids = {**{p: f for p, f in self._path_ids.items() if f in self.files}, **at_paths}
         with self.lock:
             for source, total in self._read_lines.items():
-                rate = self._rates.setdefault(source, _Rate())
+                rate = self._rates.setdefault(source, RateMeter())
                 if not rate.samples or rate.samples[-1][1] != total:
                     rate.add(now, total)
         return more
@@ -228,26 +183,18 @@ class FileFollower:
         """Begin following a file not followed yet; True when its budget ran out."""
         try:
             fd = os.open(hit.path, os.O_RDONLY)
-        except OSError:
+        except OSError as exc:
+            if hit.path not in self._unreadable:  # said once; tried again at every poll
+                self._unreadable.add(hit.path)
+                log.warning("%s: cannot open: %s", hit.path, exc.strerror)
             return False
+        self._unreadable.discard(hit.path)
         st = os.fstat(fd)
         size = st.st_size
         if file_id(st) != fid:  # replaced since discovery: the next poll sees the new one
             os.close(fd)
             return False
-        source = hit.spec.label(hit.path)
-        rewritten: FileState | None = None
-        saved = self._restored.pop(fid, None) or self._retired.pop(fid, None)
-        same = saved is not None and _same_file(saved, hit.path, hit.real)
-        if saved is not None and same and size >= saved.offset and saved.fingerprint.matches(fd):
-            offset, source = saved.offset, saved.source
-        elif saved is not None and saved.live and saved.real == hit.real:  # truncated while not looked at
-            offset, source, rewritten = 0, saved.source, saved
-        else:
-            offset = line_start_before(fd, size) if self._from_end(hit.spec) else 0
-            copied = self._copy_source(fd, hit.path, size) if offset < size else None
-            if copied is not None:  # a copy of a followed file: its lines are counted through the original
-                offset, source = size, copied
+        offset, source, rewritten = self._start_point(fid, fd, size, hit)
         previous = self._path_ids.get(hit.path)
         if previous is not None and previous != fid:
             self._count(source, "rotations")
@@ -256,6 +203,27 @@ class FileFollower:
             self._count(source, "truncations")
             self._recover(rewritten, now)
         return self._read(tracked, now)
+
+    def _start_point(self, fid: FileId, fd: int, size: int, hit: Found) -> tuple[int, str, FileState | None]:
+        """Offset and source label of a file not followed yet, and its old state if it was rewritten.
+
+        In order: a file known to the checkpoint (or forgotten) and found unchanged resumes; one found
+        rewritten at its place is read from 0 (a truncation); a copy of a followed file starts at its end;
+        a small known file found under a rotated name resumes (a rename); anything else is new.
+        """
+        saved = self._restored.pop(fid, None) or self._retired.pop(fid, None)
+        fits = saved is not None and size >= saved.offset and saved.fingerprint.matches(fd)
+        if saved is not None and fits and (saved.real == hit.real or saved.fp_length >= MIN_MATCH_BYTES):
+            return saved.offset, saved.source, None
+        if saved is not None and saved.live and saved.real == hit.real:
+            return 0, saved.source, saved
+        offset = line_start_before(fd, size) if self._from_end(hit.spec) else 0
+        copied = self._copy_source(fd, hit.path, size) if offset < size else None
+        if copied is not None:  # its lines are counted through the original
+            return size, copied, None
+        if saved is not None and fits and _same_file(saved, hit.path, hit.real):
+            return saved.offset, saved.source, None
+        return offset, hit.spec.label(hit.path), None
 
     def _from_end(self, spec: SourceSpec) -> bool:
         return not self.from_start and spec.key not in self._known_specs
@@ -281,6 +249,8 @@ class FileFollower:
             self.totals.labels[source] = dict(spec.labels)
         with self.lock:
             self.files[fid] = tracked
+        self._retired.pop(fid, None)  # an inode seen before: now this file, whatever was saved of it
+        self._restored.pop(fid, None)
         if self._fp_index is not None:
             self._index(tracked)
         return tracked
@@ -319,7 +289,8 @@ class FileFollower:
         for other in list(self.files.values()):
             untouched = other.offset == other.start_offset and not other.pipeline.pending_bytes
             behind = old.offset < other.offset and other.id != old.id
-            if untouched and behind and fingerprint.matches(other.fd):
+            named = is_rotated_name(os.path.basename(other.path), os.path.basename(old.path))
+            if untouched and behind and named and fingerprint.matches(other.fd):
                 other.restart_at(old.offset)  # a copy found earlier and started at its end
                 return
         found = find_copy([old.path, old.real], fingerprint, old.offset, set(self.files))
@@ -363,7 +334,10 @@ class FileFollower:
     def _resolve_restored(self, now: float) -> None:
         """Checkpointed files not found by the sources were renamed or deleted while loglens was stopped:
         look for each by identity in its folder and read what it gained since the checkpoint."""
-        for saved in self._restored.values():
+        pending, self._restored = list(self._restored.values()), {}
+        for saved in pending:
+            if saved.id in self.files:  # its inode is already followed: a new file on a freed inode
+                continue
             folders = [os.path.dirname(saved.path) or ".", os.path.dirname(saved.real) or "."]
             found = find_renamed(folders, saved.id, saved.fingerprint)
             if found is not None and not _same_file(saved, found[0], os.path.realpath(found[0])):
@@ -380,7 +354,6 @@ class FileFollower:
             )
             tracked.matched = False
             self._read(tracked, now)
-        self._restored.clear()
 
     # -- views --------------------------------------------------------------------------------------
 
