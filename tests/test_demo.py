@@ -12,10 +12,10 @@ import httpx
 
 
 def test_headless_demo_serves_metrics_of_generated_traffic_and_cleans_up() -> None:
+    command = ["demo", "--headless", "--duration", "25", "--listen", "127.0.0.1:0"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "loglens", "demo", "--headless", "--duration", "25", "--listen", "127.0.0.1:0"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [sys.executable, "-m", "loglens", *command], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     assert proc.stderr is not None
     banner = [proc.stderr.readline() for _ in range(6)]
     folder = Path(re.search(r"generated logs in (\S+)", banner[0])[1])  # type: ignore[index]

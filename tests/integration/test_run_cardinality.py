@@ -38,7 +38,7 @@ def _distinct_lines(start: int, count: int, seconds: int) -> str:
 
 
 def _retained_growth(
-    tmp_path: Path, total: int, warm_up: int, seconds: int, listener: Callable[[Batch], object] | None = None
+    tmp_path: Path, total: int, warm_up: int, seconds: int, listener: Callable[[Batch], None] | None = None
 ) -> tuple[int, Totals, FileFollower]:
     """Tail ``total`` distinct-path lines; return the heap retained after ``warm_up`` lines, grown since."""
     logs = tmp_path / "logs"
@@ -85,8 +85,10 @@ def test_a_million_distinct_paths_keep_series_and_memory_capped(tmp_path: Path) 
 
 def test_windows_memory_is_capped_with_distinct_paths(tmp_path: Path) -> None:
     windows = Windows(lateness_seconds=120)
-    grown, _, follower = _retained_growth(
-        tmp_path, 400_000, 100_000, seconds=10, listener=lambda batch: windows.add(batch.records, 1.7e9)
-    )
+
+    def add(batch: Batch) -> None:
+        windows.add(batch.records, 1.7e9)
+
+    grown, _, follower = _retained_growth(tmp_path, 400_000, 100_000, seconds=10, listener=add)
     follower.close()
     assert grown < 4 * 1024 * 1024, f"{grown} bytes retained over 300,000 new distinct paths"

@@ -72,7 +72,7 @@ class FileFollower:
         rotate_wait: float = 5.0,
         max_line_bytes: int = 64 * 1024,
         timezone: str = "UTC",
-        listeners: Iterable[Callable[[Batch], object]] = (),
+        listeners: Iterable[Callable[[Batch], None]] = (),
         read_budget: int = READ_BUDGET,
     ) -> None:
         self.specs = list(specs)
