@@ -94,7 +94,7 @@ def demo(listen: str, headless: bool, plain: bool, duration: float | None, keep:
         else:
             from loglens.ui.console.app import WatchApp
 
-            app = WatchApp(monitor, 2.0, f"loglens demo · {agent.url}")
+            app = WatchApp(monitor, 2.0, f"(demo, {agent.url})")
             if duration is not None:
                 threading.Timer(duration, app.exit).start()
             app.run()
