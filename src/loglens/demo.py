@@ -8,11 +8,13 @@ serves ``/metrics`` and the API, and ``loglens watch``'s console shows the same 
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
 from pathlib import Path
+from types import FrameType
 
 import click
 
@@ -55,6 +57,10 @@ def banner(agent: Agent, folder: Path) -> str:
     )
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 @click.command("demo")
 @click.option("--listen", default="127.0.0.1:9911", show_default=True, metavar="HOST:PORT",
               help="Address of the HTTP server (port 0: any free port).")
@@ -77,6 +83,8 @@ def demo(listen: str, headless: bool, plain: bool, duration: float | None, keep:
     generator = start_generator(logs)
     agent = Agent(settings)
     stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGHUP):  # a closed terminal or a kill cleans up like Ctrl-C
+        signal.signal(sig, _interrupt)
     if duration is not None:
         threading.Timer(duration, stop.set).start()
     try:
