@@ -143,9 +143,9 @@ class Windows:
             for sec, value, count in _pairs(source, key):
                 _add_capped(getattr(self.buckets[sec], attribute), value, count, self.max_keys)
         for key, attribute in (("client", "clients"), ("user", "users")):
-            present = frame.filter(pl.col(key).is_not_null())
-            for (sec,), part in present.partition_by("sec", as_dict=True, include_key=False).items():
-                getattr(self.buckets[sec], attribute).add(part[key])
+            distinct = frame.filter(pl.col(key).is_not_null()).group_by("sec").agg(pl.col(key).unique())
+            for sec, values in distinct.iter_rows():
+                getattr(self.buckets[sec], attribute).add_distinct(values)
 
     def _evict(self) -> None:
         if self.watermark is None:
