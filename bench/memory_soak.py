@@ -65,7 +65,8 @@ def main() -> None:
                 handle.flush()
             if tick % int(10 / TICK) == 0:
                 samples.append((elapsed, run.rss_mib()))
-                print(f"{elapsed / 60:6.1f} min  RSS {samples[-1][1]:6.1f} MiB  {written:,} lines", flush=True)
+                rss = samples[-1][1]
+                print(f"{elapsed / 60:6.1f} min  RSS {rss:6.1f} MiB  {written:,} lines", flush=True)
             tick += 1
             delay = started + tick * TICK - time.monotonic()
             if delay > 0:
@@ -77,8 +78,9 @@ def main() -> None:
         base = after[0]
         low, high = min(after), max(after)
         print(f"{written:,} lines ({fresh:,} distinct paths) in {args.minutes:g} min; counted {seen:,.0f}")
-        print(f"RSS after warm-up: start {base:.1f} MiB, min {low:.1f}, max {high:.1f}, "
-              f"end {after[-1]:.1f} -> {100 * (low / base - 1):+.1f}% / {100 * (high / base - 1):+.1f}%")  # fmt: skip
+        spread = f"{100 * (low / base - 1):+.1f}% / {100 * (high / base - 1):+.1f}%"
+        print(f"RSS after warm-up: start {base:.1f} MiB, min {low:.1f}, max {high:.1f}, end {after[-1]:.1f}")
+        print(f"range against the start: {spread}")
         flat = base * 0.9 <= low and high <= base * 1.1
         print("flat within +-10%" if flat else "NOT flat within +-10%")
     finally:
