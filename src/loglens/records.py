@@ -33,13 +33,16 @@ RECORD_SCHEMA: dict[str, pl.DataType] = {
     "message": pl.String(),
 }
 
+_EMPTY_RECORDS = pl.DataFrame(schema=RECORD_SCHEMA)
+
 #: Parse-error reasons loglens counts (``loglens_parse_errors_total{reason}``).
 ERROR_REASONS: tuple[str, ...] = ("no_match", "bad_timestamp", "too_long", "empty", "bad_json")
 
 
 def empty_records() -> pl.DataFrame:
-    """Return a record frame with no rows."""
-    return pl.DataFrame(schema=RECORD_SCHEMA)
+    """Return a record frame with no rows (one shared frame: polars frames are immutable through the
+    API loglens uses)."""
+    return _EMPTY_RECORDS
 
 
 def conform(frame: pl.DataFrame) -> pl.DataFrame:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import queue
 import sys
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -26,6 +29,8 @@ from loglens.sources.file_read import open_input, raw_position, read_chunks
 
 #: Caps for the replay report: large, since a report is read once, yet still bounded.
 REPORT_LIMITS = Limits(max_label_values=100_000, section_limit=100_000)
+#: Chunks parsed at once.
+PARSERS = int(os.environ.get("LOGLENS_PARSERS", "2"))
 
 
 @dataclass
@@ -34,7 +39,7 @@ class ReplayResult:
 
     summary: SourceCounters
     breakdown: Breakdown
-    totals: Totals
+    totals: Totals | None  # per source, with the caps of a running loglens; only when asked for
     files: list[str]
     elapsed: float = 0.0
     methods: Counter[str] = field(default_factory=Counter)
@@ -51,20 +56,24 @@ def replay(
 ) -> ReplayResult:
     """Read every input to its end; ``progress`` gets the raw bytes read so far after each chunk.
 
+    With ``limits``, per-source totals capped like a running loglens's are kept too (``totals``, what
+    ``--output prometheus`` prints); the report itself uses the near-uncapped ``summary``.
+
     Raises:
         SourceError: an input is missing or unreadable (checked for all inputs before reading any).
         FormatError: the format or pattern is unusable.
     """
     started = time.perf_counter()
     handles = [(name, open_input(name)) for name in names]
-    result = ReplayResult(SourceCounters(REPORT_LIMITS), Breakdown(), Totals(limits or Limits()), names)
+    totals = Totals(limits) if limits is not None else None
+    result = ReplayResult(SourceCounters(REPORT_LIMITS), Breakdown(), totals, names)
     done = 0
     for name, handle in handles:
         source = "stdin" if name == "-" else name
         pipeline = LinePipeline(source, build_parser(format, pattern, timezone), max_line_bytes)
         with handle:
-            for chunk in read_ahead(handle, pipeline.splitter):
-                _fold(result, pipeline.parse_chunk(chunk))
+            for batch in parse_ahead(pipeline, read_ahead(handle, pipeline.splitter)):
+                _fold(result, batch)
                 if progress is not None:
                     progress(done + raw_position(handle))
         done += raw_position(handle) if name != "-" else 0
@@ -80,7 +89,7 @@ def read_ahead(handle: BinaryIO, splitter: LineSplitter) -> Iterator[LineChunk]:
     numpy, Arrow and polars release the GIL, so reading and splitting overlap with parsing; the queue
     holds at most two chunks, which bounds memory.
     """
-    chunks: queue.Queue[LineChunk | BaseException | None] = queue.Queue(maxsize=2)
+    chunks: queue.Queue[LineChunk | BaseException | None] = queue.Queue(maxsize=1)
 
     def produce() -> None:
         try:
@@ -100,12 +109,42 @@ def read_ahead(handle: BinaryIO, splitter: LineSplitter) -> Iterator[LineChunk]:
     reader.join()
 
 
+def parse_ahead(pipeline: LinePipeline, chunks: Iterator[LineChunk]) -> Iterator[Batch]:
+    """Parse chunks in worker threads (polars releases the GIL), yielding batches in input order.
+
+    The first chunk is parsed alone, so ``auto`` picks the format once; then up to :data:`PARSERS`
+    chunks are parsed at a time while the caller folds the previous batch in.
+    """
+    first = next(chunks, None)
+    if first is None:
+        return
+    yield pipeline.parse_chunk(first)
+    with ThreadPoolExecutor(PARSERS, thread_name_prefix="loglens-parse") as pool:
+        in_flight: deque[Future[Batch]] = deque()
+        for chunk in chunks:
+            in_flight.append(pool.submit(pipeline.parse_chunk, chunk))
+            if len(in_flight) >= PARSERS:
+                yield in_flight.popleft().result()
+        while in_flight:
+            yield in_flight.popleft().result()
+
+
 def _fold(result: ReplayResult, batch: Batch) -> None:
     if batch.lines == 0:
         return
     result.summary.update(batch)
-    result.totals.update(batch)
+    if result.totals is not None:
+        result.totals.update(batch)
     result.breakdown.update(batch.records)
+
+
+def _progress(files: tuple[str, ...]) -> AbstractContextManager[Callable[[int], None] | None]:
+    """A progress bar on a terminal; elsewhere nothing, and rich is not even imported."""
+    if not sys.stderr.isatty():
+        return nullcontext(None)
+    from loglens.report_table import progress_bar
+
+    return progress_bar(files)
 
 
 @click.command("replay")
@@ -163,14 +202,14 @@ def replay_command(
     parse = {"timezone": timezone, "max_line_bytes": max_line_bytes}
     settings = load_settings(config, parse={k: v for k, v in parse.items() if v is not None} or None)
     limits = Limits(settings.limits.max_label_values, settings.limits.section_limit)
-    with report.progress_bar(files) as advance:
+    with _progress(files) as advance:
         result = replay(
             list(files),
             format_,
             pattern,
             settings.parse.timezone,
             settings.parse.max_line_bytes,
-            limits,
+            limits if output == "prometheus" else None,
             advance,
         )
     if output == "json":
@@ -178,4 +217,6 @@ def replay_command(
     elif output == "prometheus":
         sys.stdout.write(report.to_prometheus(result))
     else:
-        report.print_table(result, section_limit, top)
+        from loglens.report_table import print_table
+
+        print_table(result, section_limit, top)

@@ -4,6 +4,7 @@ families, and hits per hour of day. Used by ``loglens replay``; bounded like eve
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 
 import polars as pl
@@ -39,6 +40,9 @@ class Breakdown:
         self.hours: Counter[int] = Counter()
         self._families: dict[str, str] = {}
         self._families_capacity = capacity
+        # ua-parser compiles its rules on first use (0.15 s, mostly without the GIL): start that now,
+        # while the first batch is still being read and parsed.
+        threading.Thread(target=parse_user_agent, args=("",), name="loglens-ua-warmup", daemon=True).start()
 
     def update(self, records: pl.DataFrame) -> None:
         """Fold in a batch's records (non-access records are ignored)."""

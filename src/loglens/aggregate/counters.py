@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 import polars as pl
 
 from loglens.aggregate.capped import OTHER, CappedCounter
@@ -38,12 +37,12 @@ class DurationHistogram:
 
     def observe(self, durations: pl.Series) -> None:
         """Add non-null durations (seconds)."""
-        values = durations.drop_nulls().to_numpy()
-        if values.size == 0:
+        values = durations.drop_nulls()
+        if values.is_empty():
             return
-        slots = np.searchsorted(np.asarray(DURATION_BUCKETS), values, side="left")
-        for slot, count in enumerate(np.bincount(slots, minlength=len(self.counts))):
-            self.counts[slot] += int(count)
+        slots = pl.Series(DURATION_BUCKETS).search_sorted(values, side="left")  # v <= bound
+        for slot, count in slots.value_counts().iter_rows():
+            self.counts[slot] += count
         self.total += float(values.sum())
 
     @property

@@ -35,20 +35,30 @@ class ParseResult:
         return cls(empty_records(), rejected_frame(lines, reason))
 
     @classmethod
+    def empty(cls) -> ParseResult:
+        """No records, no rejected lines."""
+        return cls(empty_records(), _NO_REJECTED)
+
+    @classmethod
     def combine(cls, parts: Iterable[ParseResult]) -> ParseResult:
-        """Concatenate results."""
-        parts = list(parts)
+        """Concatenate results; empty parts cost nothing (most batches have one non-empty part)."""
+        records = [p.records for p in parts if not p.records.is_empty()]
+        rejected = [p.rejected for p in parts if not p.rejected.is_empty()]
         return cls(
-            pl.concat([p.records for p in parts]) if parts else empty_records(),
-            pl.concat([p.rejected for p in parts]) if parts else pl.DataFrame(schema=REJECTED_SCHEMA),
+            pl.concat(records) if len(records) > 1 else records[0] if records else empty_records(),
+            pl.concat(rejected) if len(rejected) > 1 else rejected[0] if rejected else _NO_REJECTED,
         )
+
+
+#: Shared empty frame: polars frames are immutable through the API loglens uses.
+_NO_REJECTED = pl.DataFrame(schema=REJECTED_SCHEMA)
 
 
 def rejected_frame(lines: pl.Series, reason: str) -> pl.DataFrame:
     """A rejected-lines frame giving every line the same reason."""
-    return pl.DataFrame(
-        {"line": lines.cast(pl.String), "reason": pl.Series([reason] * len(lines), dtype=pl.String)}
-    )
+    if lines.is_empty():
+        return _NO_REJECTED
+    return pl.DataFrame({"line": lines.cast(pl.String), "reason": pl.repeat(reason, len(lines), eager=True)})
 
 
 class Parser(Protocol):
@@ -64,7 +74,7 @@ class Parser(Protocol):
 def parse_batch(parser: Parser, lines: pl.Series) -> ParseResult:
     """Parse ``lines`` with ``parser``; empty lines are rejected as ``empty`` without reaching it."""
     if lines.is_empty():
-        return ParseResult(empty_records(), pl.DataFrame(schema=REJECTED_SCHEMA))
+        return ParseResult.empty()
     empty = lines.str.len_bytes() == 0
     if not empty.any():
         return parser.parse(lines)

@@ -41,8 +41,13 @@ class AutoParser:
         pending = lines
         for parser in order:
             result = parser.parse(pending)
-            parts.append(ParseResult(result.records, result.rejected.filter(pl.col("reason") != "no_match")))
-            pending = result.rejected.filter(pl.col("reason") == "no_match")["line"]
+            if result.rejected.is_empty():  # the common case: the chosen format read every line
+                parts.append(result)
+                pending = pending.clear()
+                break
+            unmatched = result.rejected["reason"] == "no_match"
+            parts.append(ParseResult(result.records, result.rejected.filter(~unmatched)))
+            pending = result.rejected.filter(unmatched)["line"]
             if pending.is_empty():
                 break
         parts.append(ParseResult.reject(pending, "no_match"))

@@ -1,7 +1,8 @@
 """From named regex groups to record columns: request split, sections, sizes, durations, levels, time.
 
-Group names a pattern may use: ``client ident user ts request method path protocol status bytes
-referer agent duration duration_ms duration_us level service message``.
+Group names a pattern may use: ``client ident user ts request method path segment protocol status
+bytes referer agent duration duration_ms duration_us level service message`` (``segment``: the path's
+first segment, so the section is ``"/" + segment``; without it the section is cut from the path).
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from loglens.records import conform
 
 GROUP_NAMES = frozenset(
     {
-        "client", "ident", "user", "ts", "request", "method", "path", "protocol", "status", "bytes",
-        "referer", "agent", "duration", "duration_ms", "duration_us", "level", "service", "message",
+        "client", "ident", "user", "ts", "request", "method", "path", "segment", "protocol", "status",
+        "bytes", "referer", "agent", "duration", "duration_ms", "duration_us", "level", "service", "message",
     }
 )  # fmt: skip
 
@@ -33,6 +34,20 @@ def section_of(path: pl.Expr, absolute: bool = True) -> pl.Expr:
 
 def _has(frame: pl.DataFrame, column: str, text: str) -> bool:
     return column in frame.columns and bool(frame[column].str.contains(text, literal=True).any())
+
+
+def _sections(path: pl.Series, segment: pl.Series | None) -> pl.Series:
+    """The ``section`` column: ``"/" + segment`` where the regex captured one, else cut from the path
+    (paths without a leading ``/``, and ``//x`` whose leading slashes the cut skips)."""
+    if segment is None:
+        absolute = bool(path.str.contains("://", literal=True).any())
+        return path.to_frame("path").select(section_of(pl.col("path"), absolute).alias("section"))["section"]
+    sections = ("/" + segment).alias("section")
+    redo = segment.is_null() | path.str.starts_with("//")
+    if redo.any():
+        rows = redo.arg_true()
+        sections = sections.scatter(rows, _sections(path.gather(rows), None))
+    return sections
 
 
 def _dash_to_null(expr: pl.Expr) -> pl.Expr:
@@ -69,10 +84,20 @@ def _duration(columns: set[str]) -> list[pl.Expr]:
     return []
 
 
-def records_from_groups(groups: pl.DataFrame, lines: pl.Series, timezone: str) -> ParseResult:
-    """Build records from matched lines' named groups; reject lines whose timestamp is unreadable."""
+def records_from_groups(
+    groups: pl.DataFrame,
+    lines: pl.Series,
+    timezone: str,
+    escapes: bool = True,
+    ts_shape: str | None = None,
+) -> ParseResult:
+    """Build records from matched lines' named groups; reject lines whose timestamp is unreadable.
+
+    ``escapes``: quoted groups may hold ``\\"`` (false for regexes whose quoted groups exclude ``"``);
+    ``ts_shape``: the strftime format the ``ts`` group most likely has.
+    """
     columns = set(groups.columns)
-    escaped = any(_has(groups, name, "\\") for name in ("request", "referer", "agent"))
+    escaped = escapes and any(_has(groups, name, "\\") for name in ("request", "referer", "agent"))
     exprs: list[pl.Expr] = [*_request_columns(columns, escaped), *_duration(columns)]
     for name in ("client", "service", "message"):
         if name in columns:
@@ -89,14 +114,14 @@ def records_from_groups(groups: pl.DataFrame, lines: pl.Series, timezone: str) -
         exprs.append(pl.col("bytes").replace("-", "0").cast(pl.Int64, strict=False).fill_null(0))
     frame = groups.select(exprs)
     if "path" in frame.columns:
-        absolute = _has(frame, "path", "://")
-        frame = frame.with_columns(section_of(pl.col("path"), absolute).alias("section"))
+        segment = groups["segment"] if "segment" in columns else None
+        frame = frame.with_columns(_sections(frame["path"], segment))
     if "level" in columns:
         frame = frame.with_columns(normalize_levels(groups["level"]))
     if "ts" not in columns:
         return ParseResult(conform(frame), rejected_frame(lines.clear(), "bad_timestamp"))
     raw_ts = groups["ts"]
-    ts = parse_timestamps(raw_ts, timezone)
+    ts = parse_timestamps(raw_ts, timezone, shape=ts_shape)
     bad = ts.is_null() & raw_ts.is_not_null()
     frame = frame.with_columns(ts)
     if bad.any():

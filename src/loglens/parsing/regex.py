@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -50,32 +51,49 @@ def check_pattern(regex: str) -> list[str]:
     return names
 
 
+@dataclass(frozen=True)
+class Variant:
+    """One regex of a parser.
+
+    Attributes:
+        regex: the regex, with named groups from :data:`GROUP_NAMES`.
+        escapes: its quoted groups may hold ``\\"`` to unescape (a strict ``"[^"]*"`` group cannot,
+            and skipping the check saves a scan of three columns).
+        ts_shape: the strftime format its ``ts`` group most likely has (others are still searched).
+    """
+
+    regex: str
+    escapes: bool = True
+    ts_shape: str | None = None
+
+
 class RegexParser:
     """Try each regex variant in order; a line is parsed by the first variant that matches it."""
 
-    def __init__(self, name: str, variants: Sequence[str], timezone: str = "UTC") -> None:
+    def __init__(self, name: str, variants: Sequence[str | Variant], timezone: str = "UTC") -> None:
         self.name = name
-        self.variants = list(variants)
+        self.variants = [v if isinstance(v, Variant) else Variant(v) for v in variants]
         self.timezone = timezone
         for variant in self.variants:
-            check_pattern(variant)
+            check_pattern(variant.regex)
 
     def parse(self, lines: pl.Series) -> ParseResult:
         """Parse non-empty lines; lines no variant matches are rejected as ``no_match``."""
         parts: list[ParseResult] = []
         remaining = lines
-        for regex in self.variants:
+        for variant in self.variants:
             if remaining.is_empty():
                 break
-            groups = extract_groups(remaining, regex)
+            groups = extract_groups(remaining, variant.regex)
             matched = groups.select(pl.any_horizontal(pl.all().is_not_null())).to_series()
             if matched.all():  # the common case, without copies
-                parts.append(records_from_groups(groups, remaining, self.timezone))
+                parts.append(self._records(variant, groups, remaining))
                 remaining = remaining.clear()
             elif matched.any():
-                parts.append(
-                    records_from_groups(groups.filter(matched), remaining.filter(matched), self.timezone)
-                )
+                parts.append(self._records(variant, groups.filter(matched), remaining.filter(matched)))
                 remaining = remaining.filter(~matched)
         parts.append(ParseResult.reject(remaining, "no_match"))
         return ParseResult.combine(parts)
+
+    def _records(self, variant: Variant, groups: pl.DataFrame, lines: pl.Series) -> ParseResult:
+        return records_from_groups(groups, lines, self.timezone, variant.escapes, variant.ts_shape)

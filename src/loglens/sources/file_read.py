@@ -11,7 +11,7 @@ from typing import BinaryIO
 
 from loglens.errors import SourceError
 
-CHUNK_BYTES = 8 * 1024 * 1024
+CHUNK_BYTES = 4 * 1024 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
