@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+import os
+import threading
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+
 import polars as pl
 
 from loglens.parsing.base import Parser, parse_batch
 from loglens.parsing.lines import LineChunk, LineSplitter
 from loglens.records import Batch
+
+#: Chunks parsed at once (polars releases the GIL, so each worker thread can keep a core busy).
+PARSERS = max(1, min(4, os.cpu_count() or 1))
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _parse_pool() -> ThreadPoolExecutor:
+    """The process's parse workers, started on first use."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(PARSERS, thread_name_prefix="loglens-parse")
+        return _pool
 
 
 class LinePipeline:
@@ -26,19 +46,34 @@ class LinePipeline:
         """Bytes of an incomplete last line not yet parsed."""
         return self.splitter.pending_bytes
 
-    def feed(self, data: bytes) -> tuple[Batch, int]:
-        """Parse the lines ``data`` completes; return the batch and the stream bytes it consumed."""
-        chunk = self.splitter.feed(data)
-        return self.parse_chunk(chunk), chunk.consumed
-
-    def finish(self) -> tuple[Batch, int]:
-        """End of input: parse the partial last line too."""
-        chunk = self.splitter.finish()
-        return self.parse_chunk(chunk), chunk.consumed
-
     def parse_lines(self, lines: pl.Series) -> Batch:
         """Parse lines that arrive already split (HTTP ingest)."""
         return self.parse_chunk(LineChunk(lines, 0, 0))
+
+    def parse_ahead(self, chunks: Iterator[LineChunk]) -> Iterator[tuple[Batch, int]]:
+        """Parse ``chunks`` in the worker threads; yield each batch and the bytes its chunk consumed,
+        in input order, while the caller folds the previous batch in.
+
+        The first chunk is parsed alone, so ``auto`` picks the format once; then up to :data:`PARSERS`
+        chunks are in flight. When the caller stops early, chunks in flight are parsed and dropped.
+        """
+        first = next(chunks, None)
+        if first is None:
+            return
+        yield self.parse_chunk(first), first.consumed
+        in_flight: deque[tuple[Future[Batch], int]] = deque()
+        try:
+            for chunk in chunks:
+                in_flight.append((_parse_pool().submit(self.parse_chunk, chunk), chunk.consumed))
+                if len(in_flight) >= PARSERS:
+                    future, consumed = in_flight.popleft()
+                    yield future.result(), consumed
+            while in_flight:
+                future, consumed = in_flight.popleft()
+                yield future.result(), consumed
+        finally:
+            for future, _ in in_flight:
+                future.cancel()
 
     def parse_chunk(self, chunk: LineChunk) -> Batch:
         """Parse lines already cut by :attr:`splitter` (lets a reader thread split ahead)."""

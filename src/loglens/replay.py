@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import queue
 import sys
 import threading
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,8 +27,6 @@ from loglens.sources.file_read import open_input, raw_position, read_chunks
 
 #: Caps for the replay report: large, since a report is read once, yet still bounded.
 REPORT_LIMITS = Limits(max_label_values=100_000, section_limit=100_000)
-#: Chunks parsed at once.
-PARSERS = int(os.environ.get("LOGLENS_PARSERS", "2"))
 
 
 @dataclass
@@ -72,7 +68,7 @@ def replay(
         source = "stdin" if name == "-" else name
         pipeline = LinePipeline(source, build_parser(format, pattern, timezone), max_line_bytes)
         with handle:
-            for batch in parse_ahead(pipeline, read_ahead(handle, pipeline.splitter)):
+            for batch, _ in pipeline.parse_ahead(read_ahead(handle, pipeline.splitter)):
                 _fold(result, batch)
                 if progress is not None:
                     progress(done + raw_position(handle))
@@ -107,26 +103,6 @@ def read_ahead(handle: BinaryIO, splitter: LineSplitter) -> Iterator[LineChunk]:
             raise item
         yield item
     reader.join()
-
-
-def parse_ahead(pipeline: LinePipeline, chunks: Iterator[LineChunk]) -> Iterator[Batch]:
-    """Parse chunks in worker threads (polars releases the GIL), yielding batches in input order.
-
-    The first chunk is parsed alone, so ``auto`` picks the format once; then up to :data:`PARSERS`
-    chunks are parsed at a time while the caller folds the previous batch in.
-    """
-    first = next(chunks, None)
-    if first is None:
-        return
-    yield pipeline.parse_chunk(first)
-    with ThreadPoolExecutor(PARSERS, thread_name_prefix="loglens-parse") as pool:
-        in_flight: deque[Future[Batch]] = deque()
-        for chunk in chunks:
-            in_flight.append(pool.submit(pipeline.parse_chunk, chunk))
-            if len(in_flight) >= PARSERS:
-                yield in_flight.popleft().result()
-        while in_flight:
-            yield in_flight.popleft().result()
 
 
 def _fold(result: ReplayResult, batch: Batch) -> None:

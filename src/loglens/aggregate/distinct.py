@@ -15,13 +15,17 @@ EXACT_LIMIT = 64
 _BITS = 11
 _REGISTERS = 1 << _BITS
 _ALPHA = 0.7213 / (1 + 1.079 / _REGISTERS)
-_SEED = 0x10C1E25
+SEED = 0x10C1E25
 
 
-def _registers_of(values: pl.Series) -> np.ndarray:
-    """HyperLogLog registers of ``values``: rank of the first set bit after the index bits, per index."""
+def hashes_of(values: pl.Series) -> np.ndarray:
+    """The 64-bit hashes a sketch counts, of the non-null ``values``."""
+    return values.drop_nulls().hash(seed=SEED).to_numpy()
+
+
+def _registers_of(hashes: np.ndarray) -> np.ndarray:
+    """HyperLogLog registers of ``hashes``: rank of the first set bit after the index bits, per index."""
     registers = np.zeros(_REGISTERS, dtype=np.uint8)
-    hashes = values.hash(seed=_SEED).to_numpy()
     if hashes.size:
         index = (hashes >> np.uint64(64 - _BITS)).astype(np.intp)
         rest = (hashes << np.uint64(_BITS)) | np.uint64(1 << (_BITS - 1))  # a sentinel bounds the rank
@@ -31,46 +35,44 @@ def _registers_of(values: pl.Series) -> np.ndarray:
 
 
 class HyperLogLog:
-    """An approximate distinct counter (exact below :data:`EXACT_LIMIT`) that merges as a union."""
+    """An approximate distinct counter (exact below :data:`EXACT_LIMIT`) that merges as a union.
+
+    It counts 64-bit hashes (:func:`hashes_of`), so the exact phase keeps integers, not the values.
+    """
 
     __slots__ = ("exact", "registers")
 
     def __init__(self) -> None:
-        self.exact: set[str] | None = set()
+        self.exact: set[int] | None = set()
         self.registers: np.ndarray | None = None
 
     def add(self, values: pl.Series) -> None:
         """Count the non-null values of ``values``."""
-        values = values.drop_nulls()
-        if values.is_empty():
+        self.add_hashes(hashes_of(values))
+
+    def add_hashes(self, hashes: np.ndarray) -> None:
+        """Count values by their hashes (from :func:`hashes_of`; repeats allowed)."""
+        if hashes.size == 0:
             return
         if self.exact is not None:
-            distinct = values.unique()
-            if len(distinct) <= EXACT_LIMIT:
-                self.exact.update(distinct.to_list())
+            distinct = hashes if hashes.size <= EXACT_LIMIT else np.unique(hashes)
+            if distinct.size <= EXACT_LIMIT:
+                self.exact.update(distinct.tolist())
                 if len(self.exact) <= EXACT_LIMIT:
                     return
             self._to_registers()
         assert self.registers is not None
-        np.maximum(self.registers, _registers_of(values), out=self.registers)
-
-    def add_distinct(self, values: list[str]) -> None:
-        """Count ``values``, already distinct and non-null (the fast path for per-second groups)."""
-        if self.exact is not None and len(values) <= EXACT_LIMIT:
-            self.exact.update(values)
-            if len(self.exact) <= EXACT_LIMIT:
-                return
-        self.add(pl.Series(values, dtype=pl.String))
+        np.maximum(self.registers, _registers_of(hashes), out=self.registers)
 
     def _to_registers(self) -> None:
         if self.exact is not None:
-            self.registers = _registers_of(pl.Series(sorted(self.exact), dtype=pl.String))
+            self.registers = _registers_of(np.fromiter(self.exact, dtype=np.uint64, count=len(self.exact)))
             self.exact = None
 
     def merge(self, other: HyperLogLog) -> None:
         """Count everything ``other`` counted too."""
         if other.exact is not None:
-            self.add(pl.Series(sorted(other.exact), dtype=pl.String))
+            self.add_hashes(np.fromiter(other.exact, dtype=np.uint64, count=len(other.exact)))
             return
         self._to_registers()
         assert self.registers is not None and other.registers is not None

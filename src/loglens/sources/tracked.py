@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 
+from loglens.parsing.lines import LineChunk
 from loglens.pipeline import LinePipeline
 from loglens.records import Batch
 from loglens.sources.discovery import FileId, Fingerprint
@@ -77,19 +78,28 @@ class TrackedFile:
         self.fingerprint = Fingerprint.read(self.fd)
 
     def read(self, budget: int) -> Iterator[Batch]:
-        """Read up to ``budget`` new bytes; yield a batch per chunk that completed lines."""
+        """Read up to ``budget`` new bytes; yield a batch per chunk that completed lines.
+
+        Chunks are read and split here and parsed in the pipeline's workers; ``offset`` moves as each
+        batch is handed out, so it always counts exactly the lines the caller was given.
+        """
         if not self.fingerprint.complete and self.size > self.fingerprint.length:
             self.fingerprint = Fingerprint.read(self.fd)
-        while self.position < self.size and budget > 0:
-            data = os.pread(self.fd, min(self.size - self.position, CHUNK_BYTES, budget), self.position)
-            if not data:
-                break
-            budget -= len(data)
-            batch, consumed = self.pipeline.feed(data)
+        for batch, consumed in self.pipeline.parse_ahead(self._chunks(budget)):
             self.offset += consumed
             if batch.lines:
                 self.lines += batch.lines
                 yield batch
+
+    def _chunks(self, budget: int) -> Iterator[LineChunk]:
+        position = self.position
+        while position < self.size and budget > 0:
+            data = os.pread(self.fd, min(self.size - position, CHUNK_BYTES, budget), position)
+            if not data:
+                break
+            budget -= len(data)
+            position += len(data)
+            yield self.pipeline.splitter.feed(data)
 
     def state(self, retired: bool = False) -> FileState:
         """What the checkpoint keeps of this file."""
