@@ -88,3 +88,31 @@ def test_invalid_utf8_is_replaced_not_fatal() -> None:
 
 def test_crlf_line_endings_are_stripped() -> None:
     assert LineSplitter().feed(b"a\r\nb\r\n").lines.to_list() == ["a", "b"]
+
+
+#: Leading bytes of compressed streams: polars' line reader sniffs them, loglens must not.
+MAGIC = [
+    b"\x1f\x8b",
+    b"\x28\xb5\x2f\xfd",
+    b"\x78\x9c",
+    b"\x78\x01",
+    b"\x78\xda",
+    b"BZh",
+    b"\xfd7zXZ\x00",
+    b"PK\x03\x04",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    magic=st.sampled_from(MAGIC),
+    rest=st.lists(st.binary(max_size=30).map(lambda b: b.replace(b"\n", b" ")), min_size=1, max_size=5),
+    cuts=st.lists(st.integers(0, 200), max_size=4),
+)
+def test_bytes_that_look_compressed_are_lines_like_any_other(
+    magic: bytes, rest: list[bytes], cuts: list[int]
+) -> None:
+    data = b"\n".join(magic + part for part in rest) + b"\n"
+    got, too_long, consumed = _split_all(data, cuts)
+    assert (got, too_long) == _expected(data)
+    assert consumed == len(data)
