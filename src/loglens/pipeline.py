@@ -14,8 +14,9 @@ from loglens.parsing.base import Parser, parse_batch
 from loglens.parsing.lines import LineChunk, LineSplitter
 from loglens.records import Batch
 
-#: Chunks parsed at once (polars releases the GIL, so each worker thread can keep a core busy).
-PARSERS = max(1, min(4, os.cpu_count() or 1))
+#: Chunks parsed at once. polars already spreads each parse over its threads, so one worker per two
+#: cores: on 2 cores a second worker was no faster and held another ~25 MB chunk in flight.
+PARSERS = max(1, min(4, (os.cpu_count() or 2) // 2))
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 

@@ -45,6 +45,13 @@ def empty_records() -> pl.DataFrame:
     return _EMPTY_RECORDS
 
 
+def access_records(records: pl.DataFrame) -> pl.DataFrame:
+    """The access records of ``records`` (those with a status), without a copy when all of them are."""
+    if records["status"].null_count() == 0:
+        return records
+    return records.filter(pl.col("status").is_not_null())
+
+
 def conform(frame: pl.DataFrame) -> pl.DataFrame:
     """Return ``frame`` with exactly the record columns, in order, missing ones null."""
     return frame.select(

@@ -11,6 +11,7 @@ import polars as pl
 from ua_parser import parse_user_agent
 
 from loglens.aggregate.capped import OTHER, CappedCounter
+from loglens.records import access_records
 
 BOT_PATTERN = (
     r"(?i)bot\b|bot/|crawl|spider|slurp|archiver|facebookexternalhit|pingdom|monitor|curl/|wget/|"
@@ -46,7 +47,7 @@ class Breakdown:
 
     def update(self, records: pl.DataFrame) -> None:
         """Fold in a batch's records (non-access records are ignored)."""
-        access = records.filter(pl.col("status").is_not_null())
+        access = access_records(records)
         if access.is_empty():
             return
         self.clients.update(access["client"].drop_nulls().value_counts().iter_rows())

@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 
 from loglens.aggregate.capped import OTHER, CappedCounter
-from loglens.records import Batch
+from loglens.records import Batch, access_records
 
 #: Upper bounds (seconds) of the request-duration histogram buckets, Prometheus' defaults.
 DURATION_BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -93,7 +93,7 @@ class SourceCounters:
         records = batch.records
         if records.is_empty():
             return
-        access = records.filter(pl.col("status").is_not_null())
+        access = access_records(records)
         if not access.is_empty():
             self._update_access(access, now)
         levels = records["level"].drop_nulls().value_counts()

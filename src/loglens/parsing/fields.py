@@ -11,7 +11,7 @@ import polars as pl
 
 from loglens.parsing.base import ParseResult, rejected_frame
 from loglens.parsing.levels import normalize_levels
-from loglens.parsing.timestamps import parse_timestamps
+from loglens.parsing.timestamps import parse_timestamps, shaped_timestamps
 from loglens.records import conform
 
 GROUP_NAMES = frozenset(
@@ -36,18 +36,20 @@ def _has(frame: pl.DataFrame, column: str, text: str) -> bool:
     return column in frame.columns and bool(frame[column].str.contains(text, literal=True).any())
 
 
-def _sections(path: pl.Series, segment: pl.Series | None) -> pl.Series:
-    """The ``section`` column: ``"/" + segment`` where the regex captured one, else cut from the path
-    (paths without a leading ``/``, and ``//x`` whose leading slashes the cut skips)."""
-    if segment is None:
-        absolute = bool(path.str.contains("://", literal=True).any())
-        return path.to_frame("path").select(section_of(pl.col("path"), absolute).alias("section"))["section"]
-    sections = ("/" + segment).alias("section")
-    redo = segment.is_null() | path.str.starts_with("//")
-    if redo.any():
-        rows = redo.arg_true()
-        sections = sections.scatter(rows, _sections(path.gather(rows), None))
-    return sections
+def _with_sections(frame: pl.DataFrame) -> pl.DataFrame:
+    """Complete the ``section`` column: kept where the regex captured the first segment, else cut from
+    the path (paths without a leading ``/``, and ``//x`` whose leading slashes the cut skips)."""
+    if "path" not in frame.columns:
+        return frame
+    if "section" not in frame.columns:
+        absolute = _has(frame, "path", "://")
+        return frame.with_columns(section_of(pl.col("path"), absolute).alias("section"))
+    redo = frame["section"].is_null() | frame["path"].str.starts_with("//")
+    if not redo.any():
+        return frame
+    rows = redo.arg_true()
+    fixed = _with_sections(frame.select("path").gather(rows))["section"]
+    return frame.with_columns(frame["section"].scatter(rows, fixed))
 
 
 def _dash_to_null(expr: pl.Expr) -> pl.Expr:
@@ -112,18 +114,27 @@ def records_from_groups(
         exprs.append(pl.col("status").cast(pl.Int16, strict=False))
     if "bytes" in columns:
         exprs.append(pl.col("bytes").replace("-", "0").cast(pl.Int64, strict=False).fill_null(0))
-    frame = groups.select(exprs)
-    if "path" in frame.columns:
-        segment = groups["segment"] if "segment" in columns else None
-        frame = frame.with_columns(_sections(frame["path"], segment))
+    if "segment" in columns:
+        exprs.append((pl.lit("/") + pl.col("segment")).alias("section"))
+    if "ts" in columns and ts_shape is not None:
+        exprs.append(shaped_timestamps(pl.col("ts"), ts_shape))
+    frame = _with_sections(groups.select(exprs))
     if "level" in columns:
         frame = frame.with_columns(normalize_levels(groups["level"]))
     if "ts" not in columns:
         return ParseResult(conform(frame), rejected_frame(lines.clear(), "bad_timestamp"))
     raw_ts = groups["ts"]
-    ts = parse_timestamps(raw_ts, timezone, shape=ts_shape)
-    bad = ts.is_null() & raw_ts.is_not_null()
+    if ts_shape is not None:
+        ts = frame["ts"]
+        unread = ts.is_null() & raw_ts.is_not_null()
+        if not unread.any():
+            return ParseResult(conform(frame), rejected_frame(lines.clear(), "bad_timestamp"))
+        rows = unread.arg_true()  # values in another shape: search every shape for them
+        ts = ts.scatter(rows, parse_timestamps(raw_ts.gather(rows), timezone))
+    else:
+        ts = parse_timestamps(raw_ts, timezone)
     frame = frame.with_columns(ts)
+    bad = ts.is_null() & raw_ts.is_not_null()
     if bad.any():
         return ParseResult(conform(frame.filter(~bad)), rejected_frame(lines.filter(bad), "bad_timestamp"))
     return ParseResult(conform(frame), rejected_frame(lines.clear(), "bad_timestamp"))

@@ -84,24 +84,19 @@ def _parse_syslog(norm: pl.Series, zone: str, now: datetime) -> pl.Series:
     ).to_series()
 
 
-def parse_timestamps(
-    raw: pl.Series, zone: str = "UTC", now: datetime | None = None, shape: str | None = None
-) -> pl.Series:
+def shaped_timestamps(raw: pl.Expr, shape: str) -> pl.Expr:
+    """``raw`` read in one zoned strftime ``shape`` (polars parses each distinct value once), as UTC;
+    null where it does not fit. 0.03 us a line for CLF, against 0.11 for :func:`parse_timestamps`."""
+    parsed = raw.str.to_datetime(shape, strict=False, time_unit="us", exact=True)
+    return parsed.dt.convert_time_zone("UTC").alias("ts")
+
+
+def parse_timestamps(raw: pl.Series, zone: str = "UTC", now: datetime | None = None) -> pl.Series:
     """Return ``raw`` (strings) as UTC datetimes; null where empty or unrecognized.
 
     Each distinct string is parsed once: timestamps repeat within a second, so a batch of 100k lines
-    typically holds a few thousand distinct values. ``shape`` is a zoned strftime format the caller
-    expects (a strict regex's): values it reads skip the search through every shape (0.11 against
-    0.03 us a line for CLF; polars parses each distinct value once itself), the rest take the search.
+    typically holds a few thousand distinct values.
     """
-    if shape is not None:
-        fast = raw.str.to_datetime(shape, strict=False, time_unit="us", exact=True)
-        fast = fast.dt.convert_time_zone("UTC").alias("ts")
-        missing = fast.is_null() & raw.is_not_null()
-        if not missing.any():
-            return fast
-        rows = missing.arg_true()
-        return fast.scatter(rows, parse_timestamps(raw.gather(rows), zone, now))
     distinct = raw.drop_nulls().unique()
     if distinct.is_empty():
         return pl.Series("ts", [None] * len(raw), dtype=UTC_DATETIME)
