@@ -80,16 +80,19 @@ def replay(
 
 
 def read_ahead(handle: BinaryIO, splitter: LineSplitter) -> Iterator[LineChunk]:
-    """Read and split the next chunk in a thread while the caller parses this one.
+    """Read and split the next chunk in a thread while the caller works on this one.
 
-    numpy, Arrow and polars release the GIL, so reading and splitting overlap with parsing; the queue
-    holds at most two chunks, which bounds memory.
+    polars releases the GIL, so reading and splitting overlap with parsing. The reader starts a read
+    only once the caller has taken the previous chunk, so at most one chunk waits: each chunk in
+    flight costs about ten times its size in memory.
     """
-    chunks: queue.Queue[LineChunk | BaseException | None] = queue.Queue(maxsize=1)
+    chunks: queue.Queue[LineChunk | BaseException | None] = queue.Queue()
+    room = threading.Semaphore(1)
 
     def produce() -> None:
         try:
-            for data in read_chunks(handle):
+            reads = read_chunks(handle)
+            while room.acquire() and (data := next(reads, None)) is not None:
                 chunks.put(splitter.feed(data))
             chunks.put(splitter.finish())
             chunks.put(None)
@@ -99,6 +102,7 @@ def read_ahead(handle: BinaryIO, splitter: LineSplitter) -> Iterator[LineChunk]:
     reader = threading.Thread(target=produce, name="loglens-read-ahead", daemon=True)
     reader.start()
     while (item := chunks.get()) is not None:
+        room.release()
         if isinstance(item, BaseException):
             raise item
         yield item

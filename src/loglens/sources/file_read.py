@@ -11,7 +11,10 @@ from typing import BinaryIO
 
 from loglens.errors import SourceError
 
-CHUNK_BYTES = 4 * 1024 * 1024
+#: Bytes per read. Bigger chunks parse faster (polars spreads a bigger batch over more threads) but
+#: each chunk in flight costs about ten times its size: on 1M combined lines, 2 MiB took 2.7 s and
+#: 178 MB, 2.5 MiB 2.4 s and 186 MB, 3 MiB 2.35 s and 198 MB, 4 MiB 2.3 s and 230 MB.
+CHUNK_BYTES = 2560 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
