@@ -2,8 +2,9 @@
 
 Written here rather than taken from a library: the Python sketches on PyPI (datasketch, hyperloglog)
 update one item per Python call, about 1 us each, while this hashes and folds a whole batch with polars
-and numpy. Up to :data:`EXACT_LIMIT` values are kept as a set and counted exactly; past that, 2048
-registers (2 KiB) give a standard error of 2.3%.
+and numpy. Values are counted by their 64-bit polars hash: up to :data:`EXACT_LIMIT` hashes are kept as
+a set and counted exactly (a collision among so few is vanishingly rare); past that, 2048 registers
+(2 KiB) give a standard error of 2.3%.
 """
 
 from __future__ import annotations
