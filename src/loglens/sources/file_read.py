@@ -12,9 +12,10 @@ from typing import BinaryIO
 from loglens.errors import SourceError
 
 #: Bytes per read. Bigger chunks parse faster (polars spreads a bigger batch over more threads) but
-#: each chunk in flight costs about ten times its size: on 1M combined lines, 2 MiB took 2.7 s and
-#: 178 MB, 2.5 MiB 2.4 s and 186 MB, 3 MiB 2.35 s and 198 MB, 4 MiB 2.3 s and 230 MB.
-CHUNK_BYTES = 2560 * 1024
+#: each chunk in flight costs about ten times its size: replaying 1M combined lines took 2.6-2.7 s and
+#: 178-183 MB with 2 MiB, 2.4-2.6 s and 186-194 MB with 2.5 MiB, 2.3-2.6 s and 198-205 MB with 3 MiB,
+#: 2.3 s and 230 MB with 4 MiB. 2 MiB keeps a margin under the 200 MB the replay aims for.
+CHUNK_BYTES = 2 * 1024 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
