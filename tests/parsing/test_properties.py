@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 
 import orjson
@@ -134,3 +135,29 @@ def test_json_record_round_trips(moment: datetime, level: str, message: str, ser
     assert row["ts"] == moment.replace(tzinfo=UTC)
     assert row["level"] == ALIASES[level.upper()]
     assert (row["message"], row["service"]) == (message, service)
+
+
+targets = st.tuples(
+    st.sampled_from(["", "http://example.org", "https://h:8080"]),
+    st.sampled_from(["", "/", "//", "///"]),
+    st.text("ab:.*-", max_size=5),
+    st.text("ab/?#:.*\t-", max_size=10),
+).map("".join)
+
+
+def _expected_section(target: str) -> str:
+    """The section rule, written again independently: scheme://host dropped, then leading slashes, then
+    the first segment up to / ? # or whitespace."""
+    absolute = re.match(r"[A-Za-z][A-Za-z0-9+.-]*://[^/]*", target)
+    rest = target[absolute.end() :] if absolute else target
+    return "/" + re.match(r"/*([^/?# \t]*)", rest).group(1)  # type: ignore[union-attr]
+
+
+@settings(max_examples=300, deadline=None)
+@given(batch=st.lists(targets, min_size=1, max_size=8))
+def test_section_of_any_request_target(batch: list[str]) -> None:
+    """The section captured inside the regex, and the fallbacks beside it, agree with the rule."""
+    lines = [f'1.2.3.4 - - [09/May/2018:16:00:39 +0000] "GET {t} HTTP/1.1" 200 1 "-" "a"' for t in batch]
+    result = parse_lines(lines, "combined")
+    assert result.rejected.is_empty()
+    assert result.records["section"].to_list() == [_expected_section(t) for t in batch]
