@@ -63,8 +63,13 @@ class LineSplitter:
         self._skipping = False
 
     @property
+    def pending(self) -> bytes:
+        """The partial line held back, not yet part of any chunk."""
+        return self._pending
+
+    @property
     def pending_bytes(self) -> int:
-        """Bytes of the partial line held back, not yet part of any chunk."""
+        """Length of :attr:`pending`."""
         return len(self._pending)
 
     def feed(self, data: bytes) -> LineChunk:

@@ -81,15 +81,23 @@ class TrackedFile:
         """Read up to ``budget`` new bytes; yield a batch per chunk that completed lines.
 
         Chunks are read and split here and parsed in the pipeline's workers; ``offset`` moves as each
-        batch is handed out, so it always counts exactly the lines the caller was given.
+        batch is handed out, so it always counts exactly the lines the caller was given. If the read
+        stops early (an error here or in the caller), lines split ahead are dropped and read again from
+        ``offset`` next time.
         """
         if not self.fingerprint.complete and self.size > self.fingerprint.length:
             self.fingerprint = Fingerprint.read(self.fd)
-        for batch, consumed in self.pipeline.parse_ahead(self._chunks(budget)):
-            self.offset += consumed
-            if batch.lines:
-                self.lines += batch.lines
-                yield batch
+        finished = False
+        try:
+            for batch, consumed in self.pipeline.parse_ahead(self._chunks(budget)):
+                self.offset += consumed
+                if batch.lines:
+                    self.lines += batch.lines
+                    yield batch
+            finished = True
+        finally:
+            if not finished:  # an error stopped the read: drop what was split ahead, resume at offset
+                self.pipeline = self._make_pipeline()
 
     def _chunks(self, budget: int) -> Iterator[LineChunk]:
         position = self.position
