@@ -9,7 +9,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -38,7 +38,14 @@ class ReplayResult:
     totals: Totals | None  # per source, with the caps of a running loglens; only when asked for
     files: list[str]
     elapsed: float = 0.0
-    methods: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def methods(self) -> Counter[str]:
+        """Requests by method."""
+        methods: Counter[str] = Counter()
+        for (method, _status), count in self.summary.requests.items():
+            methods[method] += int(count)
+        return methods
 
 
 def replay(
@@ -74,8 +81,6 @@ def replay(
                     progress(done + raw_position(handle))
         done += raw_position(handle) if name != "-" else 0
     result.elapsed = time.perf_counter() - started
-    for (method, _status), count in result.summary.requests.items():
-        result.methods[method] += int(count)
     return result
 
 

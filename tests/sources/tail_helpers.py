@@ -64,6 +64,10 @@ class Harness:
         """Lose everything in memory, then start again from the last checkpoint."""
         self.follower.close()
         self.follower = self._new_follower()
+        self.resume()
+
+    def resume(self) -> None:
+        """Restore the last checkpoint of the state folder into this harness's follower."""
         snapshot = self.store.load()
         if snapshot is not None:
             self.follower.restore(snapshot)

@@ -55,9 +55,7 @@ def test_checkpoint_wins_over_from_start(tmp_path: Path) -> None:
     tail.checkpoint()
     tail.close()
     again = Harness(logs, "*.log", from_start=True, state=tmp_path / "state")
-    snapshot = again.store.load()
-    assert snapshot is not None
-    again.follower.restore(snapshot)
+    again.resume()
     write_lines(logs / "a.log", 7, 1)
     again.poll()
     assert again.lines("a.log") == 3
@@ -81,9 +79,7 @@ def test_new_source_after_restart_starts_at_the_end_of_its_files(tmp_path: Path)
     tail.close()
     write_lines(logs / "other.txt", 0, 4)
     again = Harness(logs, "*.log", "*.txt", state=tmp_path / "state")
-    snapshot = again.store.load()
-    assert snapshot is not None
-    again.follower.restore(snapshot)
+    again.resume()
     again.poll()
     write_lines(logs / "other.txt", 4, 1)
     again.poll()
