@@ -17,7 +17,7 @@ from loglens.records import Batch
 #: Chunks parsed at once. polars already spreads each parse over its threads, so one worker per two
 #: cores: on 2 cores a second worker was no faster (replay 2.23-2.26 s against 2.27-2.37) and held
 #: another chunk in flight (+5-10 MB).
-PARSERS = max(1, min(4, (os.cpu_count() or 2) // 2))
+PARSE_WORKERS = max(1, min(4, (os.cpu_count() or 2) // 2))
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
@@ -27,7 +27,7 @@ def _parse_pool() -> ThreadPoolExecutor:
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(PARSERS, thread_name_prefix="loglens-parse")
+            _pool = ThreadPoolExecutor(PARSE_WORKERS, thread_name_prefix="loglens-parse")
         return _pool
 
 
@@ -56,7 +56,7 @@ class LinePipeline:
         """Parse ``chunks`` in the worker threads; yield each batch and the bytes its chunk consumed,
         in input order, while the caller folds the previous batch in.
 
-        The first chunk is parsed alone, so ``auto`` picks the format once; then :data:`PARSERS` + 1
+        The first chunk is parsed alone, so ``auto`` picks the format once; then :data:`PARSE_WORKERS` + 1
         chunks are submitted before the caller waits for the oldest, so the workers keep parsing while
         it folds. When the caller stops early, chunks in flight are parsed and dropped.
         """
@@ -68,7 +68,7 @@ class LinePipeline:
         try:
             for chunk in chunks:
                 in_flight.append((_parse_pool().submit(self.parse_chunk, chunk), chunk.consumed))
-                if len(in_flight) > PARSERS:
+                if len(in_flight) > PARSE_WORKERS:
                     future, consumed = in_flight.popleft()
                     yield future.result(), consumed
             while in_flight:
