@@ -9,7 +9,9 @@ BENCH_APT_PACKAGES := mtail goaccess
 
 .PHONY: install system-deps demo test lint bench
 
-$(BIN)/loglens: pyproject.toml
+# The package has one C module (the line reader), so installing it needs a C compiler.
+$(BIN)/loglens: pyproject.toml setup.py src/loglens/parsing/_clf.c
+	$(call apt_install,gcc)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'

@@ -8,6 +8,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,6 @@ from loglens.config import load_settings
 from loglens.parsing import FORMATS, build_parser
 from loglens.parsing.lines import LineChunk, LineSplitter
 from loglens.pipeline import LinePipeline
-from loglens.records import Batch
 from loglens.sources.file_read import open_input, raw_position, read_chunks
 
 #: Caps for the replay report: large, since a report is read once, yet still bounded.
@@ -71,15 +71,28 @@ def replay(
     totals = Totals(limits) if limits is not None else None
     result = ReplayResult(SourceCounters(REPORT_LIMITS), Breakdown(), totals, names)
     done = 0
-    for name, handle in handles:
-        source = "stdin" if name == "-" else name
-        pipeline = LinePipeline(source, build_parser(format, pattern, timezone), max_line_bytes)
-        with handle:
-            for batch, _ in pipeline.parse_ahead(read_ahead(handle, pipeline.splitter)):
-                _fold(result, batch)
-                if progress is not None:
-                    progress(done + raw_position(handle))
-        done += raw_position(handle) if name != "-" else 0
+    with ThreadPoolExecutor(1, thread_name_prefix="loglens-panels") as panels:
+        folding: Future[None] | None = None
+        for name, handle in handles:
+            source = "stdin" if name == "-" else name
+            pipeline = LinePipeline(source, build_parser(format, pattern, timezone), max_line_bytes)
+            with handle:
+                for batch, _ in pipeline.parse_ahead(read_ahead(handle, pipeline.splitter)):
+                    if batch.lines == 0:
+                        continue
+                    # The visitor panels fold in their own thread (polars releases the GIL), one
+                    # batch at a time, in order, while this one folds the totals.
+                    if folding is not None:
+                        folding.result()
+                    folding = panels.submit(result.breakdown.update, batch.records)
+                    result.summary.update(batch)
+                    if result.totals is not None:
+                        result.totals.update(batch)
+                    if progress is not None:
+                        progress(done + raw_position(handle))
+            done += raw_position(handle) if name != "-" else 0
+        if folding is not None:
+            folding.result()
     result.elapsed = time.perf_counter() - started
     return result
 
@@ -112,15 +125,6 @@ def read_ahead(handle: BinaryIO, splitter: LineSplitter) -> Iterator[LineChunk]:
             raise item
         yield item
     reader.join()
-
-
-def _fold(result: ReplayResult, batch: Batch) -> None:
-    if batch.lines == 0:
-        return
-    result.summary.update(batch)
-    if result.totals is not None:
-        result.totals.update(batch)
-    result.breakdown.update(batch.records)
 
 
 def _progress(files: tuple[str, ...]) -> AbstractContextManager[Callable[[int], None] | None]:

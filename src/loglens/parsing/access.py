@@ -12,6 +12,9 @@ protocol, and trailing extras.
 
 from __future__ import annotations
 
+from functools import partial
+
+from loglens.parsing.clf_split import Shape, read_strict
 from loglens.parsing.regex import RegexParser, Variant
 
 _CLF_TS = r"[0-9]{2}/[A-Za-z]{3}/[0-9]{4}:[^\]]+"
@@ -55,12 +58,19 @@ def _variants(strict: list[str], ts: str) -> list[Variant]:
 
 def common(timezone: str = "UTC") -> RegexParser:
     """Common Log Format."""
-    return RegexParser("common", _variants([COMMON], _CLF_TS), timezone)
+    return RegexParser(
+        "common", _variants([COMMON], _CLF_TS), timezone, partial(read_strict, shapes=Shape.COMMON)
+    )
 
 
 def combined(timezone: str = "UTC") -> RegexParser:
     """Combined Log Format, with or without an appended request time (common lines are read too)."""
-    return RegexParser("combined", _variants([COMBINED, COMBINED_DURATION, COMMON], _CLF_TS), timezone)
+    return RegexParser(
+        "combined",
+        _variants([COMBINED, COMBINED_DURATION, COMMON], _CLF_TS),
+        timezone,
+        partial(read_strict, shapes=Shape.COMMON | Shape.COMBINED | Shape.COMBINED_DURATION),
+    )
 
 
 def iso(timezone: str = "UTC") -> RegexParser:

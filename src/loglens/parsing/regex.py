@@ -9,13 +9,13 @@ list strict variants first and a lenient one last; lines any variant matches lea
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import polars as pl
 
 from loglens.errors import FormatError
-from loglens.parsing.base import ParseResult
+from loglens.parsing.base import ParseResult, rejected_frame
 from loglens.parsing.fields import GROUP_NAMES, records_from_groups
 
 _PARALLEL_MIN_ROWS = 20_000
@@ -67,13 +67,28 @@ class Variant:
     ts_shape: str | None = None
 
 
-class RegexParser:
-    """Try each regex variant in order; a line is parsed by the first variant that matches it."""
+#: A reader tried before the regexes: the records of the lines it reads, and the lines it leaves.
+#: It must give exactly the records the regexes would give for the lines it reads.
+PreReader = Callable[[pl.Series], tuple[pl.DataFrame, pl.Series]]
 
-    def __init__(self, name: str, variants: Sequence[str | Variant], timezone: str = "UTC") -> None:
+
+class RegexParser:
+    """Try each regex variant in order; a line is parsed by the first variant that matches it.
+
+    ``pre_reader``: a faster reader for the common shapes of the format, tried first.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        variants: Sequence[str | Variant],
+        timezone: str = "UTC",
+        pre_reader: PreReader | None = None,
+    ) -> None:
         self.name = name
         self.variants = [v if isinstance(v, Variant) else Variant(v) for v in variants]
         self.timezone = timezone
+        self.pre_reader = pre_reader
         for variant in self.variants:
             check_pattern(variant.regex)
 
@@ -81,6 +96,9 @@ class RegexParser:
         """Parse non-empty lines; lines no variant matches are rejected as ``no_match``."""
         parts: list[ParseResult] = []
         remaining = lines
+        if self.pre_reader is not None:
+            records, remaining = self.pre_reader(lines)
+            parts.append(ParseResult(records, rejected_frame(lines.clear(), "no_match")))
         for variant in self.variants:
             if remaining.is_empty():
                 break

@@ -1,0 +1,13 @@
+"""The C line reader of loglens; everything else about the package is in pyproject.toml."""
+
+from setuptools import Extension, setup
+
+setup(
+    ext_modules=[
+        Extension(
+            "loglens.parsing._clf",
+            ["src/loglens/parsing/_clf.c"],
+            extra_compile_args=["-O2", "-std=c11", "-Wall", "-Wextra"],
+        )
+    ]
+)
