@@ -4,14 +4,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Debian packages the integration tests talk to (real servers and peers, never mocks).
 APT_PACKAGES := prometheus goaccess tmux
+# What building loglens's C module (the line reader) takes: a compiler, and Python's headers when the
+# interpreter came without them (Debian's own python3 keeps them in python3-dev).
+PYTHON_HEADERS := $(shell $(PYTHON) -c "import os, sysconfig; print('' if os.path.exists(os.path.join(sysconfig.get_paths()['include'], 'Python.h')) else 'python3-dev')")
+BUILD_APT_PACKAGES := gcc $(PYTHON_HEADERS)
 # Peers the benchmarks run against.
 BENCH_APT_PACKAGES := mtail goaccess
 
 .PHONY: install system-deps demo test lint bench
 
-# The package has one C module (the line reader), so installing it needs a C compiler.
 $(BIN)/loglens: pyproject.toml setup.py src/loglens/parsing/_clf.c
-	$(call apt_install,gcc)
+	$(call apt_install,$(BUILD_APT_PACKAGES))
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
