@@ -8,6 +8,9 @@ Strict variants come first: ASCII classes only (``[0-9]``, not the Unicode ``\\d
 split inside the regex, which measured 0.26 s per 250k lines against 0.72 s with Unicode classes and a
 separate split. The lenient last variant accepts ``\\"`` inside quoted fields, requests without a
 protocol, and trailing extras.
+
+``common`` and ``combined`` hand their lines first to the C reader (:mod:`loglens.parsing.clf_split`),
+which reads the lines these strict regexes match, 5x faster, and leaves the others to the regexes.
 """
 
 from __future__ import annotations
