@@ -13,6 +13,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from loglens.cli import main
+from loglens.parsing.lines import MAX_CHUNK_LINES, LineSplitter
+from loglens.replay import read_ahead
 from support import REAL
 
 APACHE = REAL / "apache_combined_10k.log"
@@ -148,3 +150,17 @@ def test_custom_logformat_pattern(tmp_path: Path) -> None:
     path.write_text('10.0.0.1 [09/May/2018:16:00:39 +0000] "GET /shop/cart HTTP/1.1" 200 12 5300\n')
     doc = _replay_json("--pattern", '%h %t "%r" %>s %b %D', str(path))
     assert (doc["parsed"], doc["sections"], doc["bytes"]) == (1, [["/shop", 1]], 12)
+
+
+def test_a_file_of_very_short_lines_is_read_in_chunks_of_bounded_lines(tmp_path: Path) -> None:
+    """A million lines fit in 2 MiB; replay reads them in chunks of about MAX_CHUNK_LINES lines, so its
+    memory does not grow with the lines per byte, and counts them all."""
+    path = tmp_path / "short.log"
+    path.write_bytes(b"a\n" * 1_000_000)
+    splitter = LineSplitter()
+    with path.open("rb") as handle:
+        sizes = [len(chunk.lines) for chunk in read_ahead(handle, splitter)]
+    assert sum(sizes) == 1_000_000
+    assert max(sizes) <= MAX_CHUNK_LINES * 1.4  # the first read, 256 KiB, holds 131,072
+    report = _replay_json(str(path))
+    assert (report["lines"], report["parse_errors"]) == (1_000_000, {"no_match": 1_000_000})

@@ -23,7 +23,7 @@ from loglens.config import load_settings
 from loglens.parsing import FORMATS, build_parser
 from loglens.parsing.lines import LineChunk, LineSplitter
 from loglens.pipeline import LinePipeline
-from loglens.sources.file_read import open_input, raw_position, read_chunks
+from loglens.sources.file_read import CHUNK_BYTES, open_input, raw_position, read_chunks
 
 #: Caps for the replay report: large, since a report is read once, yet still bounded.
 REPORT_LIMITS = Limits(max_label_values=100_000, section_limit=100_000)
@@ -109,7 +109,7 @@ def read_ahead(handle: BinaryIO, splitter: LineSplitter) -> Iterator[LineChunk]:
 
     def produce() -> None:
         try:
-            reads = read_chunks(handle)
+            reads = read_chunks(handle, lambda: splitter.read_size(CHUNK_BYTES))
             while room.acquire() and (data := next(reads, None)) is not None:
                 chunks.put(splitter.feed(data))
             chunks.put(splitter.finish())

@@ -7,7 +7,7 @@ from itertools import pairwise
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loglens.parsing.lines import LineSplitter
+from loglens.parsing.lines import FIRST_READ_BYTES, MAX_CHUNK_LINES, LineSplitter
 
 MAX = 300
 
@@ -116,3 +116,17 @@ def test_bytes_that_look_compressed_are_lines_like_any_other(
     got, too_long, consumed = _split_all(data, cuts)
     assert (got, too_long) == _expected(data)
     assert consumed == len(data)
+
+
+def test_input_of_short_lines_is_read_in_smaller_pieces() -> None:
+    """A chunk's memory goes with its lines as well as its bytes: after a chunk of very short lines
+    the next read is sized to hold about MAX_CHUNK_LINES of them; after ordinary lines, the default."""
+    default = 2 * 1024 * 1024
+    splitter = LineSplitter()
+    assert splitter.read_size(default) == FIRST_READ_BYTES
+    splitter.feed(b"a\n" * (default // 2))  # a million one-byte lines
+    assert splitter.read_size(default) == 2 * MAX_CHUNK_LINES
+    splitter.feed(b"x" * 199 + b"\n")
+    assert splitter.read_size(default) == default
+    splitter.feed(b"\n" * default)  # lines as short as they come: a byte each
+    assert splitter.read_size(default) == MAX_CHUNK_LINES

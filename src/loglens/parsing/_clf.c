@@ -268,6 +268,7 @@ static int parse_line(const uint8_t *s, int32_t n, int shapes, Fields *f) {
 
 typedef struct {
     int refs; /* the parent array and each child not yet released */
+    int64_t capacity; /* records the column buffers have room for */
     struct ArrowArray input; /* kept alive: the output's string views point into its buffers */
     void *values[N_COLUMNS];
     uint8_t *validity[N_COLUMNS];
@@ -388,8 +389,34 @@ static inline void set_valid(uint8_t *bits, int64_t row) { bits[row >> 3] |= (ui
 
 static int is_dash(const uint8_t *line, Span span) { return span.len == 1 && line[span.start] == '-'; }
 
-/* Parse every line of `out->input`; return the number of records, unmatched rows in `unmatched`. */
-static int64_t parse_all(Output *out, int shapes, int32_t *unmatched, int64_t *n_unmatched,
+/* Make room for `need` records: buffers grow with the records, not with the lines, so a chunk of
+ * short or foreign lines costs nothing here. */
+static int reserve(Output *out, int64_t need) {
+    if (need <= out->capacity)
+        return 1;
+    int64_t grown = out->capacity * 2 > need ? out->capacity * 2 : (need > 1024 ? need : 1024);
+    for (int c = 0; c < N_COLUMNS; c++) {
+        size_t width = COLUMN_WIDTH[c] ? (size_t)COLUMN_WIDTH[c] : VIEW_BYTES;
+        void *values = realloc(out->values[c], (size_t)grown * width);
+        if (values == NULL)
+            return 0;
+        out->values[c] = values;
+        if (COLUMN_NULLABLE[c]) {
+            size_t old_bytes = (size_t)(out->capacity + 7) / 8, new_bytes = (size_t)(grown + 7) / 8;
+            uint8_t *bits = realloc(out->validity[c], new_bytes);
+            if (bits == NULL)
+                return 0;
+            memset(bits + old_bytes, 0, new_bytes - old_bytes);
+            out->validity[c] = bits;
+        }
+    }
+    out->capacity = grown;
+    return 1;
+}
+
+/* Parse every line of `out->input`; return the number of records (-1: out of memory), and the rows
+ * of the lines left in `unmatched`. */
+static int64_t parse_all(Output *out, int shapes, uint32_t *unmatched, int64_t *n_unmatched,
                          int64_t null_counts[N_COLUMNS]) {
     const struct ArrowArray *in = &out->input;
     const uint8_t *in_valid = in->buffers[0];
@@ -409,16 +436,18 @@ static int64_t parse_all(Output *out, int shapes, int32_t *unmatched, int64_t *n
         /* A strict line is over 12 bytes long, so its bytes are in a data buffer, never inline. */
         if ((in_valid != NULL && !((in_valid[at >> 3] >> (at & 7)) & 1)) || len <= 12 || buffer < 0
             || buffer >= n_data) {
-            unmatched[skipped++] = (int32_t)row;
+            unmatched[skipped++] = (uint32_t)row;
             continue;
         }
         const uint8_t *line = (const uint8_t *)in->buffers[2 + buffer] + offset;
         memset(&f, 0, sizeof f);
         f.shape = parse_line(line, len, shapes, &f);
         if (f.shape == 0) {
-            unmatched[skipped++] = (int32_t)row;
+            unmatched[skipped++] = (uint32_t)row;
             continue;
         }
+        if (!reserve(out, records + 1))
+            return -1;
         Span spans[N_COLUMNS];
         spans[COL_CLIENT] = f.client;
         spans[COL_USER] = f.user;
@@ -540,23 +569,12 @@ static int take_input(struct ArrowArrayStream *stream, struct ArrowArray *out) {
     return 1;
 }
 
-static int allocate(Output *out, int64_t rows) {
-    size_t n = rows > 0 ? (size_t)rows : 1;
-    for (int c = 0; c < N_COLUMNS; c++) {
-        out->values[c] = malloc(n * (COLUMN_WIDTH[c] ? (size_t)COLUMN_WIDTH[c] : VIEW_BYTES));
-        if (out->values[c] == NULL)
-            return 0;
-        if (COLUMN_NULLABLE[c] && (out->validity[c] = calloc((n + 7) / 8, 1)) == NULL)
-            return 0;
-    }
-    return 1;
-}
 
 PyDoc_STRVAR(parse_doc,
              "parse(stream, shapes) -> (schema, array, unmatched)\n\n"
              "Read the lines of an Arrow string-view stream capsule (one chunk). ``shapes``: a bit mask, "
              "1 common, 2 combined, 4 combined with a request time. Returns the Arrow schema and struct "
-             "array capsules of the records, and the list of row numbers of the lines left unread.");
+             "array capsules of the records, and the row numbers of the lines left unread as native uint32 bytes.");
 
 static PyObject *parse(PyObject *self, PyObject *args) {
     PyObject *capsule;
@@ -581,10 +599,10 @@ static PyObject *parse(PyObject *self, PyObject *args) {
         return NULL;
     }
     int64_t rows = out->input.length;
-    int32_t *unmatched = malloc((rows > 0 ? (size_t)rows : 1) * sizeof *unmatched);
+    uint32_t *unmatched = malloc((rows > 0 ? (size_t)rows : 1) * sizeof *unmatched);
     struct ArrowSchema *schema = calloc(1, sizeof *schema);
     struct ArrowArray *array = calloc(1, sizeof *array);
-    if (unmatched == NULL || schema == NULL || array == NULL || !allocate(out, rows)) {
+    if (unmatched == NULL || schema == NULL || array == NULL || !reserve(out, 1)) {
         free(unmatched);
         free(schema);
         free(array);
@@ -595,21 +613,15 @@ static PyObject *parse(PyObject *self, PyObject *args) {
     Py_BEGIN_ALLOW_THREADS;
     records = parse_all(out, shapes, unmatched, &skipped, null_counts);
     Py_END_ALLOW_THREADS;
-    if (!build_arrays(out, records, null_counts, array) || !fill_schema(schema)) {
+    if (records < 0 || !build_arrays(out, records, null_counts, array) || !fill_schema(schema)) {
         free(unmatched);
         free(schema);
         free(array);
         output_free(out);
         return PyErr_NoMemory();
     }
-    PyObject *left = PyList_New((Py_ssize_t)skipped);
-    for (int64_t k = 0; left != NULL && k < skipped; k++) {
-        PyObject *row = PyLong_FromLong(unmatched[k]);
-        if (row == NULL)
-            Py_CLEAR(left);
-        else
-            PyList_SET_ITEM(left, (Py_ssize_t)k, row);
-    }
+    /* 4 bytes a row (a list of ints would cost 36 for each line of a chunk of garbage). */
+    PyObject *left = PyBytes_FromStringAndSize((const char *)unmatched, (Py_ssize_t)skipped * 4);
     free(unmatched);
     PyObject *schema_capsule = PyCapsule_New(schema, "arrow_schema", schema_capsule_free);
     if (schema_capsule == NULL) {

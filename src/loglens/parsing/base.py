@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -40,7 +40,7 @@ class ParseResult:
         return cls(empty_records(), _NO_REJECTED)
 
     @classmethod
-    def combine(cls, parts: Iterable[ParseResult]) -> ParseResult:
+    def combine(cls, parts: Sequence[ParseResult]) -> ParseResult:
         """Concatenate results; empty parts cost nothing (most batches have one non-empty part)."""
         records = [p.records for p in parts if not p.records.is_empty()]
         rejected = [p.rejected for p in parts if not p.rejected.is_empty()]
@@ -71,8 +71,21 @@ class Parser(Protocol):
         ...
 
 
+#: Lines parsed at once. A 2 MiB chunk of very short lines holds up to a million of them, and a
+#: parser's intermediate columns cost a few hundred bytes a line (a million one-byte lines peaked at
+#: 580 MB in one piece), so longer batches are parsed in slices of this many lines.
+MAX_PARSE_LINES = 50_000
+
+
 def parse_batch(parser: Parser, lines: pl.Series) -> ParseResult:
     """Parse ``lines`` with ``parser``; empty lines are rejected as ``empty`` without reaching it."""
+    if len(lines) > MAX_PARSE_LINES:
+        return ParseResult.combine(
+            [
+                parse_batch(parser, lines.slice(start, MAX_PARSE_LINES))
+                for start in range(0, len(lines), MAX_PARSE_LINES)
+            ]
+        )
     if lines.is_empty():
         return ParseResult.empty()
     empty = lines.str.len_bytes() == 0

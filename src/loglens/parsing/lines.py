@@ -54,6 +54,14 @@ def split_lines(parts: Sequence[bytes | memoryview], max_line_bytes: int) -> tup
     return series, too_long
 
 
+#: Lines a chunk should hold, at most about. While it is split and parsed a chunk costs ~100 bytes a
+#: line besides its bytes, and a 2 MiB read of one-byte lines is a million lines (replay peaked at 580
+#: MB on one), so input of very short lines is read in smaller pieces.
+MAX_CHUNK_LINES = 100_000
+#: The first read of an input, before its line length is known.
+FIRST_READ_BYTES = 256 * 1024
+
+
 class LineSplitter:
     """Feed bytes in, get complete lines out; the partial last line waits for its newline."""
 
@@ -61,6 +69,17 @@ class LineSplitter:
         self.max_line_bytes = max_line_bytes
         self._pending = b""
         self._skipping = False
+        self._density: tuple[int, int] | None = None  # lines and bytes of the last chunk
+
+    def read_size(self, default: int) -> int:
+        """Bytes to read next: ``default``, or fewer when lines as long as the last chunk's would make
+        it hold over :data:`MAX_CHUNK_LINES` lines (and at first, :data:`FIRST_READ_BYTES`)."""
+        if self._density is None:
+            return min(default, FIRST_READ_BYTES)
+        lines, size = self._density
+        if lines == 0:
+            return default
+        return min(default, size * MAX_CHUNK_LINES // lines)  # a line takes a byte at least
 
     @property
     def pending(self) -> bytes:
@@ -95,7 +114,9 @@ class LineSplitter:
         if not parts:
             return _empty_chunk(too_long, consumed)
         lines, long_lines = split_lines(parts, self.max_line_bytes)
-        return LineChunk(lines, too_long + long_lines, consumed + sum(len(part) for part in parts))
+        chunk = LineChunk(lines, too_long + long_lines, consumed + sum(len(part) for part in parts))
+        self._density = (len(lines) + chunk.too_long, chunk.consumed)
+        return chunk
 
     def finish(self) -> LineChunk:
         """End of input: the partial line, if any, becomes a last line."""

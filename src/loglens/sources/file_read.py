@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -48,14 +48,14 @@ def open_input(name: str) -> BinaryIO:
     return handle
 
 
-def read_chunks(handle: BinaryIO, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
-    """Yield the input in chunks of up to ``chunk_bytes``.
+def read_chunks(handle: BinaryIO, size: Callable[[], int]) -> Iterator[bytes]:
+    """Yield the input in chunks of up to ``size()`` bytes (asked before each read).
 
     Raises:
         SourceError: a corrupt gzip stream or a read error.
     """
     try:
-        while chunk := handle.read(chunk_bytes):
+        while chunk := handle.read(size()):
             yield chunk
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise SourceError(f"read error: {exc}") from None

@@ -102,7 +102,8 @@ class TrackedFile:
     def _chunks(self, budget: int) -> Iterator[LineChunk]:
         position = self.position
         while position < self.size and budget > 0:
-            data = os.pread(self.fd, min(self.size - position, CHUNK_BYTES, budget), position)
+            size = self.pipeline.splitter.read_size(CHUNK_BYTES)
+            data = os.pread(self.fd, min(self.size - position, size, budget), position)
             if not data:
                 break
             budget -= len(data)
