@@ -85,7 +85,7 @@ typedef struct {
 } Span;
 
 typedef struct {
-    Span client, user, method, path, section, protocol, referer, agent;
+    Span spans[N_COLUMNS]; /* of the string columns */
     int64_t ts_us;
     int64_t bytes;
     int16_t status;
@@ -155,7 +155,7 @@ static int parse_line(const uint8_t *s, int32_t n, int shapes, Fields *f) {
     j = find(s, 0, n, ' ');
     if (j <= 0)
         return 0;
-    f->client = (Span){0, j};
+    f->spans[COL_CLIENT] = (Span){0, j};
     i = j + 1;
     j = find(s, i, n, ' ');
     if (j <= i)
@@ -164,7 +164,7 @@ static int parse_line(const uint8_t *s, int32_t n, int shapes, Fields *f) {
     j = find(s, i, n, ' ');
     if (j <= i)
         return 0;
-    f->user = (Span){i, j - i};
+    f->spans[COL_USER] = (Span){i, j - i};
     i = j + 1;
     /* \[(?P<ts>[0-9]{2}/[A-Za-z]{3}/[0-9]{4}:[^\]]+)\] " -- here only the 26-byte canonical time */
     if (n - i < 30 || s[i] != '[' || s[i + 27] != ']' || s[i + 28] != ' ' || s[i + 29] != '"')
@@ -177,7 +177,7 @@ static int parse_line(const uint8_t *s, int32_t n, int shapes, Fields *f) {
     }
     if (j == i || j >= n || s[j] != ' ')
         return 0;
-    f->method = (Span){i, j - i};
+    f->spans[COL_METHOD] = (Span){i, j - i};
     i = j + 1;
     for (j = i; j < n && s[j] != ' ' && s[j] != '"'; j++) {
     }
@@ -186,10 +186,10 @@ static int parse_line(const uint8_t *s, int32_t n, int shapes, Fields *f) {
     /* Paths not starting with one "/" get their section from fields.py's rule: left to the regexes. */
     if (j == i || s[i] != '/' || (j - i > 1 && s[i + 1] == '/'))
         return 0;
-    f->path = (Span){i, j - i};
+    f->spans[COL_PATH] = (Span){i, j - i};
     for (k = i + 1; k < j && s[k] != '/' && s[k] != '?' && s[k] != '#' && s[k] != '\t'; k++) {
     }
-    f->section = (Span){i, k - i}; /* "/" + first segment: a prefix of the path */
+    f->spans[COL_SECTION] = (Span){i, k - i}; /* "/" + first segment: a prefix of the path */
     i = j + 1;
     if (n - i < 6 || memcmp(s + i, "HTTP/", 5) != 0)
         return 0;
@@ -197,7 +197,7 @@ static int parse_line(const uint8_t *s, int32_t n, int shapes, Fields *f) {
     }
     if (j == i + 5 || j >= n || s[j] != '"')
         return 0;
-    f->protocol = (Span){i, j - i};
+    f->spans[COL_PROTOCOL] = (Span){i, j - i};
     i = j + 1;
     /*  (?P<status>[0-9]{3}) (?P<bytes>[0-9]+|-) */
     if (n - i < 6 || s[i] != ' ' || s[i + 4] != ' ' || two_digits(s + i + 1) < 0 || !is_digit(s[i + 3]))
@@ -228,7 +228,7 @@ static int parse_line(const uint8_t *s, int32_t n, int shapes, Fields *f) {
     j = find(s, i, n, '"');
     if (j < 0)
         return 0;
-    f->referer = (Span){i, j - i};
+    f->spans[COL_REFERER] = (Span){i, j - i};
     i = j + 1;
     if (n - i < 2 || s[i] != ' ' || s[i + 1] != '"')
         return 0;
@@ -236,7 +236,7 @@ static int parse_line(const uint8_t *s, int32_t n, int shapes, Fields *f) {
     j = find(s, i, n, '"');
     if (j < 0)
         return 0;
-    f->agent = (Span){i, j - i};
+    f->spans[COL_AGENT] = (Span){i, j - i};
     i = j + 1;
     if (i == n)
         return shapes & SHAPE_COMBINED;
@@ -448,20 +448,12 @@ static int64_t parse_all(Output *out, int shapes, uint32_t *unmatched, int64_t *
         }
         if (!reserve(out, records + 1))
             return -1;
-        Span spans[N_COLUMNS];
-        spans[COL_CLIENT] = f.client;
-        spans[COL_USER] = f.user;
-        spans[COL_METHOD] = f.method;
-        spans[COL_PATH] = f.path;
-        spans[COL_SECTION] = f.section;
-        spans[COL_PROTOCOL] = f.protocol;
-        spans[COL_REFERER] = f.referer;
-        spans[COL_AGENT] = f.agent;
+        const Span *spans = f.spans;
         int has_tail = f.shape != SHAPE_COMMON;
         for (size_t k = 0; k < sizeof SPANS / sizeof SPANS[0]; k++) {
             int c = SPANS[k];
             uint8_t *dst = (uint8_t *)out->values[c] + VIEW_BYTES * records;
-            int null = (c == COL_USER && is_dash(line, f.user))
+            int null = (c == COL_USER && is_dash(line, spans[c]))
                        || ((c == COL_REFERER || c == COL_AGENT) && (!has_tail || is_dash(line, spans[c])));
             if (null) {
                 memset(dst, 0, VIEW_BYTES);
