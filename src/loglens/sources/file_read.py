@@ -11,10 +11,10 @@ from typing import BinaryIO
 
 from loglens.errors import SourceError
 
-#: Bytes per read. Bigger chunks parse faster (polars spreads a bigger batch over more threads) but
-#: each chunk in flight costs about ten times its size: replaying 1M combined lines took 2.6-2.7 s and
-#: 178-183 MB with 2 MiB, 2.4-2.6 s and 186-194 MB with 2.5 MiB, 2.3-2.6 s and 198-205 MB with 3 MiB,
-#: 2.3 s and 230 MB with 4 MiB. 2 MiB keeps a margin under the 200 MB the replay aims for.
+#: Bytes per read. Bigger chunks parse faster (fewer polars calls per line) but each chunk in flight
+#: costs about ten times its size: replaying 1M combined lines, interleaved runs, took 1.38-1.58 s and
+#: 173-180 MB with 2 MiB, 1.27-1.29 s and 185-199 MB with 3 MiB, 1.21-1.23 s and 211-218 MB with 4 MiB.
+#: 2 MiB keeps a margin under the 200 MB the replay aims for.
 CHUNK_BYTES = 2 * 1024 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
 
