@@ -4,6 +4,7 @@ every other line to them."""
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -63,10 +64,47 @@ ODD_VALUES = {
     "duration": ["1.", ".5", "1e3", "0.5x", "-1", "1.2.3", "", "0.5 x", "0." + "1" * 40, "1" * 41, "٣"],
 }  # fmt: skip
 
+ODD_ISO_TIMES = [
+    "2025-01-01 10:00:00Z", "2025-01-01T10:00:00,123Z", "2025-01-01T10:00:00.1234567Z",
+    "2025-01-01T10:00:00", "2025-01-01T10:00:00z", "2025-02-29T10:00:00Z", "2024-02-29T10:00:00Z",
+    "2100-02-29T10:00:00Z", "2025-01-01T24:00:00Z", "2025-01-01T10:00:60Z", "2025-01-01T10:00:00+24:00",
+    "2025-01-01T10:00:00+05", "2025-01-01T10:00:00.Z", "2025-13-01T10:00:00Z", "2025-00-10T10:00:00Z",
+    "2025-01-01T10:00Z", "0999-01-01T10:00:00Z", "2025-01-01T10:00:00+05:30", "2025-01-01T10:00:00-0000",
+    "2025-1-01T10:00:00Z", "2025-01-01T10:00:00.5+01:00", "2025-01-01T10:00:00Z ",
+    "2025-01-01T10:00:00+01:00:00", "2025-01-01T10:00:00+0160", "2025-01-01T10:00:00x01:00",
+    "2025-01-01T10:00:00.000000-23:59", "1970-01-01T00:00:00Z", "2025-01-01T10:00:00+01:0",
+    "2025-01-01T10:00:00X", "2025-01-01T10:00:00.5x", "2025-01-01T10:00:00+", "2025-01-01T10:00:00.",
+]  # fmt: skip
+
+
+def _iso(moment: datetime, offset: timezone, digits: int, style: str) -> str:
+    """``moment`` as an ISO time with ``digits`` fraction digits and a zone written in ``style``."""
+    minutes = int(offset.utcoffset(None).total_seconds()) // 60
+    sign, (hours, mins) = ("+" if minutes >= 0 else "-"), divmod(abs(minutes), 60)
+    zone = {"Z": "Z", "colon": f"{sign}{hours:02d}:{mins:02d}", "plain": f"{sign}{hours:02d}{mins:02d}"}[
+        style
+    ]
+    fraction = f".{moment.microsecond:06d}"[: digits + 1] if digits else ""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + fraction + zone
+
+
+#: Valid and odd times of each kind: CLF for common and combined, ISO for iso.
+TIMES = {
+    "clf": (
+        st.builds(lambda d, z: d.replace(tzinfo=z).strftime("%d/%b/%Y:%H:%M:%S %z"), moments, offsets),
+        st.one_of(st.sampled_from(ODD_VALUES["time"]), st.text("0123456789/:+- JanFeb]", max_size=28)),
+    ),
+    "iso": (
+        st.builds(_iso, moments, offsets, st.integers(0, 6), st.sampled_from(["Z", "colon", "plain"])),
+        st.one_of(st.sampled_from(ODD_ISO_TIMES), st.text("0123456789-:T.+Z ]", max_size=32)),
+    ),
+}
+KIND = {"common": "clf", "combined": "clf", "iso": "iso"}
+PARSERS = {"common": access.common, "combined": access.combined, "iso": access.iso}
+
 #: Each field as the strict regexes accept it...
 VALID = {
     "word": st.text('ab-[]/"\té0.:', min_size=1, max_size=8),
-    "time": st.builds(lambda d, z: d.replace(tzinfo=z).strftime("%d/%b/%Y:%H:%M:%S %z"), moments, offsets),
     "method": st.sampled_from(["GET", "POST", "HEAD", "PROPFIND", "x"]),
     "path": st.text("/ab?#\t%é.-_:", max_size=15).map(lambda t: "/" + t),
     "protocol": st.sampled_from(["HTTP/1.0", "HTTP/1.1", "HTTP/2.0", "HTTP/2", "HTTP/3.0.1"]),
@@ -78,7 +116,6 @@ VALID = {
 #: ... and near the edges.
 ODD = {
     "word": st.sampled_from(ODD_VALUES["word"]),
-    "time": st.one_of(st.sampled_from(ODD_VALUES["time"]), st.text("0123456789/:+- JanFeb]", max_size=28)),
     "method": st.one_of(st.sampled_from(ODD_VALUES["method"]), st.text("GETgx1 ", max_size=5)),
     "path": st.one_of(st.sampled_from(ODD_VALUES["path"]), st.text('/ab?#\t"é %', max_size=15)),
     "protocol": st.sampled_from(ODD_VALUES["protocol"]),
@@ -110,11 +147,13 @@ def render(f: dict[str, str], shape: str) -> str:
 
 
 @st.composite
-def access_lines(draw: st.DrawFn) -> str:
-    """Lines of the common and combined shapes with at most one field drawn from the odd values, and
-    sometimes one byte inserted, deleted or replaced anywhere: the edges of what the reader may read."""
+def access_lines(draw: st.DrawFn, times: str) -> str:
+    """Lines of the common and combined shapes with ``times`` (clf, iso), at most one field drawn from
+    the odd values, and sometimes one byte inserted, deleted or replaced anywhere: the edges of what
+    the reader may read."""
     broken = draw(st.sampled_from([None, *FIELDS]))
-    fields = {name: draw(ODD[kind] if name == broken else VALID[kind]) for name, kind in FIELDS.items()}
+    valid, odd = {**VALID, "time": TIMES[times][0]}, {**ODD, "time": TIMES[times][1]}
+    fields = {name: draw(odd[kind] if name == broken else valid[kind]) for name, kind in FIELDS.items()}
     line = render(fields, draw(st.sampled_from(SHAPES)))
     edit = draw(st.sampled_from(["none", "none", "none", "insert", "delete", "replace"]))
     at = draw(st.integers(0, len(line)))
@@ -124,49 +163,53 @@ def access_lines(draw: st.DrawFn) -> str:
     return line
 
 
-def _one_odd_field() -> list[str]:
+BASE_TIMES = {"clf": BASE["ts"], "iso": "2000-10-10T13:55:36.25-07:00"}
+
+
+def _one_odd_field(times: str) -> list[str]:
     """Every odd value of every field in an otherwise strict line, in every shape."""
+    base = {**BASE, "ts": BASE_TIMES[times]}
+    odd = {**ODD_VALUES, "time": ODD_VALUES["time"] if times == "clf" else ODD_ISO_TIMES}
     return [
-        render({**BASE, name: value}, shape)
+        render({**base, name: value}, shape)
         for name, kind in FIELDS.items()
-        for value in ODD_VALUES[kind]
+        for value in odd[kind]
         for shape in SHAPES
     ]
 
 
-def _one_byte_edits() -> list[str]:
+def _one_byte_edits(times: str) -> list[str]:
     """Every strict base line with each byte deleted, or replaced by each byte that delimits fields."""
     lines = []
     for shape in SHAPES:
-        line = render(BASE, shape)
+        line = render({**BASE, "ts": BASE_TIMES[times]}, shape)
         for at in range(len(line)):
             lines.append(line[:at] + line[at + 1 :])
             lines.extend(line[:at] + byte + line[at + 1 :] for byte in ' "x]0+')
     return lines
 
 
-@pytest.mark.parametrize("fmt", ["common", "combined"])
-@pytest.mark.parametrize("lines", [_one_odd_field(), _one_byte_edits()], ids=["odd-fields", "byte-edits"])
-def test_each_odd_field_and_byte_edit_reads_as_the_regexes_read_it(fmt: str, lines: list[str]) -> None:
-    series = pl.Series("line", lines, dtype=pl.String)
-    parser = access.common() if fmt == "common" else access.combined()
+@pytest.mark.parametrize("fmt", ["common", "combined", "iso"])
+@pytest.mark.parametrize("make_lines", [_one_odd_field, _one_byte_edits], ids=["odd-fields", "byte-edits"])
+def test_each_odd_field_and_byte_edit_reads_as_the_regexes_read_it(
+    fmt: str, make_lines: Callable[[str], list[str]]
+) -> None:
+    series = pl.Series("line", make_lines(KIND[fmt]), dtype=pl.String)
+    parser = PARSERS[fmt]()
     assert_same_result(parse_batch(parser, series), parse_batch(_regex_only(parser), series))
 
 
-@settings(max_examples=400, deadline=None)
-@given(lines=st.lists(access_lines(), min_size=1, max_size=30))
-def test_combined_with_the_reader_equals_the_regexes(lines: list[str]) -> None:
-    series = pl.Series("line", lines, dtype=pl.String)
-    parser = access.combined()
-    assert_same_result(parse_batch(parser, series), parse_batch(_regex_only(parser), series))
+@pytest.mark.parametrize(("fmt", "examples"), [("combined", 400), ("common", 150), ("iso", 300)])
+def test_with_the_reader_equals_the_regexes(fmt: str, examples: int) -> None:
+    parser = PARSERS[fmt]()
 
+    @settings(max_examples=examples, deadline=None)
+    @given(lines=st.lists(access_lines(KIND[fmt]), min_size=1, max_size=30))
+    def check(lines: list[str]) -> None:
+        series = pl.Series("line", lines, dtype=pl.String)
+        assert_same_result(parse_batch(parser, series), parse_batch(_regex_only(parser), series))
 
-@settings(max_examples=200, deadline=None)
-@given(lines=st.lists(access_lines(), min_size=1, max_size=30))
-def test_common_with_the_reader_equals_the_regexes(lines: list[str]) -> None:
-    series = pl.Series("line", lines, dtype=pl.String)
-    parser = access.common()
-    assert_same_result(parse_batch(parser, series), parse_batch(_regex_only(parser), series))
+    check()
 
 
 @pytest.mark.parametrize(
@@ -175,11 +218,12 @@ def test_common_with_the_reader_equals_the_regexes(lines: list[str]) -> None:
         pytest.param((REAL / "apache_combined_10k.log").read_text().splitlines(), id="real-apache-10k"),
         pytest.param(make(20_000, seed=7, fmt="combined"), id="generated"),
         pytest.param(make(20_000, seed=8, fmt="combined", durations=True), id="generated-durations"),
+        pytest.param(make(20_000, seed=9, fmt="iso"), id="generated-iso"),
     ],
 )
 def test_real_and_generated_logs_read_the_same(lines: list[str]) -> None:
     series = pl.Series("line", lines, dtype=pl.String)
-    parser = access.combined()
+    parser = access.iso() if "T" in lines[0].split("[")[1][:11] else access.combined()
     assert_same_result(parse_batch(parser, series), parse_batch(_regex_only(parser), series))
 
 

@@ -60,6 +60,7 @@ struct ArrowArrayStream {
 /* ---- the output columns ---- */
 
 enum { SHAPE_COMMON = 1, SHAPE_COMBINED = 2, SHAPE_DURATION = 4 };
+enum { TIME_ISO = 8 }; /* with this bit, times are ISO-8601 (the `iso` format) instead of CLF */
 
 enum Column {
     COL_TS, COL_CLIENT, COL_USER, COL_METHOD, COL_PATH, COL_SECTION, COL_PROTOCOL,
@@ -116,35 +117,75 @@ static int64_t days_from_civil(int64_t y, int m, int d) {
     return era * 146097 + doe - 719468;
 }
 
+/* A valid date and time (years 1000-9999, as polars reads them) to microseconds since the epoch,
+ * UTC; 0 when any part is out of range (two_digits gives -1 for non-digits). */
+static int civil_micros(int century, int years, int month, int day, int hour, int minute, int second,
+                        int64_t micros, int64_t zone_seconds, int64_t *out) {
+    static const int DAYS[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (century < 10 || years < 0 || month < 1 || month > 12 || hour < 0 || hour > 23 || minute < 0
+        || minute > 59 || second < 0 || second > 59)
+        return 0;
+    int year = century * 100 + years;
+    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (day < 1 || day > DAYS[month - 1] + (month == 2 && leap))
+        return 0;
+    int64_t seconds = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
+    *out = (seconds - zone_seconds) * 1000000 + micros;
+    return 1;
+}
+
+/* A zone offset `+hh` `mm` in seconds (hours up to 23); 0 for anything else. */
+static int zone_offset(uint8_t sign, const uint8_t *hours, const uint8_t *minutes, int64_t *out) {
+    int h = two_digits(hours), m = two_digits(minutes);
+    if ((sign != '+' && sign != '-') || h < 0 || h > 23 || m < 0 || m > 59)
+        return 0;
+    *out = (int64_t)(h * 3600 + m * 60) * (sign == '+' ? 1 : -1);
+    return 1;
+}
+
 /* `dd/Mon/yyyy:HH:MM:SS +hhmm` (26 bytes) to microseconds since the epoch, UTC; 0 if it is not
  * exactly that shape with valid values (the regexes then read it, in whatever shape it has). */
-static int clf_time(const uint8_t *t, int64_t *out) {
+static int clf_time(const uint8_t *t, int32_t len, int64_t *out) {
     static const char MONTHS[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-    static const int DAYS[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (t[2] != '/' || t[6] != '/' || t[11] != ':' || t[14] != ':' || t[17] != ':' || t[20] != ' ')
+    int64_t zone;
+    if (len != 26 || t[2] != '/' || t[6] != '/' || t[11] != ':' || t[14] != ':' || t[17] != ':'
+        || t[20] != ' ' || !zone_offset(t[21], t + 22, t + 24, &zone))
         return 0;
-    int day = two_digits(t), month = 0;
+    int month = 0;
     for (int m = 0; m < 12; m++) {
         if (memcmp(t + 3, MONTHS + 3 * m, 3) == 0) {
             month = m + 1;
             break;
         }
     }
-    int century = two_digits(t + 7), years = two_digits(t + 9);
-    int hour = two_digits(t + 12), minute = two_digits(t + 15), second = two_digits(t + 18);
-    int zone_h = two_digits(t + 22), zone_m = two_digits(t + 24);
-    if (month == 0 || century < 10 || years < 0 || hour < 0 || hour > 23 || minute < 0 || minute > 59
-        || second < 0 || second > 59 || zone_h < 0 || zone_h > 23 || zone_m < 0 || zone_m > 59
-        || (t[21] != '+' && t[21] != '-'))
+    return civil_micros(two_digits(t + 7), two_digits(t + 9), month, two_digits(t), two_digits(t + 12),
+                        two_digits(t + 15), two_digits(t + 18), 0, zone, out);
+}
+
+/* `yyyy-mm-ddTHH:MM:SS[.f]` with 1-6 fraction digits and a zone `Z`, `+hh:mm` or `+hhmm`, to
+ * microseconds since the epoch, UTC; 0 for anything else (a space for `T`, a comma, more digits, no
+ * zone: the regexes read those, in the configured zone where there is none). */
+static int iso_time(const uint8_t *t, int32_t len, int64_t *out) {
+    int64_t micros = 0, zone = 0;
+    int32_t i = 19;
+    if (len < 20 || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' || t[16] != ':')
         return 0;
-    int year = century * 100 + years;
-    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    if (day < 1 || day > DAYS[month - 1] + (month == 2 && leap))
+    if (t[i] == '.') {
+        int digits = 0;
+        for (i++; i < len && is_digit(t[i]) && digits < 7; i++, digits++)
+            micros = micros * 10 + (t[i] - '0');
+        if (digits == 0 || digits > 6)
+            return 0;
+        for (; digits < 6; digits++)
+            micros *= 10;
+    }
+    if (i == len - 1 && t[i] == 'Z')
+        zone = 0;
+    else if (!((i == len - 6 && t[i + 3] == ':') || i == len - 5)
+             || !zone_offset(t[i], t + i + 1, t + len - 2, &zone))
         return 0;
-    int64_t zone = (int64_t)(zone_h * 3600 + zone_m * 60) * (t[21] == '+' ? 1 : -1);
-    int64_t seconds = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
-    *out = (seconds - zone) * 1000000;
-    return 1;
+    return civil_micros(two_digits(t), two_digits(t + 2), two_digits(t + 5), two_digits(t + 8),
+                        two_digits(t + 11), two_digits(t + 14), two_digits(t + 17), micros, zone, out);
 }
 
 /* Read one line; return the shape it has (0: not one of `shapes`, or not strict). Spans are
@@ -166,12 +207,15 @@ static int parse_line(const uint8_t *s, int32_t n, int shapes, Fields *f) {
         return 0;
     f->spans[COL_USER] = (Span){i, j - i};
     i = j + 1;
-    /* \[(?P<ts>[0-9]{2}/[A-Za-z]{3}/[0-9]{4}:[^\]]+)\] " -- here only the 26-byte canonical time */
-    if (n - i < 30 || s[i] != '[' || s[i + 27] != ']' || s[i + 28] != ' ' || s[i + 29] != '"')
+    /* \[(?P<ts>[0-9]{2}/[A-Za-z]{3}/[0-9]{4}:[^\]]+)\] " (or the ISO time): it ends at the first ] */
+    if (i >= n || s[i] != '[')
         return 0;
-    if (!clf_time(s + i + 1, &f->ts_us))
+    j = find(s, i + 1, n, ']');
+    if (j < 0 || n - j < 3 || s[j + 1] != ' ' || s[j + 2] != '"')
         return 0;
-    i += 30;
+    if (!(shapes & TIME_ISO ? iso_time : clf_time)(s + i + 1, j - i - 1, &f->ts_us))
+        return 0;
+    i = j + 3;
     /* (?P<method>[A-Za-z]+) (?P<path>[^ "]*) (?P<protocol>HTTP/[0-9.]+)" */
     for (j = i; j < n && is_alpha(s[j]); j++) {
     }
@@ -565,8 +609,9 @@ static int take_input(struct ArrowArrayStream *stream, struct ArrowArray *out) {
 PyDoc_STRVAR(parse_doc,
              "parse(stream, shapes) -> (schema, array, unmatched)\n\n"
              "Read the lines of an Arrow string-view stream capsule (one chunk). ``shapes``: a bit mask, "
-             "1 common, 2 combined, 4 combined with a request time. Returns the Arrow schema and struct "
-             "array capsules of the records, and the row numbers of the lines left unread as native uint32 bytes.");
+             "1 common, 2 combined, 4 combined with a request time, 8 ISO times. Returns the Arrow "
+             "schema and struct array capsules of the records, and the row numbers of the lines left "
+             "unread as native uint32 bytes.");
 
 static PyObject *parse(PyObject *self, PyObject *args) {
     PyObject *capsule;
