@@ -13,7 +13,7 @@ BENCH_APT_PACKAGES := mtail goaccess
 
 .PHONY: install system-deps demo test lint bench
 
-$(BIN)/loglens: pyproject.toml setup.py src/loglens/parsing/_clf.c
+$(BIN)/loglens: pyproject.toml setup.py $(wildcard src/loglens/parsing/*.c src/loglens/parsing/*.h)
 	$(call apt_install,$(BUILD_APT_PACKAGES))
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip

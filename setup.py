@@ -6,7 +6,8 @@ setup(
     ext_modules=[
         Extension(
             "loglens.parsing._clf",
-            ["src/loglens/parsing/_clf.c"],
+            ["src/loglens/parsing/_clf.c", "src/loglens/parsing/clf_line.c"],
+            depends=["src/loglens/parsing/arrow_c.h", "src/loglens/parsing/clf_line.h"],
             extra_compile_args=["-O2", "-std=c11", "-Wall", "-Wextra"],
         )
     ]
