@@ -96,6 +96,14 @@ class LimitsConfig(Section):
     lateness_seconds: float = Field(default=120.0, ge=0, description="how late a line may arrive for windows")
 
 
+class AlertConfig(Section):
+    """The built-in high-traffic alert, evaluated in every mode (``run``, ``watch``, ``demo``)."""
+
+    threshold: float = Field(default=10.0, gt=0, description="hits/s, averaged over the window, that fire it")
+    window_seconds: int = Field(default=120, ge=1, description="seconds the rate is averaged over")
+    incident_limit: int = Field(default=3, ge=1, description="past incidents kept")
+
+
 class PushConfig(Section):
     """``POST /api/metrics``."""
 
@@ -131,6 +139,7 @@ class Settings(BaseSettings):
     tail: TailConfig = Field(default_factory=TailConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     push: PushConfig = Field(default_factory=PushConfig)
+    alert: AlertConfig = Field(default_factory=AlertConfig)
 
     @classmethod
     def settings_customise_sources(

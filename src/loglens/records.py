@@ -71,12 +71,14 @@ class Batch:
         records: parsed records, one row per good line, columns of :data:`RECORD_SCHEMA`.
         lines: lines consumed, good and bad.
         errors: bad lines by reason.
+        raw: the complete lines, in input order.
     """
 
     source: str
     records: pl.DataFrame
     lines: int
     errors: Counter[str] = field(default_factory=Counter)
+    raw: pl.Series = field(default_factory=lambda: pl.Series("line", [], dtype=pl.String))
 
     @property
     def parsed(self) -> int:

@@ -121,6 +121,22 @@ class SourceCounters:
         self.response_bytes += int(access["bytes"].sum())
         self.durations.observe(access["duration"])
 
+    def merge(self, other: SourceCounters) -> None:
+        """Add the totals of ``other`` (another source) into these."""
+        self.lines += other.lines
+        self.parse_errors.update(other.parse_errors)
+        self.requests.update(other.requests.items())
+        self.sections.update(other.sections.items())
+        self.response_bytes += other.response_bytes
+        pairs = zip(self.durations.counts, other.durations.counts, strict=True)
+        self.durations.counts = [mine + theirs for mine, theirs in pairs]
+        self.durations.total += other.durations.total
+        self.levels.update(other.levels)
+        firsts = [ts for ts in (self.first_ts, other.first_ts) if ts is not None]
+        lasts = [ts for ts in (self.last_ts, other.last_ts) if ts is not None]
+        self.first_ts = min(firsts) if firsts else None
+        self.last_ts = max(lasts) if lasts else None
+
     def to_state(self) -> dict[str, Any]:
         """All totals as a JSON-ready mapping."""
         return {
