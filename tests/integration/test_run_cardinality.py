@@ -34,7 +34,9 @@ def _distinct_lines(start: int, count: int, seconds: int) -> str:
     )
 
 
-def _retained_growth(tmp_path: Path, total: int, warm_up: int, seconds: int, windows: bool) -> tuple[int, Runtime]:
+def _retained_growth(
+    tmp_path: Path, total: int, warm_up: int, seconds: int, windows: bool
+) -> tuple[int, Runtime]:
     """Tail ``total`` distinct-path lines; return the heap retained after ``warm_up`` lines, grown since."""
     logs = tmp_path / "logs"
     logs.mkdir()

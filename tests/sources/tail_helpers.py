@@ -34,7 +34,7 @@ def write_lines(path: Path, start: int, count: int, tag: str = "x") -> None:
 
 
 class Harness:
-    """A runtime with one :class:`FileFollower` over ``folder`` and a checkpoint, restartable like the agent."""
+    """A runtime with one :class:`FileFollower` over ``folder`` and a checkpoint, restartable."""
 
     def __init__(
         self, folder: Path, *specs: str, from_start: bool = False, state: Path | None = None

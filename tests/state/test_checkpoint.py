@@ -1,4 +1,4 @@
-"""The SQLite checkpoint: round trip, all-or-nothing saves, one owner per state folder, version 1 carried over."""
+"""The SQLite checkpoint: round trip, all-or-nothing saves, one owner per folder, version 1 carried over."""
 
 from __future__ import annotations
 
@@ -94,14 +94,15 @@ def test_a_version_1_checkpoint_is_carried_over_and_replaced(tmp_path: Path) -> 
     db = sqlite3.connect(tmp_path / "checkpoint.sqlite3")
     db.executescript(
         """
-        CREATE TABLE files (dev INTEGER NOT NULL, ino INTEGER NOT NULL, path TEXT NOT NULL, real TEXT NOT NULL,
-            source TEXT NOT NULL, spec TEXT NOT NULL, offset INTEGER NOT NULL, fp_length INTEGER NOT NULL,
+        CREATE TABLE files (dev INTEGER NOT NULL, ino INTEGER NOT NULL, path TEXT NOT NULL,
+            real TEXT NOT NULL, source TEXT NOT NULL, spec TEXT NOT NULL, offset INTEGER NOT NULL,
+            fp_length INTEGER NOT NULL,
             fp_digest TEXT NOT NULL, state TEXT NOT NULL, PRIMARY KEY (dev, ino));
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         """
     )
-    db.execute("INSERT INTO files VALUES (1, 2, '/l/a.log', '/l/a.log', '/l/a.log', '/l/*.log', 100, 64, ?, 'following')",
-               ("ab" * 16,))  # fmt: skip
+    row = (1, 2, "/l/a.log", "/l/a.log", "/l/a.log", "/l/*.log", 100, 64, "ab" * 16, "following")
+    db.execute("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
     meta = {"version": "1", "totals": json.dumps({"/l/a.log": {"lines": 7}}), "sources": "{}",
             "specs": '["/l/*.log"]', "saved_at": "5.0"}  # fmt: skip
     db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())

@@ -11,8 +11,8 @@ from textual.widgets import DataTable, Static
 
 from loglens.alerts.rules import format_time
 from loglens.clock import FrozenClock
-from loglens.ui.console.app import HelpScreen, WatchApp
 from loglens.sources.file_tail import FileFollower
+from loglens.ui.console.app import HelpScreen, WatchApp
 from loglens.ui.console.monitor import WatchOptions
 from ui.console_helpers import watch_monitor
 

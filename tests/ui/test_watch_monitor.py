@@ -18,9 +18,9 @@ from loglens.alerts.notify import JsonLinesSink
 from loglens.alerts.rules import format_time
 from loglens.clock import FrozenClock
 from loglens.records import conform
-from loglens.ui.console.command import run_plain
 from loglens.runtime import EventClock
 from loglens.sources.file_tail import FileFollower
+from loglens.ui.console.command import run_plain
 from loglens.ui.console.monitor import Monitor, WatchOptions
 from ui.console_helpers import watch_monitor
 

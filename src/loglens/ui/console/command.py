@@ -64,36 +64,93 @@ def open_follower(
 
 @click.command("watch")
 @click.argument("files", nargs=-1)
-@click.option("--url", metavar="URL",
-              help="Show a running `loglens run` (e.g. http://127.0.0.1:9911) instead of reading FILES.")
-@click.option("--timewindow", type=click.IntRange(min=1), default=10, show_default=True,
-              help="Seconds the header, sections and mixes cover.")
-@click.option("--alertwindow", type=click.IntRange(min=1), default=120, show_default=True,
-              help="Seconds the high-traffic rate is averaged over.")
-@click.option("--alert-threshold", type=click.FloatRange(min=0, min_open=True), default=10.0,
-              show_default=True, help="Hits/s (averaged over --alertwindow) at which the alert fires.")
-@click.option("--section-limit", type=click.IntRange(min=1), default=8, show_default=True,
-              help="Top sections shown.")
-@click.option("--refresh", type=click.FloatRange(min=0.1), default=2.0, show_default=True,
-              help="Seconds between screen (or report) updates.")
-@click.option("--incident-limit", type=click.IntRange(min=1), default=3, show_default=True,
-              help="Past incidents kept and shown.")
-@click.option("--alert-log", type=click.Path(dir_okay=False, path_type=Path),
-              help="Append every fire and recover to this file, one JSON object per line.")
-@click.option("--format", "format_", type=click.Choice(FORMATS), default="auto", show_default=True,
-              help="Log format; auto detects it per file.")
-@click.option("--pattern",
-              help="Custom format: regex with named groups, Apache LogFormat or nginx log_format.")
+@click.option(
+    "--url",
+    metavar="URL",
+    help="Show a running `loglens run` (e.g. http://127.0.0.1:9911) instead of reading FILES.",
+)
+@click.option(
+    "--timewindow",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Seconds the header, sections and mixes cover.",
+)
+@click.option(
+    "--alertwindow",
+    type=click.IntRange(min=1),
+    default=120,
+    show_default=True,
+    help="Seconds the high-traffic rate is averaged over.",
+)
+@click.option(
+    "--alert-threshold",
+    type=click.FloatRange(min=0, min_open=True),
+    default=10.0,
+    show_default=True,
+    help="Hits/s (averaged over --alertwindow) at which the alert fires.",
+)
+@click.option(
+    "--section-limit", type=click.IntRange(min=1), default=8, show_default=True, help="Top sections shown."
+)
+@click.option(
+    "--refresh",
+    type=click.FloatRange(min=0.1),
+    default=2.0,
+    show_default=True,
+    help="Seconds between screen (or report) updates.",
+)
+@click.option(
+    "--incident-limit",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="Past incidents kept and shown.",
+)
+@click.option(
+    "--alert-log",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append every fire and recover to this file, one JSON object per line.",
+)
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(FORMATS),
+    default="auto",
+    show_default=True,
+    help="Log format; auto detects it per file.",
+)
+@click.option(
+    "--pattern", help="Custom format: regex with named groups, Apache LogFormat or nginx log_format."
+)
 @click.option("--timezone", help="Zone of timestamps that carry none (default UTC).")
-@click.option("--from-start", is_flag=True,
-              help="Read the files from their start; time then follows the logs' own timestamps.")
-@click.option("--plain", is_flag=True,
-              help="Print a plain-text report every refresh (the default when stdout is not a terminal).")
+@click.option(
+    "--from-start",
+    is_flag=True,
+    help="Read the files from their start; time then follows the logs' own timestamps.",
+)
+@click.option(
+    "--plain",
+    is_flag=True,
+    help="Print a plain-text report every refresh (the default when stdout is not a terminal).",
+)
 @click.option("--config", type=click.Path(path_type=Path), help="YAML settings file.")
 def watch(
-    files: tuple[str, ...], url: str | None, timewindow: int, alertwindow: int, alert_threshold: float,
-    section_limit: int, refresh: float, incident_limit: int, alert_log: Path | None, format_: str,
-    pattern: str | None, timezone: str | None, from_start: bool, plain: bool, config: Path | None,
+    files: tuple[str, ...],
+    url: str | None,
+    timewindow: int,
+    alertwindow: int,
+    alert_threshold: float,
+    section_limit: int,
+    refresh: float,
+    incident_limit: int,
+    alert_log: Path | None,
+    format_: str,
+    pattern: str | None,
+    timezone: str | None,
+    from_start: bool,
+    plain: bool,
+    config: Path | None,
 ) -> None:
     """Follow log FILES (or a running agent, --url) and show live traffic, top sections, status codes
     and the high-traffic alert."""
@@ -114,7 +171,9 @@ def watch(
         files, format_, pattern, settings.parse.timezone, settings.parse.max_line_bytes, from_start
     )
     alert_sink = JsonLinesSink(alert_log) if alert_log else None
-    runtime = watch_runtime(settings, follower, event_time=from_start, alert_sinks=(alert_sink,) if alert_sink else ())
+    runtime = watch_runtime(
+        settings, follower, event_time=from_start, alert_sinks=(alert_sink,) if alert_sink else ()
+    )
     runtime.start()
     try:
         show(Monitor(runtime, options), refresh, " ".join(files), plain)
