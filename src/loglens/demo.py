@@ -20,7 +20,7 @@ import click
 
 from loglens.agent import Agent
 from loglens.clock import SystemClock
-from loglens.config import load_settings
+from loglens.config import Settings, load_settings
 from loglens.errors import LoglensError
 from loglens.ui.console.command import run_plain
 from loglens.ui.console.monitor import Monitor, WatchOptions
@@ -41,6 +41,17 @@ def start_generator(folder: Path) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "loglens", "generate", "--output", str(folder), *GENERATOR_ARGS]
     timeline = (folder.parent / "timeline.txt").open("wb")
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=timeline)
+
+
+def demo_settings(work: Path, listen: str) -> Settings:
+    """The demo's settings: the generated streams in ``work/logs``, the checkpoint in ``work/state``."""
+    return load_settings(
+        server={"listen": listen},
+        state={"dir": work / "state"},
+        tail={"from_start": True},
+        sources=[{"path": str(work / "logs" / "*.log"), "format": "combined"}],
+        alert=ALERT_SETTINGS,
+    )
 
 
 def banner(agent: Agent, folder: Path) -> str:
@@ -74,16 +85,8 @@ def demo(listen: str, headless: bool, plain: bool, duration: float | None, keep:
     work = Path(tempfile.mkdtemp(prefix="loglens-demo-"))
     logs = work / "logs"
     logs.mkdir()
-    pattern = str(logs / "*.log")
-    settings = load_settings(
-        server={"listen": listen},
-        state={"dir": work / "state"},
-        tail={"from_start": True},
-        sources=[{"path": pattern, "format": "combined"}],
-        alert=ALERT_SETTINGS,
-    )
     generator = start_generator(logs)
-    agent = Agent(settings)
+    agent = Agent(demo_settings(work, listen))
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGHUP):  # a closed terminal or a kill cleans up like Ctrl-C
         signal.signal(sig, _interrupt)

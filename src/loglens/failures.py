@@ -29,7 +29,11 @@ def reason(exc: BaseException) -> str:
         return "permission"
     if isinstance(exc, FileNotFoundError):
         return "vanished"
+    if isinstance(exc, EOFError):
+        return "truncated"
     if isinstance(exc, OSError):
+        if exc.errno in (errno.EMFILE, errno.ENFILE):
+            return "too_many_open_files"
         return "no_space" if exc.errno == errno.ENOSPC else "io"
     if isinstance(exc, pl.exceptions.PolarsError | pl.exceptions.PanicException | ValueError | OverflowError):
         return "parse"

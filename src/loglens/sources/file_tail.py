@@ -102,7 +102,8 @@ class FileFollower:
         self._rates: dict[str, RateMeter] = {}
         self._fp_index: dict[int, dict[str, list[TrackedFile]]] | None = None
         self._errors: dict[str, Counter[str]] = {}
-        self._failing: dict[str, tuple[str, Backoff]] = {}  # by path: (source, state) of failing files
+        # (source, state) of what fails: files by path, folder listings by "listing " + the spec's path
+        self._failing: dict[str, tuple[str, Backoff]] = {}
 
     # -- checkpoint -------------------------------------------------------------------------------
 
@@ -135,7 +136,18 @@ class FileFollower:
         out. Afterwards :attr:`backlog` tells whether some file had more than one poll's budget.
         """
         now = self.clock.now() if now is None else now
-        found = discover(self.specs)
+        unlisted: set[str] = set()
+
+        def failed(spec: SourceSpec, exc: OSError) -> None:
+            unlisted.add(spec.key)
+            self._failed(f"listing {spec.path}", spec.label(spec.path), exc, now)
+
+        listed = [spec for spec in self.specs if self._ready(f"listing {spec.path}", now)]
+        found = discover(listed, failed)
+        for spec in listed:
+            if spec.key not in unlisted and f"listing {spec.path}" in self._failing:
+                self._recovered(f"listing {spec.path}")
+        unlisted |= {spec.key for spec in self.specs} - {spec.key for spec in listed}
         at_paths = {hit.path: fid for fid, hit in found.items()}
         self._fp_index = None
         self.backlog = False
@@ -143,7 +155,7 @@ class FileFollower:
             hit = found.pop(fid, None)
             if hit is not None:
                 tracked.path, tracked.real, tracked.matched = hit.path, hit.real, True
-            elif tracked.matched:
+            elif tracked.matched and tracked.spec not in unlisted:  # not seen, though its folder was listed
                 tracked.matched, tracked.active_at = False, now
             yield from self._read(tracked, now)
             if not tracked.matched and now - tracked.active_at >= self.rotate_wait:
@@ -184,6 +196,11 @@ class FileFollower:
         if tracked.position != before:
             tracked.active_at = now
         self.backlog |= tracked.position < tracked.size
+
+    def _ready(self, key: str, now: float) -> bool:
+        """Whether ``key`` (a file's path, or ``listing`` and a spec's path) is not waiting out a backoff."""
+        failing = self._failing.get(key)
+        return failing is None or failing[1].ready(now)
 
     def _failed(self, path: str, source: str, exc: BaseException, now: float) -> None:
         with self.lock:

@@ -12,7 +12,7 @@ from loglens.parsing import build_parser
 from loglens.parsing.lines import LineChunk, LineSplitter
 from loglens.pipeline import LinePipeline
 from loglens.records import Batch
-from loglens.sources.file_read import CHUNK_BYTES, open_input, raw_position, read_chunks
+from loglens.sources.file_read import CHUNK_BYTES, input_size, open_input, raw_position, read_chunks
 
 
 class ReplayReader:
@@ -44,6 +44,7 @@ class ReplayReader:
         self.max_line_bytes = max_line_bytes
         self.progress = progress
         self._handles = [(name, open_input(name)) for name in names]
+        self._unread = {_label(name): input_size(name) or 0 for name in names}
         self._lines: dict[str, int] = {}
         self._done_bytes = 0
         self.exhausted = not self._handles
@@ -52,7 +53,7 @@ class ReplayReader:
         """Every batch of every input not read yet."""
         while self._handles:
             name, handle = self._handles[0]
-            source = "stdin" if name == "-" else name
+            source = _label(name)
             pipeline = LinePipeline(source, build_parser(*self._parse), self.max_line_bytes)
             with handle:
                 for batch, _ in pipeline.parse_ahead(read_ahead(handle, pipeline.splitter)):
@@ -64,6 +65,7 @@ class ReplayReader:
                         self.progress(self._done_bytes + raw_position(handle))
                 self._done_bytes += raw_position(handle) if name != "-" else 0
             self._handles.pop(0)
+            self._unread.pop(source, None)
         self.exhausted = True
 
     def state(self) -> dict[str, Any]:
@@ -74,14 +76,23 @@ class ReplayReader:
         """Nothing to restore."""
 
     def status(self) -> list[SourceStatus]:
-        """Lines read per input."""
-        return [SourceStatus(name=name, lines=lines) for name, lines in self._lines.items()]
+        """Lines read per input; the inputs not read yet lag by their size."""
+        names = {**dict.fromkeys(self._lines), **dict.fromkeys(self._unread)}
+        return [
+            SourceStatus(name=name, lines=self._lines.get(name, 0), lag_bytes=self._unread.get(name, 0))
+            for name in names
+        ]
 
     def close(self) -> None:
         """Close the inputs not read."""
         for _, handle in self._handles:
             handle.close()
         self._handles = []
+
+
+def _label(name: str) -> str:
+    """The ``source`` label of an input."""
+    return "stdin" if name == "-" else name
 
 
 def read_ahead(handle: BinaryIO, splitter: LineSplitter) -> Iterator[LineChunk]:

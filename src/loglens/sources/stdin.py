@@ -50,6 +50,7 @@ class StreamSource:
         self._errors: dict[str, int] = {}
         self._error: str | None = None
         self._ended = False
+        self._arrived = threading.Event()
         self._reader = threading.Thread(target=self._read, name=f"loglens-read-{name}", daemon=True)
         self._reader.start()
 
@@ -57,12 +58,19 @@ class StreamSource:
         try:
             while data := os.read(self.fd, READ_BYTES):
                 self._chunks.put(data)
+                self._arrived.set()
         except OSError as exc:
             self._chunks.put(exc)
         self._chunks.put(None)
+        self._arrived.set()
+
+    def wait_readable(self, timeout: float) -> bool:
+        """Wait until something arrived since the last poll (or the stream ended); False on timeout."""
+        return self._ended or self._arrived.wait(timeout)
 
     def poll(self, now: float) -> Generator[Batch, None, None]:
         """The lines that arrived since the last poll (at the end, the last line without a newline)."""
+        self._arrived.clear()
         while not self._ended:
             try:
                 item = self._chunks.get_nowait()
