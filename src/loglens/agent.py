@@ -16,12 +16,13 @@ from loglens.alerts.engine import AlertSink
 from loglens.alerts.rules import HitRateRule, Rule
 from loglens.clock import Clock, SystemClock
 from loglens.config import Settings
-from loglens.contracts import Sink
+from loglens.contracts import Sink, Source
 from loglens.parsing import build_parser
 from loglens.runtime import Runtime
 from loglens.server.http import HttpServer
 from loglens.sources.discovery import SourceSpec
 from loglens.sources.file_tail import FileFollower
+from loglens.sources.stdin import StreamSource
 
 
 def source_specs(settings: Settings) -> list[SourceSpec]:
@@ -35,6 +36,8 @@ def source_specs(settings: Settings) -> list[SourceSpec]:
     """
     specs = []
     for source in settings.sources:
+        if source.path == STDIN:
+            continue
         if source.pattern or "format" in source.model_fields_set:
             format_, pattern = source.format, source.pattern
         else:
@@ -44,6 +47,24 @@ def source_specs(settings: Settings) -> list[SourceSpec]:
         build_parser(format_, pattern, settings.parse.timezone)
         specs.append(spec)
     return specs
+
+
+#: The path that names standard input.
+STDIN = "-"
+
+
+def stdin_sources(settings: Settings) -> list[Source]:
+    """Standard input as a source, when a source's path is ``-``."""
+    for source in settings.sources:
+        if source.path == STDIN:
+            parse = settings.parse
+            if source.pattern or "format" in source.model_fields_set:
+                format_, pattern = source.format, source.pattern
+            else:
+                format_, pattern = parse.format, parse.pattern
+            name = source.name or "stdin"
+            return [StreamSource(0, name, format_, pattern, parse.timezone, parse.max_line_bytes)]
+    return []
 
 
 def file_follower(settings: Settings, specs: Sequence[SourceSpec], clock: Clock) -> FileFollower:
@@ -92,7 +113,7 @@ class Agent:
         self.server = HttpServer(settings, routers)
         self.runtime = Runtime(
             settings,
-            [self.follower],
+            [self.follower, *stdin_sources(settings)],
             sinks,
             views=[self.server],
             rules=default_rules(settings),

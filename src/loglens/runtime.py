@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Protocol
 import polars as pl
 
 from loglens.aggregate.counters import Limits
+from loglens.aggregate.event_time import EventClock, time_slices
 from loglens.aggregate.totals import Totals
 from loglens.aggregate.windows import Windows
 from loglens.alerts.engine import AlertEngine, AlertSink
@@ -71,34 +72,6 @@ class _SourceRunner:
     source: Source
     backoff: Backoff
     errors: Counter[str] = field(default_factory=Counter)
-
-
-class EventClock:
-    """The logs' own time: the newest event second, running on with the wall clock while no newer line comes.
-
-    Replaying old logs (``watch --from-start``), this makes windows and alerts follow the logs, so a past
-    incident fires where it did; after the last line, time flows as it would live and alerts recover.
-    """
-
-    def __init__(self, windows: Windows, wall: Clock) -> None:
-        self.windows = windows
-        self.wall = wall
-        self._mark: int | None = None
-        self._since = 0.0
-
-    def now(self) -> float:
-        """The watermark plus the wall time since it last moved (the wall clock before any line)."""
-        wall = self.wall.now()
-        mark = self.windows.watermark
-        if mark is None:
-            return wall
-        if mark != self._mark:
-            self._mark, self._since = mark, wall
-        return mark + (wall - self._since)
-
-    def sleep(self, seconds: float) -> None:
-        """Wait on the wall clock."""
-        self.wall.sleep(seconds)
 
 
 class Runtime:
@@ -372,7 +345,7 @@ class Runtime:
         if not self.event_time:
             self.windows.add(records, arrival)
             return
-        for first, part in _time_slices(records, int(arrival), self.slice_seconds):
+        for first, part in time_slices(records, int(arrival), self.slice_seconds):
             evaluated = self.engine.evaluated_at
             if evaluated is None or first - 1 > evaluated:  # the quiet seconds before this part, as live
                 self.engine.advance_to(first - 1)
@@ -447,15 +420,3 @@ class Runtime:
                 errors.update(self._fold_errors.get(entry.name, {}))
                 out.append(replace(entry, errors=dict(errors), healthy=healthy, last_error=last_error))
         return out
-
-
-def _time_slices(records: pl.DataFrame, arrival: int, span: int) -> Iterator[tuple[int, pl.DataFrame]]:
-    """``(first second, records)`` in time order, each covering less than ``span`` seconds."""
-    seconds = records["ts"].dt.epoch("s").fill_null(arrival)
-    low, high = int(seconds.min()), int(seconds.max())  # type: ignore[arg-type]
-    if high - low < span:
-        yield low, records
-        return
-    keyed = records.with_columns(_slice=(seconds - low) // span).sort("_slice", maintain_order=True)
-    for part in keyed.partition_by("_slice", maintain_order=True, include_key=False):
-        yield int(part["ts"].dt.epoch("s").fill_null(arrival).min()), part  # type: ignore[arg-type]

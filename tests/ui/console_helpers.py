@@ -26,5 +26,5 @@ def watch_monitor(
                "incident_limit": options.incident_limit},
         limits={"lateness_seconds": lateness_seconds} if lateness_seconds is not None else None,
     )  # fmt: skip
-    runtime = watch_runtime(settings, follower, clock=clock, event_time=replay, alert_sinks=sinks)
+    runtime = watch_runtime(settings, [follower], clock=clock, event_time=replay, alert_sinks=sinks)
     return Monitor(runtime, options)

@@ -13,12 +13,12 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from loglens.aggregate.event_time import EventClock
 from loglens.aggregate.windows import Windows
 from loglens.alerts.notify import JsonLinesSink
 from loglens.alerts.rules import format_time
 from loglens.clock import FrozenClock
 from loglens.records import conform
-from loglens.runtime import EventClock
 from loglens.sources.file_tail import FileFollower
 from loglens.ui.console.command import run_plain
 from loglens.ui.console.monitor import Monitor, WatchOptions

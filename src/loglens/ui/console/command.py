@@ -11,16 +11,18 @@ from typing import TextIO
 
 import click
 
-from loglens.agent import default_rules
+from loglens.agent import STDIN, default_rules
 from loglens.alerts.engine import AlertSink
 from loglens.alerts.notify import JsonLinesSink
 from loglens.clock import Clock, SystemClock
 from loglens.config import Settings, load_settings
+from loglens.contracts import Source
 from loglens.errors import ConfigError, SourceError
 from loglens.parsing import FORMATS, build_parser
 from loglens.runtime import Runtime
 from loglens.sources.discovery import SourceSpec
 from loglens.sources.file_tail import FileFollower
+from loglens.sources.stdin import StreamSource
 from loglens.ui.console.monitor import Feed, Monitor, RemoteMonitor, WatchOptions
 from loglens.ui.console.text import plain_report
 
@@ -152,8 +154,8 @@ def watch(
     plain: bool,
     config: Path | None,
 ) -> None:
-    """Follow log FILES (or a running agent, --url) and show live traffic, top sections, status codes
-    and the high-traffic alert."""
+    """Follow log FILES (- for standard input), or a running agent (--url), and show live traffic, top
+    sections, status codes and the high-traffic alert."""
     options = WatchOptions(timewindow, alertwindow, alert_threshold, section_limit, incident_limit)
     if url is not None:
         if files:
@@ -167,12 +169,22 @@ def watch(
         parse={"timezone": timezone} if timezone else None,
         alert={"threshold": alert_threshold, "window_seconds": alertwindow, "incident_limit": incident_limit},
     )
-    follower = open_follower(
-        files, format_, pattern, settings.parse.timezone, settings.parse.max_line_bytes, from_start
-    )
+    parse = settings.parse
+    sources: list[Source] = [
+        open_follower(
+            tuple(f for f in files if f != STDIN),
+            format_,
+            pattern,
+            parse.timezone,
+            parse.max_line_bytes,
+            from_start,
+        )
+    ]
+    if STDIN in files:
+        sources.append(StreamSource(0, "stdin", format_, pattern, parse.timezone, parse.max_line_bytes))
     alert_sink = JsonLinesSink(alert_log) if alert_log else None
     runtime = watch_runtime(
-        settings, follower, event_time=from_start, alert_sinks=(alert_sink,) if alert_sink else ()
+        settings, sources, event_time=from_start, alert_sinks=(alert_sink,) if alert_sink else ()
     )
     runtime.start()
     try:
@@ -185,19 +197,19 @@ def watch(
 
 def watch_runtime(
     settings: Settings,
-    follower: FileFollower,
+    sources: Sequence[Source],
     *,
     clock: Clock | None = None,
     event_time: bool = False,
     alert_sinks: Sequence[AlertSink] = (),
 ) -> Runtime:
-    """The runtime of ``loglens watch``: the follower, the alert rule, no checkpoint.
+    """The runtime of ``loglens watch``: its sources, the alert rule, no checkpoint.
 
     ``event_time``: the files are read from their start, and time follows the logs' own timestamps.
     """
     return Runtime(
         settings,
-        [follower],
+        sources,
         rules=default_rules(settings),
         alert_sinks=alert_sinks,
         clock=clock,
