@@ -81,16 +81,12 @@ def open_follower(
 @click.option(
     "--alertwindow",
     type=click.IntRange(min=1),
-    default=120,
-    show_default=True,
-    help="Seconds the high-traffic rate is averaged over.",
+    help="Seconds the high-traffic rate is averaged over [default: alert.window_seconds, 120].",
 )
 @click.option(
     "--alert-threshold",
     type=click.FloatRange(min=0, min_open=True),
-    default=10.0,
-    show_default=True,
-    help="Hits/s (averaged over --alertwindow) at which the alert fires.",
+    help="Hits/s (averaged over --alertwindow) at which the alert fires [default: alert.threshold, 10].",
 )
 @click.option(
     "--section-limit", type=click.IntRange(min=1), default=8, show_default=True, help="Top sections shown."
@@ -105,9 +101,7 @@ def open_follower(
 @click.option(
     "--incident-limit",
     type=click.IntRange(min=1),
-    default=3,
-    show_default=True,
-    help="Past incidents kept and shown.",
+    help="Past incidents kept and shown [default: alert.incident_limit, 3].",
 )
 @click.option(
     "--alert-log",
@@ -141,11 +135,11 @@ def watch(
     files: tuple[str, ...],
     url: str | None,
     timewindow: int,
-    alertwindow: int,
-    alert_threshold: float,
+    alertwindow: int | None,
+    alert_threshold: float | None,
     section_limit: int,
     refresh: float,
-    incident_limit: int,
+    incident_limit: int | None,
     alert_log: Path | None,
     format_: str,
     pattern: str | None,
@@ -156,19 +150,23 @@ def watch(
 ) -> None:
     """Follow log FILES (- for standard input), or a running agent (--url), and show live traffic, top
     sections, status codes and the high-traffic alert."""
-    options = WatchOptions(timewindow, alertwindow, alert_threshold, section_limit, incident_limit)
-    if url is not None:
-        if files:
-            raise ConfigError("give FILES or --url, not both")
-        show(RemoteMonitor(url, options), refresh, url, plain)
-        return
-    if not files:
+    if url is not None and files:
+        raise ConfigError("give FILES or --url, not both")
+    if url is None and not files:
         raise ConfigError("give the FILES to follow, or --url of a running loglens")
+    flags = {"threshold": alert_threshold, "window_seconds": alertwindow, "incident_limit": incident_limit}
     settings = load_settings(
         config,
         parse={"timezone": timezone} if timezone else None,
-        alert={"threshold": alert_threshold, "window_seconds": alertwindow, "incident_limit": incident_limit},
+        alert={key: value for key, value in flags.items() if value is not None} or None,
     )
+    alert = settings.alert
+    options = WatchOptions(
+        timewindow, alert.window_seconds, alert.threshold, section_limit, alert.incident_limit
+    )
+    if url is not None:
+        show(RemoteMonitor(url, options), refresh, url, plain)
+        return
     parse = settings.parse
     sources: list[Source] = [
         open_follower(
