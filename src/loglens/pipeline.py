@@ -84,4 +84,4 @@ class LinePipeline:
         errors = result.errors
         if chunk.too_long:
             errors["too_long"] += chunk.too_long
-        return Batch(self.source, result.records, len(chunk.lines) + chunk.too_long, errors)
+        return Batch(self.source, result.records, len(chunk.lines) + chunk.too_long, errors, chunk.lines)

@@ -234,8 +234,11 @@ def test_the_reader_reads_strict_lines_and_leaves_the_rest() -> None:
         GOOD.replace('"GET', '"get /x \\"'),  # escaped quotes: the lenient regex
         "short",
     ]
-    records, left = read_strict(pl.Series([GOOD, GOOD_COMBINED, GOOD_COMBINED + " 0.25", *leaves]), Shape(7))
+    records, left, rows = read_strict(
+        pl.Series([GOOD, GOOD_COMBINED, GOOD_COMBINED + " 0.25", *leaves]), Shape(7)
+    )
     assert left.to_list() == leaves
+    assert (records["line"].to_list(), rows.to_list()) == ([0, 1, 2], [3, 4, 5, 6])
     assert records["bytes"].to_list() == [2326] * 3
     assert records["duration"].to_list() == [None, None, 0.25]
     assert records["referer"].to_list() == [None] + ["http://www.example.com/start.html"] * 2
@@ -252,7 +255,7 @@ def test_the_shapes_mask_selects_the_shapes_read() -> None:
 def test_records_outlive_the_lines_they_point_into() -> None:
     agents = [f"agent number {i} with a name longer than twelve bytes" for i in range(1000)]
     lines = pl.Series([GOOD + f' "-" "{agent}"' for agent in agents])
-    records, _ = read_strict(lines, Shape.COMBINED)
+    records, _, _ = read_strict(lines, Shape.COMBINED)
     del lines
     gc.collect()
     assert records["agent"].to_list() == agents
@@ -263,11 +266,11 @@ def test_sliced_chunked_and_null_lines() -> None:
     second = pl.Series([None, GOOD], dtype=pl.String)
     chunked = pl.concat([first, second], rechunk=False)
     assert chunked.n_chunks() == 2
-    records, left = read_strict(chunked, Shape(7))
-    assert records.height == 3
-    assert left.to_list() == ["x" * 40, None]
-    records, left = read_strict(first.slice(1, 2), Shape(7))
-    assert (records.height, left.to_list()) == (1, ["x" * 40])
+    records, left, rows = read_strict(chunked, Shape(7))
+    assert records["line"].to_list() == [0, 2, 4]
+    assert (left.to_list(), rows.to_list()) == (["x" * 40, None], [1, 3])
+    records, left, rows = read_strict(first.slice(1, 2), Shape(7))
+    assert (records["line"].to_list(), left.to_list(), rows.to_list()) == ([1], ["x" * 40], [0])
 
 
 def test_the_module_refuses_what_it_cannot_read() -> None:

@@ -14,6 +14,7 @@ from enum import IntFlag
 import polars as pl
 
 from loglens.parsing import _clf
+from loglens.parsing.base import line_numbers
 from loglens.records import conform, empty_records
 
 
@@ -39,14 +40,16 @@ class _ArrowArray:
         return self._capsules
 
 
-def read_strict(lines: pl.Series, shapes: Shape) -> tuple[pl.DataFrame, pl.Series]:
-    """Records (record columns) of the lines in one of ``shapes``, and the lines it left unread."""
+def read_strict(lines: pl.Series, shapes: Shape) -> tuple[pl.DataFrame, pl.Series, pl.Series]:
+    """Records (record columns) of the lines in one of ``shapes``, the lines it left unread, and their
+    indices in ``lines``."""
     if lines.is_empty():
-        return empty_records(), lines
+        return empty_records(), lines, line_numbers(0)
     schema, columns, left = _clf.parse(lines.rechunk().__arrow_c_stream__(), int(shapes))
     records = conform(pl.DataFrame(_ArrowArray(schema, columns)))
     if not left:
-        return records, lines.clear()
+        return records, lines.clear(), line_numbers(0)
     if len(left) == 4 * len(lines):  # none read: a chunk of another format, or of garbage
-        return records, lines
-    return records, lines.gather(pl.Series(array("I", left), dtype=pl.UInt32))
+        return records, lines, line_numbers(len(lines))
+    rows = pl.Series("line", array("I", left), dtype=pl.UInt32)
+    return records, lines.gather(rows), rows

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from loglens.parsing.base import Parser, ParseResult
+from loglens.parsing.base import Parser, ParseResult, line_numbers
 
 SAMPLE_LINES = 200
 
@@ -44,17 +44,20 @@ class AutoParser:
         order = [self.chosen] if self.chosen is not None else []
         order += [p for p in self.candidates if p is not self.chosen]
         parts: list[ParseResult] = []
-        pending = lines
+        pending, rows = lines, line_numbers(len(lines))  # the lines left and their indices
         for parser in order:
             result = parser.parse(pending)
+            if len(pending) < len(lines):
+                result = result.renumber(rows)
             if result.rejected.is_empty():  # the common case: the chosen format read every line
                 parts.append(result)
                 pending = pending.clear()
                 break
             unmatched = result.rejected["reason"] == "no_match"
             parts.append(ParseResult(result.records, result.rejected.filter(~unmatched)))
-            pending = result.rejected.filter(unmatched)["line"]
+            left = result.rejected.filter(unmatched)
+            pending, rows = left["text"], left["line"]
             if pending.is_empty():
                 break
-        parts.append(ParseResult.reject(pending, "no_match"))
+        parts.append(ParseResult.reject(pending, "no_match", rows))
         return ParseResult.combine(parts)
