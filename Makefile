@@ -43,6 +43,7 @@ lint: install
 
 test: install system-deps lint
 	$(BIN)/python -m pytest
+	LOGLENS_C_READER=0 $(BIN)/python -m pytest tests/parsing
 
 bench: install
 	$(call apt_install,$(BENCH_APT_PACKAGES))
