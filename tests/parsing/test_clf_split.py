@@ -4,6 +4,7 @@ every other line to them."""
 from __future__ import annotations
 
 import gc
+import locale
 import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -296,3 +297,30 @@ def test_the_module_refuses_what_it_cannot_read() -> None:
     _clf.parse(stream, 7)
     with pytest.raises(ValueError, match="already consumed"):
         _clf.parse(stream, 7)
+
+
+@pytest.fixture
+def german_numbers() -> Iterator[None]:
+    """The process in de_DE.UTF-8, where the decimal separator is a comma (as a host app may set it)."""
+    previous = locale.setlocale(locale.LC_ALL)
+    try:
+        locale.setlocale(locale.LC_ALL, "de_DE.UTF-8")
+    except locale.Error:
+        message = (
+            "locale de_DE.UTF-8 missing: apt-get install locales, enable it in /etc/locale.gen, locale-gen"
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        yield
+    finally:
+        locale.setlocale(locale.LC_ALL, previous)
+
+
+def test_durations_read_the_same_in_every_locale(german_numbers: None) -> None:
+    assert locale.localeconv()["decimal_point"] == ","
+    lines = pl.Series([f"{GOOD_COMBINED} {d}" for d in ("0.25", "1.5", "12.000125", "7")])
+    records, left, _ = read_strict(lines, Shape.COMBINED_DURATION)
+    assert left.is_empty()
+    assert records["duration"].to_list() == [0.25, 1.5, 12.000125, 7.0]

@@ -421,4 +421,8 @@ static struct PyModuleDef MODULE = {
     NULL, NULL, NULL, NULL,
 };
 
-PyMODINIT_FUNC PyInit__clf(void) { return PyModule_Create(&MODULE); }
+PyMODINIT_FUNC PyInit__clf(void) {
+    if (!clf_line_init())
+        return PyErr_NoMemory();
+    return PyModule_Create(&MODULE);
+}

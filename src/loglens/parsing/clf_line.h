@@ -31,6 +31,9 @@ typedef struct {
     int shape; /* the SHAPE_ bit the line has */
 } Fields;
 
+/* Prepare the reader (its C locale for numbers); 0 when out of memory. Call once before reading. */
+int clf_line_init(void);
+
 /* Read the `n` bytes of one line; return its shape, or 0 when it is not one of `shapes` or not
  * strict (the regexes then read it). */
 int clf_parse_line(const uint8_t *s, int32_t n, int shapes, Fields *f);
