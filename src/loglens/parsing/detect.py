@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import polars as pl
 
 from loglens.parsing.base import Parser, ParseResult, line_numbers
@@ -13,7 +15,9 @@ class AutoParser:
     """Detects the best format on the first batch that any format reads, then keeps it.
 
     Lines the chosen format does not match are offered to the other formats in turn, so a file that
-    mixes formats loses nothing.
+    mixes formats loses nothing. Batches parsed at once wait while one of them detects; a caller
+    that wants the format chosen on the first lines parses alone while :func:`undecided` (as
+    :class:`~loglens.pipeline.LinePipeline` does).
     """
 
     name = "auto"
@@ -21,6 +25,7 @@ class AutoParser:
     def __init__(self, candidates: list[Parser]) -> None:
         self.candidates = candidates
         self.chosen: Parser | None = None
+        self._detecting = threading.Lock()
 
     def detect(self, sample: pl.Series) -> Parser | None:
         """The candidate that parses the most lines of ``sample``; None if none parses any.
@@ -39,8 +44,10 @@ class AutoParser:
 
     def parse(self, lines: pl.Series) -> ParseResult:
         """Parse with the chosen format, then offer unmatched lines to the others."""
-        if self.chosen is None:
-            self.chosen = self.detect(lines.head(SAMPLE_LINES))
+        if self.chosen is None and not lines.is_empty():
+            with self._detecting:
+                if self.chosen is None:
+                    self.chosen = self.detect(lines.head(SAMPLE_LINES))
         order = [self.chosen] if self.chosen is not None else []
         order += [p for p in self.candidates if p is not self.chosen]
         parts: list[ParseResult] = []
@@ -61,3 +68,8 @@ class AutoParser:
                 break
         parts.append(ParseResult.reject(pending, "no_match", rows))
         return ParseResult.combine(parts)
+
+
+def undecided(parser: Parser) -> bool:
+    """Whether ``parser`` is an ``auto`` parser that has not chosen its format yet."""
+    return isinstance(parser, AutoParser) and parser.chosen is None
