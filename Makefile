@@ -2,8 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Debian packages the integration tests talk to (real servers and peers, never mocks).
-APT_PACKAGES := prometheus goaccess tmux
+# Debian packages the integration tests talk to (real servers and peers, never mocks), and the
+# locales the locale test reads numbers in.
+APT_PACKAGES := prometheus goaccess tmux locales
+TEST_LOCALE := de_DE.UTF-8
 # What building loglens's C module (the line reader) takes: a compiler, and Python's headers when the
 # interpreter came without them (Debian's own python3 keeps them in python3-dev).
 PYTHON_HEADERS := $(shell $(PYTHON) -c "import os, sysconfig; print('' if os.path.exists(os.path.join(sysconfig.get_paths()['include'], 'Python.h')) else 'python3-dev')")
@@ -33,6 +35,9 @@ endef
 
 system-deps:
 	$(call apt_install,$(APT_PACKAGES))
+	@locale -a | grep -qix '$(subst UTF-8,utf8,$(TEST_LOCALE))' || { \
+	  sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); echo "generating locale $(TEST_LOCALE)"; \
+	  $$sudo sed -i 's/^# *\($(TEST_LOCALE) \)/\1/' /etc/locale.gen && $$sudo locale-gen >/dev/null; }
 
 demo: install
 	$(BIN)/loglens demo
@@ -43,6 +48,7 @@ lint: install
 
 test: install system-deps lint
 	$(BIN)/python -m pytest
+	LOGLENS_C_READER=0 $(BIN)/python -m pytest tests/parsing
 
 bench: install
 	$(call apt_install,$(BENCH_APT_PACKAGES))

@@ -11,6 +11,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import polars as pl
 
 from loglens.parsing.base import Parser, parse_batch
+from loglens.parsing.detect import undecided
 from loglens.parsing.lines import LineChunk, LineSplitter
 from loglens.records import Batch
 
@@ -56,17 +57,18 @@ class LinePipeline:
         """Parse ``chunks`` in the worker threads; yield each batch and the bytes its chunk consumed,
         in input order, while the caller folds the previous batch in.
 
-        The first chunk is parsed alone, so ``auto`` picks the format once; then :data:`PARSE_WORKERS` + 1
-        chunks are submitted before the caller waits for the oldest, so the workers keep parsing while
-        it folds. When the caller stops early, chunks in flight are parsed and dropped.
+        Until ``auto`` has chosen the format, chunks are parsed alone, in order, so it chooses once,
+        on the first lines any format reads (a first chunk may hold no complete line); then
+        :data:`PARSE_WORKERS` + 1 chunks are submitted before the caller waits for the oldest, so the
+        workers keep parsing while it folds. When the caller stops early, chunks in flight are parsed
+        and dropped.
         """
-        first = next(chunks, None)
-        if first is None:
-            return
-        yield self.parse_chunk(first), first.consumed
         in_flight: deque[tuple[Future[Batch], int]] = deque()
         try:
             for chunk in chunks:
+                if undecided(self.parser):
+                    yield self.parse_chunk(chunk), chunk.consumed
+                    continue
                 in_flight.append((_parse_pool().submit(self.parse_chunk, chunk), chunk.consumed))
                 if len(in_flight) > PARSE_WORKERS:
                     future, consumed = in_flight.popleft()
@@ -84,4 +86,4 @@ class LinePipeline:
         errors = result.errors
         if chunk.too_long:
             errors["too_long"] += chunk.too_long
-        return Batch(self.source, result.records, len(chunk.lines) + chunk.too_long, errors)
+        return Batch(self.source, result.records, len(chunk.lines) + chunk.too_long, errors, chunk.lines)

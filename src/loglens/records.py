@@ -1,8 +1,8 @@
 """Record and batch types shared by every layer.
 
 Work moves through loglens in batches: a :class:`Batch` holds the records parsed from all the lines
-read in one go, as a polars DataFrame with the columns of :data:`RECORD_SCHEMA`. Access records have a
-``status``; application records have a ``level``; any field a line does not carry is null.
+read in one go, as a polars DataFrame with the columns of :data:`RECORD_SCHEMA`, in line order. Access
+records have a ``status``; application records have a ``level``; any field a line does not carry is null.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ RECORD_SCHEMA: dict[str, pl.DataType] = {
     "level": pl.String(),  # one of LEVELS
     "service": pl.String(),
     "message": pl.String(),
+    "line": pl.UInt32(),  # 0-based index of the record's line in its batch's raw lines
 }
 
 _EMPTY_RECORDS = pl.DataFrame(schema=RECORD_SCHEMA)
@@ -68,10 +69,11 @@ class Batch:
 
     Attributes:
         source: name of the source the lines came from (a file path, ``stdin``, an ingest name).
-        records: parsed records, one row per good line, columns of :data:`RECORD_SCHEMA`.
+        records: parsed records, one row per good line, columns of :data:`RECORD_SCHEMA`, sorted by
+            ``line`` (``raw[line]`` is the record's line).
         lines: lines consumed, good and bad.
         errors: bad lines by reason.
-        raw: the complete lines, in input order.
+        raw: the complete lines read, in input order (String; too-long lines are not in it).
     """
 
     source: str

@@ -28,14 +28,14 @@
 
 static const char *const COLUMN_NAMES[N_COLUMNS] = {
     "ts", "client", "user", "method", "path", "section", "protocol",
-    "status", "bytes", "referer", "agent", "duration",
+    "status", "bytes", "referer", "agent", "duration", "line",
 };
 static const char *const COLUMN_FORMATS[N_COLUMNS] = {
-    "tsu:UTC", "vu", "vu", "vu", "vu", "vu", "vu", "s", "l", "vu", "vu", "g",
+    "tsu:UTC", "vu", "vu", "vu", "vu", "vu", "vu", "s", "l", "vu", "vu", "g", "I",
 };
 /* Bytes per value of the fixed-width columns; 0 for string views (16 bytes each). */
-static const int COLUMN_WIDTH[N_COLUMNS] = {8, 0, 0, 0, 0, 0, 0, 2, 8, 0, 0, 8};
-static const int COLUMN_NULLABLE[N_COLUMNS] = {0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1};
+static const int COLUMN_WIDTH[N_COLUMNS] = {8, 0, 0, 0, 0, 0, 0, 2, 8, 0, 0, 8, 4};
+static const int COLUMN_NULLABLE[N_COLUMNS] = {0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0};
 
 #define VIEW_BYTES 16
 
@@ -243,6 +243,7 @@ static int64_t parse_all(Output *out, int shapes, uint32_t *unmatched, int64_t *
         ((int16_t *)out->values[COL_STATUS])[records] = f.status;
         ((int64_t *)out->values[COL_BYTES])[records] = f.bytes;
         ((double *)out->values[COL_DURATION])[records] = f.duration;
+        ((uint32_t *)out->values[COL_LINE])[records] = (uint32_t)row;
         if (f.shape == SHAPE_DURATION)
             set_valid(out->validity[COL_DURATION], records);
         else
@@ -341,8 +342,8 @@ PyDoc_STRVAR(parse_doc,
              "parse(stream, shapes) -> (schema, array, unmatched)\n\n"
              "Read the lines of an Arrow string-view stream capsule (one chunk). ``shapes``: a bit mask, "
              "1 common, 2 combined, 4 combined with a request time, 8 ISO times. Returns the Arrow "
-             "schema and struct array capsules of the records, and the row numbers of the lines left "
-             "unread as native uint32 bytes.");
+             "schema and struct array capsules of the records (column ``line``: each record's row), and "
+             "the row numbers of the lines left unread as native uint32 bytes.");
 
 static PyObject *parse(PyObject *self, PyObject *args) {
     PyObject *capsule;
@@ -420,4 +421,8 @@ static struct PyModuleDef MODULE = {
     NULL, NULL, NULL, NULL,
 };
 
-PyMODINIT_FUNC PyInit__clf(void) { return PyModule_Create(&MODULE); }
+PyMODINIT_FUNC PyInit__clf(void) {
+    if (!clf_line_init())
+        return PyErr_NoMemory();
+    return PyModule_Create(&MODULE);
+}

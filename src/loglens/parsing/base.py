@@ -4,22 +4,28 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import polars as pl
 
 from loglens.records import empty_records
 
-REJECTED_SCHEMA = {"line": pl.String(), "reason": pl.String()}
+#: ``line``: the line's index in the lines parsed, as in records; ``text``: the line itself.
+REJECTED_SCHEMA = {"line": pl.UInt32(), "text": pl.String(), "reason": pl.String()}
+#: Shared empty frame: polars frames are immutable through the API loglens uses.
+_NO_REJECTED = pl.DataFrame(schema=REJECTED_SCHEMA)
 
 
 @dataclass
 class ParseResult:
-    """Records parsed from a group of lines, and the lines that were rejected with their reason."""
+    """Records parsed from a group of lines, and the lines that were rejected with their reason.
+
+    Both carry ``line``, the index of their line in the lines parsed.
+    """
 
     records: pl.DataFrame
-    rejected: pl.DataFrame
+    rejected: pl.DataFrame = field(default_factory=lambda: _NO_REJECTED)
 
     @property
     def errors(self) -> Counter[str]:
@@ -30,9 +36,9 @@ class ParseResult:
         return Counter(dict(zip(counts["reason"].to_list(), counts["count"].to_list(), strict=True)))
 
     @classmethod
-    def reject(cls, lines: pl.Series, reason: str) -> ParseResult:
-        """A result in which every line is rejected for ``reason``."""
-        return cls(empty_records(), rejected_frame(lines, reason))
+    def reject(cls, lines: pl.Series, reason: str, rows: pl.Series) -> ParseResult:
+        """A result in which every line (``rows``: their indices) is rejected for ``reason``."""
+        return cls(empty_records(), rejected_frame(lines, reason, rows))
 
     @classmethod
     def empty(cls) -> ParseResult:
@@ -49,20 +55,57 @@ class ParseResult:
             pl.concat(rejected) if len(rejected) > 1 else rejected[0] if rejected else _NO_REJECTED,
         )
 
+    def renumber(self, rows: pl.Series) -> ParseResult:
+        """This result of parsing a subset of some lines, numbered in those lines: ``rows[i]`` is the
+        index there of line ``i`` of the subset."""
+        return ParseResult(_renumbered(self.records, rows), _renumbered(self.rejected, rows))
 
-#: Shared empty frame: polars frames are immutable through the API loglens uses.
-_NO_REJECTED = pl.DataFrame(schema=REJECTED_SCHEMA)
+    def shift(self, offset: int) -> ParseResult:
+        """This result of parsing a slice that starts at line ``offset``, numbered from the start."""
+        if offset == 0:
+            return self
+        line = pl.col("line") + pl.lit(offset, pl.UInt32)
+        return ParseResult(self.records.with_columns(line), self.rejected.with_columns(line))
+
+    def in_line_order(self) -> ParseResult:
+        """Records and rejected lines sorted by ``line`` (no copy when they already are)."""
+        return ParseResult(_sorted_by_line(self.records), _sorted_by_line(self.rejected))
 
 
-def rejected_frame(lines: pl.Series, reason: str) -> pl.DataFrame:
-    """A rejected-lines frame giving every line the same reason."""
+def _renumbered(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
+    if frame.is_empty():
+        return frame
+    return frame.with_columns(rows.gather(frame["line"]).alias("line"))
+
+
+def _sorted_by_line(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame if frame["line"].is_sorted() else frame.sort("line")
+
+
+def line_numbers(count: int) -> pl.Series:
+    """``0 .. count - 1``: the indices of lines not filtered yet."""
+    return pl.int_range(0, count, dtype=pl.UInt32, eager=True).alias("line")
+
+
+def rejected_frame(lines: pl.Series, reason: str, rows: pl.Series) -> pl.DataFrame:
+    """A rejected-lines frame giving every line (``rows``: their indices) the same reason."""
     if lines.is_empty():
         return _NO_REJECTED
-    return pl.DataFrame({"line": lines.cast(pl.String), "reason": pl.repeat(reason, len(lines), eager=True)})
+    return pl.DataFrame(
+        {
+            "line": rows.cast(pl.UInt32),
+            "text": lines.cast(pl.String),
+            "reason": pl.repeat(reason, len(lines), eager=True),
+        }
+    )
 
 
 class Parser(Protocol):
-    """Turns non-empty lines into records; lines it cannot read are rejected with a reason."""
+    """Turns non-empty lines into records; lines it cannot read are rejected with a reason.
+
+    Records and rejected lines carry ``line``, the index of their line in ``lines``, in any order
+    (:func:`parse_batch` puts them in line order).
+    """
 
     name: str
 
@@ -78,11 +121,12 @@ MAX_PARSE_LINES = 50_000
 
 
 def parse_batch(parser: Parser, lines: pl.Series) -> ParseResult:
-    """Parse ``lines`` with ``parser``; empty lines are rejected as ``empty`` without reaching it."""
+    """Parse ``lines`` with ``parser``, records in line order; empty lines are rejected as ``empty``
+    without reaching it."""
     if len(lines) > MAX_PARSE_LINES:
         return ParseResult.combine(
             [
-                parse_batch(parser, lines.slice(start, MAX_PARSE_LINES))
+                parse_batch(parser, lines.slice(start, MAX_PARSE_LINES)).shift(start)
                 for start in range(0, len(lines), MAX_PARSE_LINES)
             ]
         )
@@ -90,10 +134,13 @@ def parse_batch(parser: Parser, lines: pl.Series) -> ParseResult:
         return ParseResult.empty()
     empty = lines.str.len_bytes() == 0
     if not empty.any():
-        return parser.parse(lines)
+        return parser.parse(lines).in_line_order()
     return ParseResult.combine(
-        [parser.parse(lines.filter(~empty)), ParseResult.reject(lines.filter(empty), "empty")]
-    )
+        [
+            parser.parse(lines.filter(~empty)).renumber((~empty).arg_true()),
+            ParseResult.reject(lines.filter(empty), "empty", empty.arg_true()),
+        ]
+    ).in_line_order()
 
 
 def parse_lines(

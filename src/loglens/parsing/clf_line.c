@@ -1,8 +1,20 @@
 /* One access-log line to its fields (see clf_line.h). */
+#define _GNU_SOURCE /* strtod_l */
 #include "clf_line.h"
 
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Durations are read in the C locale, whatever LC_NUMERIC the process set (in de_DE, strtod stops at
+ * the "." of "0.25"). */
+static locale_t c_locale;
+
+int clf_line_init(void) {
+    if (c_locale == (locale_t)0)
+        c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+    return c_locale != (locale_t)0;
+}
 
 static inline int is_digit(uint8_t c) { return c >= '0' && c <= '9'; }
 static inline int is_alpha(uint8_t c) { return (uint8_t)((c | 0x20) - 'a') < 26; }
@@ -209,6 +221,6 @@ int clf_parse_line(const uint8_t *s, int32_t n, int shapes, Fields *f) {
     char number[48];
     memcpy(number, s + i, (size_t)(j - i));
     number[j - i] = '\0';
-    f->duration = strtod(number, NULL); /* correctly rounded, as polars' cast */
+    f->duration = strtod_l(number, NULL, c_locale); /* correctly rounded, as polars' cast */
     return SHAPE_DURATION;
 }

@@ -9,10 +9,10 @@
 enum { SHAPE_COMMON = 1, SHAPE_COMBINED = 2, SHAPE_DURATION = 4 };
 enum { TIME_ISO = 8 }; /* with this bit, times are ISO-8601 (the `iso` format) instead of CLF */
 
-/* The record columns, in the order the reader returns them. */
+/* The record columns, in the order the reader returns them (COL_LINE: the line's row number). */
 enum Column {
     COL_TS, COL_CLIENT, COL_USER, COL_METHOD, COL_PATH, COL_SECTION, COL_PROTOCOL,
-    COL_STATUS, COL_BYTES, COL_REFERER, COL_AGENT, COL_DURATION, N_COLUMNS
+    COL_STATUS, COL_BYTES, COL_REFERER, COL_AGENT, COL_DURATION, COL_LINE, N_COLUMNS
 };
 
 /* Where a field lies in its line. */
@@ -30,6 +30,9 @@ typedef struct {
     double duration;
     int shape; /* the SHAPE_ bit the line has */
 } Fields;
+
+/* Prepare the reader (its C locale for numbers); 0 when out of memory. Call once before reading. */
+int clf_line_init(void);
 
 /* Read the `n` bytes of one line; return its shape, or 0 when it is not one of `shapes` or not
  * strict (the regexes then read it). */

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+
 import polars as pl
 
-from loglens.parsing.base import Parser, ParseResult
+from loglens.parsing.base import Parser, ParseResult, line_numbers
 
 SAMPLE_LINES = 200
 
@@ -13,7 +15,9 @@ class AutoParser:
     """Detects the best format on the first batch that any format reads, then keeps it.
 
     Lines the chosen format does not match are offered to the other formats in turn, so a file that
-    mixes formats loses nothing.
+    mixes formats loses nothing. Batches parsed at once wait while one of them detects; a caller
+    that wants the format chosen on the first lines parses alone while :func:`undecided` (as
+    :class:`~loglens.pipeline.LinePipeline` does).
     """
 
     name = "auto"
@@ -21,6 +25,7 @@ class AutoParser:
     def __init__(self, candidates: list[Parser]) -> None:
         self.candidates = candidates
         self.chosen: Parser | None = None
+        self._detecting = threading.Lock()
 
     def detect(self, sample: pl.Series) -> Parser | None:
         """The candidate that parses the most lines of ``sample``; None if none parses any.
@@ -39,22 +44,32 @@ class AutoParser:
 
     def parse(self, lines: pl.Series) -> ParseResult:
         """Parse with the chosen format, then offer unmatched lines to the others."""
-        if self.chosen is None:
-            self.chosen = self.detect(lines.head(SAMPLE_LINES))
+        if self.chosen is None and not lines.is_empty():
+            with self._detecting:
+                if self.chosen is None:
+                    self.chosen = self.detect(lines.head(SAMPLE_LINES))
         order = [self.chosen] if self.chosen is not None else []
         order += [p for p in self.candidates if p is not self.chosen]
         parts: list[ParseResult] = []
-        pending = lines
+        pending, rows = lines, line_numbers(len(lines))  # the lines left and their indices
         for parser in order:
             result = parser.parse(pending)
+            if len(pending) < len(lines):
+                result = result.renumber(rows)
             if result.rejected.is_empty():  # the common case: the chosen format read every line
                 parts.append(result)
                 pending = pending.clear()
                 break
             unmatched = result.rejected["reason"] == "no_match"
             parts.append(ParseResult(result.records, result.rejected.filter(~unmatched)))
-            pending = result.rejected.filter(unmatched)["line"]
+            left = result.rejected.filter(unmatched)
+            pending, rows = left["text"], left["line"]
             if pending.is_empty():
                 break
-        parts.append(ParseResult.reject(pending, "no_match"))
+        parts.append(ParseResult.reject(pending, "no_match", rows))
         return ParseResult.combine(parts)
+
+
+def undecided(parser: Parser) -> bool:
+    """Whether ``parser`` is an ``auto`` parser that has not chosen its format yet."""
+    return isinstance(parser, AutoParser) and parser.chosen is None

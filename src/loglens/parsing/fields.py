@@ -89,11 +89,13 @@ def _duration(columns: set[str]) -> list[pl.Expr]:
 def records_from_groups(
     groups: pl.DataFrame,
     lines: pl.Series,
+    rows: pl.Series,
     timezone: str,
     escapes: bool = True,
     ts_shape: str | None = None,
 ) -> ParseResult:
-    """Build records from matched lines' named groups; reject lines whose timestamp is unreadable.
+    """Build records from matched lines' named groups (``rows``: the lines' indices); reject lines whose
+    timestamp is unreadable.
 
     ``escapes``: quoted groups may hold ``\\"`` (false for regexes whose quoted groups exclude ``"``);
     ``ts_shape``: the strftime format the ``ts`` group most likely has.
@@ -118,17 +120,17 @@ def records_from_groups(
         exprs.append((pl.lit("/") + pl.col("segment")).alias("section"))
     if "ts" in columns and ts_shape is not None:
         exprs.append(shaped_timestamps(pl.col("ts"), ts_shape))
-    frame = _with_sections(groups.select(exprs))
+    frame = _with_sections(groups.select(exprs)).with_columns(rows.alias("line"))
     if "level" in columns:
         frame = frame.with_columns(normalize_levels(groups["level"]))
     if "ts" not in columns:
-        return ParseResult(conform(frame), rejected_frame(lines.clear(), "bad_timestamp"))
+        return ParseResult(conform(frame))
     raw_ts = groups["ts"]
     if ts_shape is not None:
         ts = frame["ts"]
         unread = ts.is_null() & raw_ts.is_not_null()
         if not unread.any():
-            return ParseResult(conform(frame), rejected_frame(lines.clear(), "bad_timestamp"))
+            return ParseResult(conform(frame))
         rows = unread.arg_true()  # values in another shape: search every shape for them
         ts = ts.scatter(rows, parse_timestamps(raw_ts.gather(rows), timezone))
     else:
@@ -136,5 +138,6 @@ def records_from_groups(
     frame = frame.with_columns(ts)
     bad = ts.is_null() & raw_ts.is_not_null()
     if bad.any():
-        return ParseResult(conform(frame.filter(~bad)), rejected_frame(lines.filter(bad), "bad_timestamp"))
-    return ParseResult(conform(frame), rejected_frame(lines.clear(), "bad_timestamp"))
+        rejected = rejected_frame(lines.filter(bad), "bad_timestamp", frame["line"].filter(bad))
+        return ParseResult(conform(frame.filter(~bad)), rejected)
+    return ParseResult(conform(frame))

@@ -74,8 +74,10 @@ class JsonParser:
         """Decode each line: lines not starting with ``{`` are ``no_match``; invalid objects ``bad_json``."""
         looks_like_object = lines.str.starts_with("{")
         if not looks_like_object.all():
-            other = ParseResult.reject(lines.filter(~looks_like_object), "no_match")
-            return ParseResult.combine([self.parse(lines.filter(looks_like_object)), other])
+            rest = ~looks_like_object
+            other = ParseResult.reject(lines.filter(rest), "no_match", rest.arg_true())
+            objects = self.parse(lines.filter(looks_like_object)).renumber(looks_like_object.arg_true())
+            return ParseResult.combine([objects, other])
         values: dict[str, list[Any]] = {name: [] for name in ALIASES}
         good: list[bool] = []
         for line in lines.to_list():
@@ -91,7 +93,8 @@ class JsonParser:
             for name, aliases in ALIASES.items():
                 values[name].append(_first(obj, aliases))
         mask = pl.Series(good, dtype=pl.Boolean)
-        rejected = rejected_frame(lines.filter(~mask), "bad_json")
+        rows = mask.arg_true()
+        rejected = rejected_frame(lines.filter(~mask), "bad_json", (~mask).arg_true())
         frame = pl.DataFrame(
             {
                 name: pl.Series(name, [None if v is None else str(v) for v in vs], dtype=pl.String)
@@ -117,13 +120,17 @@ class JsonParser:
             durations.alias("duration"),
             normalize_levels(frame["level"]),
             section_of(pl.col("path")).alias("section"),
+            rows.alias("line"),
         )
         records = records.with_columns(
             pl.when(pl.col("status").is_not_null()).then(pl.col("bytes").fill_null(0)).alias("bytes")
         )
         if bad_ts.any():
             rejected = pl.concat(
-                [rejected, rejected_frame(lines.filter(mask).filter(bad_ts), "bad_timestamp")]
+                [
+                    rejected,
+                    rejected_frame(lines.filter(mask).filter(bad_ts), "bad_timestamp", rows.filter(bad_ts)),
+                ]
             )
             records = records.filter(~bad_ts)
         return ParseResult(conform(records), rejected)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from loglens.errors import FormatError
-from loglens.parsing.base import ParseResult, rejected_frame
+from loglens.parsing.base import ParseResult, line_numbers
 from loglens.parsing.fields import GROUP_NAMES, records_from_groups
 
 _PARALLEL_MIN_ROWS = 20_000
@@ -67,9 +67,9 @@ class Variant:
     ts_shape: str | None = None
 
 
-#: A reader tried before the regexes: the records of the lines it reads, and the lines it leaves.
-#: It must give exactly the records the regexes would give for the lines it reads.
-PreReader = Callable[[pl.Series], tuple[pl.DataFrame, pl.Series]]
+#: A reader tried before the regexes: the records of the lines it reads, the lines it leaves and
+#: their indices. It must give exactly the records the regexes would give for the lines it reads.
+PreReader = Callable[[pl.Series], tuple[pl.DataFrame, pl.Series, pl.Series]]
 
 
 class RegexParser:
@@ -95,23 +95,29 @@ class RegexParser:
     def parse(self, lines: pl.Series) -> ParseResult:
         """Parse non-empty lines; lines no variant matches are rejected as ``no_match``."""
         parts: list[ParseResult] = []
-        remaining = lines
-        if self.pre_reader is not None:
-            records, remaining = self.pre_reader(lines)
-            parts.append(ParseResult(records, rejected_frame(lines.clear(), "no_match")))
+        if self.pre_reader is None:
+            remaining, rows = lines, line_numbers(len(lines))  # the lines left and their indices
+        else:
+            records, remaining, rows = self.pre_reader(lines)
+            parts.append(ParseResult(records))
         for variant in self.variants:
             if remaining.is_empty():
                 break
             groups = extract_groups(remaining, variant.regex)
             matched = groups.select(pl.any_horizontal(pl.all().is_not_null())).to_series()
             if matched.all():  # the common case, without copies
-                parts.append(self._records(variant, groups, remaining))
+                parts.append(self._records(variant, groups, remaining, rows))
                 remaining = remaining.clear()
             elif matched.any():
-                parts.append(self._records(variant, groups.filter(matched), remaining.filter(matched)))
-                remaining = remaining.filter(~matched)
-        parts.append(ParseResult.reject(remaining, "no_match"))
+                part = self._records(
+                    variant, groups.filter(matched), remaining.filter(matched), rows.filter(matched)
+                )
+                parts.append(part)
+                remaining, rows = remaining.filter(~matched), rows.filter(~matched)
+        parts.append(ParseResult.reject(remaining, "no_match", rows))
         return ParseResult.combine(parts)
 
-    def _records(self, variant: Variant, groups: pl.DataFrame, lines: pl.Series) -> ParseResult:
-        return records_from_groups(groups, lines, self.timezone, variant.escapes, variant.ts_shape)
+    def _records(
+        self, variant: Variant, groups: pl.DataFrame, lines: pl.Series, rows: pl.Series
+    ) -> ParseResult:
+        return records_from_groups(groups, lines, rows, self.timezone, variant.escapes, variant.ts_shape)
