@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import resource
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -191,3 +192,26 @@ def test_status_readiness_and_metrics_show_a_failing_source(tmp_path: Path) -> N
     assert health.status_code == 200  # alive: one failing source is not a dead process
     key = ("loglens_source_errors_total", (("reason", "parse"), ("source", str(logs / "bad.log"))))
     assert samples[key] >= 1
+
+
+def test_lateness_is_judged_in_line_order_whichever_reader_took_the_line(tmp_path: Path) -> None:
+    """20 lines in time order, alternating one the C reader takes (combined) and one only the regexes
+    read (no protocol): with a lateness of 1 s none is late (10 were, when records came out grouped by
+    reader)."""
+    now = 1_700_000_000
+    lines = []
+    for i in range(20):
+        stamp = datetime.fromtimestamp(now - 30 + i, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
+        if i % 2:
+            lines.append(f'10.0.0.{i} - - [{stamp}] "GET /odd/{i}" 200 10\n')
+        else:
+            lines.append(f'10.0.0.{i} - - [{stamp}] "GET /even/{i} HTTP/1.1" 200 10 "-" "curl/8"\n')
+    (tmp_path / "a.log").write_text("".join(lines))
+    clock = FrozenClock(now)
+    follower = FileFollower([SourceSpec(str(tmp_path / "a.log"))], clock=clock, from_start=True)
+    settings = load_settings(limits={"lateness_seconds": 1})
+    runtime = Runtime(settings, [follower], clock=clock, checkpoint=False)
+    runtime.poll_once()
+    assert runtime.query.late_lines == 0
+    assert runtime.query.insights(120)["hits"] == 20
+    runtime.close()
