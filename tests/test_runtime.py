@@ -25,7 +25,7 @@ from loglens.sources.discovery import SourceSpec
 from loglens.sources.file_state import FileState
 from loglens.sources.file_tail import FileFollower
 from loglens.state.checkpoint import CheckpointStore
-from loglens.ui.console.monitor import Monitor, RemoteMonitor, WatchOptions
+from loglens.ui.console.monitor import RemoteMonitor, WatchOptions
 from server.agent_helpers import agent_settings, lines_total, scrape, wait_for
 from support import REAL
 
@@ -145,20 +145,28 @@ def test_stop_joins_the_loop_before_closing_and_keeps_the_final_checkpoint(tmp_p
         wait_for(lambda: lines_total(again.url).get(str(log)) == 200_000, what="every line, once")
 
 
-def test_watch_url_shows_what_the_agents_own_console_shows(tmp_path: Path) -> None:
+def test_watch_url_shows_the_agents_state_in_its_event_time(tmp_path: Path) -> None:
+    """Old lines read from the start: the remote console's windows end at the newest line, as
+    ``watch --from-start`` shows them, and agree with the agent's own query of that window."""
     logs = tmp_path / "logs"
     logs.mkdir()
     (logs / "a.log").write_text("".join(SAMPLE[:3000]))
     with Agent(agent_settings(logs, tmp_path / "state")) as agent:
         wait_for(lambda: lines_total(agent.url).get(str(logs / "a.log")) == 3000, what="3000 lines")
         options = WatchOptions(timewindow=600, section_limit=5)
-        local = Monitor(agent.runtime, options).snapshot()
         remote = RemoteMonitor(agent.url, options).refresh()
-    assert remote.lines == local.lines == 3000
-    assert remote.window["sections"] == local.window["sections"]
-    assert remote.window["status"] == local.window["status"]
+        query = agent.runtime.query
+        latest = query.watermark
+        assert latest is not None
+        local = query.insights(600, 5, "hits", latest)
+        series = query.hits_series(agent.settings.alert.window_seconds, latest)
+    assert remote.now == latest
+    assert remote.lines == 3000
+    assert remote.window["hits"] == local["hits"] > 0
+    assert remote.window["sections"] == local["sections"]
+    assert remote.window["status"] == local["status"]
+    assert remote.rate_series == [hits for _, hits in series]
     assert remote.options.threshold == agent.settings.alert.threshold
-    assert remote.rate_series == local.rate_series
 
 
 def test_watch_url_of_nothing_is_one_clear_error() -> None:

@@ -13,13 +13,17 @@ At = Annotated[
     Query(description="window ends now (wall clock), or at the newest event time seen (old logs)"),
 ]
 
+End = Annotated[int | None, Query(ge=0, description="the window's last second (epoch seconds); wins over at")]
+
 
 def build_insights_router(query: StateQuery) -> APIRouter:
     """Return the router of ``GET /api/insights`` and ``GET /api/series``."""
     router = APIRouter(tags=["insights"])
     keep = max(1, query.keep_seconds)
 
-    def end_of(at: str) -> int:
+    def end_of(at: str, end: int | None) -> int:
+        if end is not None:
+            return end
         mark = query.watermark
         return mark if at == "latest" and mark is not None else int(query.now())
 
@@ -31,20 +35,22 @@ def build_insights_router(query: StateQuery) -> APIRouter:
             Literal["hits", "errors", "error_share", "section"], Query(description="order of the sections")
         ] = "hits",
         at: At = "now",
+        end: End = None,
     ) -> dict[str, Any]:
         """What happened in the last ``window`` seconds of event time."""
         if not query.keep_seconds:
             raise HTTPException(404, "this loglens keeps no windows")
-        return query.insights(window, sections, sort, end_of(at))
+        return query.insights(window, sections, sort, end_of(at, end))
 
     @router.get("/api/series")
     def get_series(
         window: Annotated[int, Query(ge=1, le=keep, description="seconds of history")] = 120,
         at: At = "now",
+        end: End = None,
     ) -> dict[str, Any]:
         """Hits in each of the last ``window`` seconds, oldest first."""
-        end = end_of(at)
-        hits = [count for _, count in query.hits_series(window, end)]
-        return {"end": iso_second(end), "latest": query.watermark, "hits": hits}
+        last = end_of(at, end)
+        hits = [count for _, count in query.hits_series(window, last)]
+        return {"end": iso_second(last), "latest": query.watermark, "hits": hits}
 
     return router

@@ -130,6 +130,9 @@ class Monitor:
 class RemoteMonitor:
     """The console's view of a running ``loglens run``, read from its HTTP API.
 
+    Its time is the agent's event time (see :meth:`_end`): live, that is the wall clock; on logs read
+    from their start, the windows end at the newest line, as ``watch --from-start`` shows them.
+
     Args:
         url: base URL of the agent, e.g. ``http://127.0.0.1:9911``.
         options: the time window and sections shown (the alert comes from the agent's rule).
@@ -142,6 +145,18 @@ class RemoteMonitor:
         self.client = client or httpx.Client(timeout=5.0)
         self._last: Snapshot | None = None
         self._sort = "hits"
+        self._mark: int | None = None  # the agent's newest event second, and when it was last seen to move
+        self._since = 0.0
+
+    def _end(self, latest: int | None) -> int | None:
+        """The console's "now" in the agent's event time, as ``watch --from-start`` keeps it locally:
+        the newest event second, running on with the wall clock while no newer line comes."""
+        if latest is None:
+            return None
+        wall = time.time()
+        if latest != self._mark:
+            self._mark, self._since = latest, wall
+        return int(latest + (wall - self._since))
 
     def _get(self, path: str, **params: Any) -> Any:
         try:
@@ -160,10 +175,12 @@ class RemoteMonitor:
         rule = next((r for r in alerts["rules"] if r["name"] == "high_traffic"), None)
         if rule is not None:
             opts = replace(opts, alertwindow=rule["window_seconds"], threshold=rule["threshold"])
+        end = self._end(self._get("/api/series", window=1)["latest"])
+        at = {"end": end} if end is not None else {}
         window = self._get(
-            "/api/insights", window=opts.timewindow, sections=opts.section_limit, sort=section_sort
+            "/api/insights", window=opts.timewindow, sections=opts.section_limit, sort=section_sort, **at
         )
-        series = self._get("/api/series", window=opts.alertwindow)
+        series = self._get("/api/series", window=opts.alertwindow, **at)
         status = self._get("/api/status")
         now = int(datetime.fromisoformat(window["end"].replace("Z", "+00:00")).timestamp())
         errors: Counter[str] = Counter()
