@@ -86,7 +86,11 @@ class Agent:
         self.clock = clock or SystemClock()
         limits = settings.limits
         self.totals = Totals(Limits(limits.max_label_values, limits.section_limit))
-        self.windows = Windows(lateness_seconds=limits.lateness_seconds, max_keys=limits.section_limit)
+        self.windows = Windows(
+            lateness_seconds=limits.lateness_seconds,
+            max_keys=limits.section_limit,
+            future_skew_seconds=limits.future_skew_seconds,
+        )
         self.follower = FileFollower(
             source_specs(settings),
             self.totals,

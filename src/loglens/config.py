@@ -94,6 +94,9 @@ class LimitsConfig(Section):
         default=600.0, gt=0, description="idle series leave /metrics after this"
     )
     lateness_seconds: float = Field(default=120.0, ge=0, description="how late a line may arrive for windows")
+    future_skew_seconds: float = Field(
+        default=300.0, ge=0, description="how far ahead of the clock a line's time may be for windows"
+    )
 
 
 class PushConfig(Section):

@@ -139,7 +139,7 @@ class Monitor:
         # neither drops its older lines as late nor lets the windows evict seconds alerts have not seen.
         self.slice_seconds = max(1, int(options.lateness_seconds))
         keep = max(options.timewindow, options.alertwindow) + 2 * self.slice_seconds + 1
-        self.windows = Windows(keep_seconds=keep, lateness_seconds=options.lateness_seconds)
+        self.windows = Windows(keep_seconds=keep, lateness_seconds=options.lateness_seconds, clock=clock)
         self.totals = follower.totals
         follower.listeners.append(self.ingest)
         self.replay = replay
