@@ -22,6 +22,7 @@ import numpy as np
 import polars as pl
 
 from loglens.aggregate.capped import OTHER
+from loglens.aggregate.counters import size_sum, valid_durations
 from loglens.aggregate.distinct import SEED, HyperLogLog
 from loglens.clock import Clock
 
@@ -149,14 +150,14 @@ class Windows:
 
     def _fold(self, frame: pl.DataFrame) -> None:
         """Fold a batch into its seconds: every group-by of the batch runs in one polars call."""
-        lazy = frame.lazy()
+        lazy = frame.lazy().with_columns(valid_durations(pl.col("duration")).alias("duration"))
         errors = lazy.filter(pl.col("error_class") >= 4)
         totals, status, *keyed, clients, users = pl.collect_all(
             [
                 lazy.group_by("sec").agg(
                     lines=pl.len(),
                     hits=pl.col("status").is_not_null().sum(),
-                    bytes=pl.col("bytes").fill_null(0).sum(),
+                    bytes=size_sum(pl.col("bytes")),
                     e4=(pl.col("error_class") == 4).sum(),
                     e5=(pl.col("error_class") == 5).sum(),
                     dsum=pl.col("duration").sum(),
