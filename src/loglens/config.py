@@ -6,17 +6,21 @@ variables < command-line flags. An unknown key anywhere is an error that names i
 
 from __future__ import annotations
 
+import re
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from loglens.errors import ConfigError
+from loglens.push.models import reserved_prefix
 
 FormatName = Literal["auto", "common", "combined", "iso", "json", "level"]
+#: Prometheus metric and label names, without colons (left to recording rules).
+_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 
 
 class Section(BaseModel):
@@ -115,6 +119,28 @@ class PushConfig(Section):
     summary_max_observations: int = Field(
         default=500, ge=1, description="most recent observations kept per observed summary series"
     )
+
+    @field_validator("prefix", "namespace")
+    @classmethod
+    def _name_part(cls, value: str) -> str:
+        if value and not _NAME.fullmatch(value):
+            raise ValueError(f"{value!r} is not a metric name part ([a-zA-Z_][a-zA-Z0-9_]*)")
+        return value
+
+    @property
+    def metric_prefix(self) -> str:
+        """What pushed names start with: ``namespace_prefix``, either alone, or nothing."""
+        return "_".join(part for part in (self.namespace, self.prefix) if part)
+
+    @model_validator(mode="after")
+    def _not_reserved(self) -> PushConfig:
+        taken = reserved_prefix(self.metric_prefix + "_") if self.metric_prefix else None
+        if taken is not None:
+            raise ValueError(
+                f"push prefix {self.metric_prefix!r} would put pushed metrics under {taken}*, "
+                "which loglens's own metrics and its process, platform and GC collectors take"
+            )
+        return self
 
 
 class Settings(BaseSettings):

@@ -1,0 +1,36 @@
+"""Settings are validated completely when loaded; one line naming each problem."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from loglens.config import load_settings
+from loglens.errors import ConfigError
+
+
+def _problem(**overrides: Any) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None, **overrides)
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
+
+
+@pytest.mark.parametrize(
+    ("push", "fragment"),
+    [
+        ({"prefix": "loglens"}, "under loglens_*"),
+        ({"namespace": "loglens", "prefix": "lines"}, "'loglens_lines' would put pushed metrics"),
+        ({"prefix": "process"}, "under process_*"),
+        ({"prefix": "python_gc"}, "under python_*"),
+        ({"prefix": "bad-prefix"}, "'push.prefix': Value error, 'bad-prefix' is not a metric name part"),
+    ],
+)
+def test_a_push_prefix_that_would_take_loglens_names_is_refused(push: dict[str, str], fragment: str) -> None:
+    assert fragment in _problem(push=push)
+
+
+def test_an_empty_push_prefix_is_allowed() -> None:
+    assert load_settings(None, push={"prefix": ""}).push.metric_prefix == ""
