@@ -1,4 +1,4 @@
-"""Settings are validated completely when loaded; one line naming each problem."""
+"""Settings are validated completely when loaded: names, labels, zones; one line naming each problem."""
 
 from __future__ import annotations
 
@@ -16,6 +16,29 @@ def _problem(**overrides: Any) -> str:
     message = str(caught.value)
     assert "\n" not in message
     return message
+
+
+@pytest.mark.parametrize(
+    ("labels", "fragment"),
+    [
+        ({"bad-label": "x"}, "'bad-label' is not a label name"),
+        ({"__meta": "x"}, "'__meta' is not a label name"),
+        ({"": "x"}, "'' is not a label name"),
+        ({"source": "x"}, "label 'source' is set by loglens itself"),
+        ({"env": "prod", "status": "x"}, "label 'status' is set by loglens itself"),
+        ({"le": "x"}, "label 'le'"),
+    ],
+)
+def test_extra_labels_must_be_label_names_loglens_does_not_set(labels: dict[str, str], fragment: str) -> None:
+    message = _problem(sources=[{"path": "/var/log/a.log", "labels": labels}])
+    assert "'sources.0.labels'" in message
+    assert fragment in message
+
+
+def test_good_extra_labels_are_kept() -> None:
+    labels = {"env": "prod", "_dc": "1"}
+    settings = load_settings(None, sources=[{"path": "/var/log/a.log", "labels": labels}])
+    assert settings.sources[0].labels == labels
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,8 @@ from loglens.push.models import reserved_prefix
 FormatName = Literal["auto", "common", "combined", "iso", "json", "level"]
 #: Prometheus metric and label names, without colons (left to recording rules).
 _NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+#: Labels of loglens's own metrics: a source's extra labels cannot take them.
+BUILTIN_LABELS = frozenset({"source", "reason", "method", "status", "section", "level", "le"})
 
 
 class Section(BaseModel):
@@ -37,6 +39,20 @@ class SourceConfig(Section):
     pattern: str | None = Field(default=None, description="custom regex or LogFormat string")
     name: str | None = Field(default=None, description="value of the `source` label; default: the path")
     labels: dict[str, str] = Field(default_factory=dict, description="extra labels on this source's metrics")
+
+    @field_validator("labels")
+    @classmethod
+    def _label_names(cls, labels: dict[str, str]) -> dict[str, str]:
+        for name in labels:
+            if not _NAME.fullmatch(name) or name.startswith("__"):
+                raise ValueError(
+                    f"{name!r} is not a label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)"
+                )
+            if name in BUILTIN_LABELS:
+                raise ValueError(
+                    f"label {name!r} is set by loglens itself ({', '.join(sorted(BUILTIN_LABELS))})"
+                )
+        return labels
 
 
 class ServerConfig(Section):
