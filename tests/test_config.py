@@ -57,3 +57,14 @@ def test_a_push_prefix_that_would_take_loglens_names_is_refused(push: dict[str, 
 
 def test_an_empty_push_prefix_is_allowed() -> None:
     assert load_settings(None, push={"prefix": ""}).push.metric_prefix == ""
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "local", "Europe/Pariss"])
+def test_a_zone_polars_does_not_know_is_refused(zone: str) -> None:
+    message = _problem(parse={"timezone": zone})
+    assert f"'parse.timezone': Value error, unknown time zone {zone!r}" in message
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Paris", "America/Argentina/Buenos_Aires", "Etc/GMT+5"])
+def test_zones_polars_knows_are_kept(zone: str) -> None:
+    assert load_settings(None, parse={"timezone": zone}).parse.timezone == zone

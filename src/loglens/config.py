@@ -87,6 +87,14 @@ class ParseConfig(Section):
     timezone: str = Field(default="UTC", description="zone assumed for timestamps that carry none")
     max_line_bytes: int = Field(default=64 * 1024, ge=256)
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        from loglens.parsing.timestamps import check_zone  # polars: imported when a zone is given
+
+        check_zone(zone)
+        return zone
+
 
 class StateConfig(Section):
     """Where checkpoints live."""

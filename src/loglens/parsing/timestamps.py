@@ -32,6 +32,14 @@ _FORMATS: tuple[tuple[str, bool], ...] = (
 _SYSLOG = "%Y %b %d %H:%M:%S"
 
 
+def check_zone(zone: str) -> None:
+    """Raise ``ValueError`` unless polars reads times in ``zone``, as zone-less shapes are read."""
+    try:
+        pl.Series([datetime(2000, 1, 1)]).dt.replace_time_zone(zone, non_existent="null")
+    except pl.exceptions.PolarsError:
+        raise ValueError(f"unknown time zone {zone!r}; use a tz database name such as Europe/Paris") from None
+
+
 def in_range(ts: pl.Expr) -> pl.Expr:
     """``ts`` (UTC datetimes), null outside :data:`EARLIEST_MICROS` .. :data:`END_MICROS`."""
     micros = ts.dt.epoch("us")
