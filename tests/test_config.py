@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -68,3 +69,54 @@ def test_a_zone_polars_does_not_know_is_refused(zone: str) -> None:
 @pytest.mark.parametrize("zone", ["UTC", "Europe/Paris", "America/Argentina/Buenos_Aires", "Etc/GMT+5"])
 def test_zones_polars_knows_are_kept(zone: str) -> None:
     assert load_settings(None, parse={"timezone": zone}).parse.timezone == zone
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "line", "first"),
+    [
+        ("server:\n  listen: 127.0.0.1:1\nserver:\n  listen: 127.0.0.1:2\n", "server", 3, 1),
+        ("tail:\n  from_start: true\n  poll_interval_seconds: 1\n  from_start: false\n", "from_start", 4, 2),
+        ("sources:\n  - path: a.log\n    name: a\n    name: b\n", "name", 4, 3),
+    ],
+)
+def test_a_key_given_twice_in_yaml_is_refused_with_its_line(
+    tmp_path: Path, text: str, key: str, line: int, first: int
+) -> None:
+    config = tmp_path / "loglens.yaml"
+    config.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    assert str(caught.value) == (
+        f"config file {config} line {line} is not valid YAML: duplicate key {key!r} (first on line {first})"
+    )
+
+
+def test_yaml_merge_keys_may_be_overridden(tmp_path: Path) -> None:
+    config = tmp_path / "loglens.yaml"
+    config.write_text(
+        "sources:\n  - &base {path: a.log, format: level, name: a}\n  - <<: *base\n    name: b\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(config)
+    assert [(s.name, s.format) for s in settings.sources] == [("a", "level"), ("b", "level")]
+
+
+@pytest.mark.parametrize("value", ["[{", "", "{\"path\": "])
+def test_broken_json_in_an_environment_variable_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("LOGLENS__SOURCES", value)
+    message = _problem()
+    assert message.startswith("environment variable LOGLENS__SOURCES is not valid JSON: ")
+
+
+def test_a_bad_value_is_blamed_on_where_it_came_from(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = tmp_path / "loglens.yaml"
+    config.write_text("limits:\n  section_limit: 0\n", encoding="utf-8")
+    monkeypatch.setenv("LOGLENS__SERVER__LISTEN", "nowhere")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    assert str(caught.value) == (
+        "environment variable LOGLENS__SERVER__LISTEN: 'server.listen': Value error, expected HOST:PORT, "
+        f"got 'nowhere'; {config}: 'limits.section_limit': Input should be greater than or equal to 1"
+    )
