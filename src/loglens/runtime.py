@@ -117,7 +117,13 @@ class Runtime:
         longest = max((rule.window_seconds for rule in rules), default=0)
         keep = max(KEEP_SECONDS, longest + 2 * self.slice_seconds + 1)
         self.windows: Windows | None = (
-            Windows(keep, lateness_seconds=caps.lateness_seconds, max_keys=caps.section_limit)
+            Windows(
+                keep,
+                lateness_seconds=caps.lateness_seconds,
+                max_keys=caps.section_limit,
+                future_skew_seconds=caps.future_skew_seconds,
+                clock=self.wall,
+            )
             if windows
             else None
         )

@@ -72,4 +72,5 @@ def insights(
             round(stats.duration_sum / stats.duration_count, 6) if stats.duration_count else None
         ),
         "late_lines": windows.late,
+        "future_lines": windows.dropped["future"],
     }
