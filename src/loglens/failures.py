@@ -12,10 +12,22 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from loglens.errors import FormatError
+
 #: Longest wait between two attempts of a failing part.
 MAX_BACKOFF_SECONDS = 30.0
 #: First wait after a failure.
 FIRST_BACKOFF_SECONDS = 0.5
+
+
+#: What a parser raises on input or a pattern it cannot handle.
+_PARSE_FAILURES = (
+    FormatError,
+    pl.exceptions.PolarsError,
+    pl.exceptions.PanicException,
+    ValueError,
+    OverflowError,
+)
 
 
 def is_fatal(exc: BaseException) -> bool:
@@ -35,7 +47,7 @@ def reason(exc: BaseException) -> str:
         if exc.errno in (errno.EMFILE, errno.ENFILE):
             return "too_many_open_files"
         return "no_space" if exc.errno == errno.ENOSPC else "io"
-    if isinstance(exc, pl.exceptions.PolarsError | pl.exceptions.PanicException | ValueError | OverflowError):
+    if isinstance(exc, _PARSE_FAILURES):
         return "parse"
     return "internal"
 

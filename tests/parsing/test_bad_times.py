@@ -66,8 +66,9 @@ def test_the_range_ends_are_kept() -> None:
 
 def test_the_c_reader_leaves_out_of_range_times_to_the_regexes() -> None:
     lines = pl.Series([_clf("31/Dec/9999:23:59:59 -0100"), _clf("31/Dec/9999:23:59:59 +0000")])
-    records, left = read_strict(lines, Shape.COMMON)
+    records, left, numbers = read_strict(lines, Shape.COMMON)
     assert left.to_list() == [lines[0]]
+    assert numbers.to_list() == [0]
     assert records["ts"].dt.year().to_list() == [9999]
 
 

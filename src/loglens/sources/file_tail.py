@@ -224,17 +224,23 @@ class FileFollower:
         except OSError as exc:
             self._failed(hit.path, hit.spec.label(hit.path), exc, now)
             return
-        self._recovered(hit.path)
-        st = os.fstat(fd)
-        size = st.st_size
-        if file_id(st) != fid:  # replaced since discovery: the next poll sees the new one
+        try:
+            st = os.fstat(fd)
+            if file_id(st) != fid:  # replaced since discovery: the next poll sees the new one
+                os.close(fd)
+                return
+            offset, source, rewritten = self._start_point(fid, fd, st.st_size, hit)
+            tracked = self._track(fd, fid, hit.path, hit.real, source, hit.spec.key, offset, now)
+        except BaseException as exc:  # e.g. its parser cannot be built: this file fails, not the poll
+            if is_fatal(exc):
+                raise
             os.close(fd)
+            self._failed(hit.path, hit.spec.label(hit.path), exc, now)
             return
-        offset, source, rewritten = self._start_point(fid, fd, size, hit)
+        self._recovered(hit.path)
         previous = self._path_ids.get(hit.path)
         if previous is not None and previous != fid:
             self._count(source, "rotations")
-        tracked = self._track(fd, fid, hit.path, hit.real, source, hit.spec.key, offset, now)
         if rewritten is not None:
             self._count(source, "truncations")
             yield from self._recover(rewritten, now)
