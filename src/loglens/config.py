@@ -147,6 +147,9 @@ class PushConfig(Section):
     token: str | None = None
     max_series_per_metric: int = Field(default=1000, ge=1)
     max_series: int = Field(default=10000, ge=1)
+    max_label_bytes: int = Field(
+        default=16 * 1024 * 1024, ge=1024, description="label names and values over all pushed series"
+    )
     ttl_seconds: float = Field(default=600.0, gt=0)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     summary_window_seconds: float = Field(

