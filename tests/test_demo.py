@@ -6,9 +6,15 @@ import re
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
+
+from loglens.agent import Agent
+from loglens.demo import ALERT, demo_settings, start_generator
+from loglens.ui.console.monitor import Monitor
+from server.agent_helpers import lines_total, scrape, wait_for
 
 
 def test_headless_demo_serves_metrics_of_generated_traffic_and_cleans_up() -> None:
@@ -32,3 +38,33 @@ def test_headless_demo_serves_metrics_of_generated_traffic_and_cleans_up() -> No
     assert len(status["sources"]) == 3
     assert proc.wait(timeout=30) == 0
     assert not folder.parent.exists()
+
+
+def test_the_console_and_metrics_of_the_demo_agree_on_every_total(tmp_path: Path) -> None:
+    """One runtime feeds both: after the generator stops and the runtime has read everything, the
+    console's lines, parse errors and hits are exactly what /metrics exposes."""
+    (tmp_path / "logs").mkdir()
+    generator = start_generator(tmp_path / "logs")
+    agent = Agent(demo_settings(tmp_path, "127.0.0.1:0")).start()
+    try:
+        monitor = Monitor(agent.runtime, replace(ALERT, timewindow=600))
+        wait_for(lambda: sum(lines_total(agent.url).values()) >= 40, what="40 generated lines on /metrics")
+        generator.terminate()
+        generator.wait(10)
+        wait_for(
+            lambda: all(s["lag_bytes"] == 0 for s in httpx.get(f"{agent.url}/api/status").json()["sources"]),
+            what="every generated line read",
+        )
+        snap = monitor.refresh()
+        samples = scrape(agent.url)
+    finally:
+        generator.kill()
+        agent.stop()
+
+    def total(name: str) -> float:
+        return sum(value for (family, _), value in samples.items() if family == name)
+
+    assert snap.lines == total("loglens_lines_total") > 0
+    assert sum(snap.parse_errors.values()) == total("loglens_parse_errors_total")
+    assert snap.window["hits"] == total("loglens_http_requests_total")
+    assert snap.window["bytes"] == total("loglens_http_response_bytes_total")

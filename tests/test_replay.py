@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from loglens.cli import main
 from loglens.parsing.lines import MAX_CHUNK_LINES, LineSplitter
-from loglens.replay import read_ahead
+from loglens.sources.replay_reader import read_ahead
 from support import REAL
 
 APACHE = REAL / "apache_combined_10k.log"

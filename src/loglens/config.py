@@ -6,17 +6,27 @@ variables < command-line flags. An unknown key anywhere is an error that names i
 
 from __future__ import annotations
 
+import itertools
+import json
+import os
+import re
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
 from loglens.errors import ConfigError
+from loglens.push.models import reserved_prefix
 
+ENV_PREFIX = "LOGLENS__"
 FormatName = Literal["auto", "common", "combined", "iso", "json", "level"]
+#: Prometheus metric and label names, without colons (left to recording rules).
+_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+#: Labels of loglens's own metrics: a source's extra labels cannot take them.
+BUILTIN_LABELS = frozenset({"source", "reason", "method", "status", "section", "level", "le"})
 
 
 class Section(BaseModel):
@@ -33,6 +43,20 @@ class SourceConfig(Section):
     pattern: str | None = Field(default=None, description="custom regex or LogFormat string")
     name: str | None = Field(default=None, description="value of the `source` label; default: the path")
     labels: dict[str, str] = Field(default_factory=dict, description="extra labels on this source's metrics")
+
+    @field_validator("labels")
+    @classmethod
+    def _label_names(cls, labels: dict[str, str]) -> dict[str, str]:
+        for name in labels:
+            if not _NAME.fullmatch(name) or name.startswith("__"):
+                raise ValueError(
+                    f"{name!r} is not a label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)"
+                )
+            if name in BUILTIN_LABELS:
+                raise ValueError(
+                    f"label {name!r} is set by loglens itself ({', '.join(sorted(BUILTIN_LABELS))})"
+                )
+        return labels
 
 
 class ServerConfig(Section):
@@ -67,6 +91,14 @@ class ParseConfig(Section):
     timezone: str = Field(default="UTC", description="zone assumed for timestamps that carry none")
     max_line_bytes: int = Field(default=64 * 1024, ge=256)
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        from loglens.parsing.timestamps import check_zone  # polars: imported when a zone is given
+
+        check_zone(zone)
+        return zone
+
 
 class StateConfig(Section):
     """Where checkpoints live."""
@@ -94,6 +126,17 @@ class LimitsConfig(Section):
         default=600.0, gt=0, description="idle series leave /metrics after this"
     )
     lateness_seconds: float = Field(default=120.0, ge=0, description="how late a line may arrive for windows")
+    future_skew_seconds: float = Field(
+        default=300.0, ge=0, description="how far ahead of the clock a line's time may be for windows"
+    )
+
+
+class AlertConfig(Section):
+    """The built-in high-traffic alert, evaluated in every mode (``run``, ``watch``, ``demo``)."""
+
+    threshold: float = Field(default=10.0, gt=0, description="hits/s, averaged over the window, that fire it")
+    window_seconds: int = Field(default=120, ge=1, description="seconds the rate is averaged over")
+    incident_limit: int = Field(default=3, ge=1, description="past incidents kept")
 
 
 class PushConfig(Section):
@@ -113,12 +156,34 @@ class PushConfig(Section):
         default=500, ge=1, description="most recent observations kept per observed summary series"
     )
 
+    @field_validator("prefix", "namespace")
+    @classmethod
+    def _name_part(cls, value: str) -> str:
+        if value and not _NAME.fullmatch(value):
+            raise ValueError(f"{value!r} is not a metric name part ([a-zA-Z_][a-zA-Z0-9_]*)")
+        return value
+
+    @property
+    def metric_prefix(self) -> str:
+        """What pushed names start with: ``namespace_prefix``, either alone, or nothing."""
+        return "_".join(part for part in (self.namespace, self.prefix) if part)
+
+    @model_validator(mode="after")
+    def _not_reserved(self) -> PushConfig:
+        taken = reserved_prefix(self.metric_prefix + "_") if self.metric_prefix else None
+        if taken is not None:
+            raise ValueError(
+                f"push prefix {self.metric_prefix!r} would put pushed metrics under {taken}*, kept for "
+                "loglens's own metrics and its process, platform and GC collectors"
+            )
+        return self
+
 
 class Settings(BaseSettings):
     """Every setting of loglens."""
 
     model_config = SettingsConfigDict(
-        env_prefix="LOGLENS__",
+        env_prefix=ENV_PREFIX,
         env_nested_delimiter="__",
         extra="forbid",
         nested_model_default_partial_update=True,
@@ -131,6 +196,7 @@ class Settings(BaseSettings):
     tail: TailConfig = Field(default_factory=TailConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     push: PushConfig = Field(default_factory=PushConfig)
+    alert: AlertConfig = Field(default_factory=AlertConfig)
 
     @classmethod
     def settings_customise_sources(
@@ -158,10 +224,28 @@ class _YamlSource(PydanticBaseSettingsSource):
         return dict(_yaml_data.get() or {})
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a key given twice in one mapping (PyYAML keeps the last one)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first: dict[Any, yaml.Mark] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            if key in first:
+                raise yaml.constructor.ConstructorError(
+                    problem=f"duplicate key {key!r} (first on line {first[key].line + 1})",
+                    problem_mark=key_node.start_mark,
+                )
+            first[key] = key_node.start_mark
+        return super().construct_mapping(node, deep)
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
     """Read a YAML config file into a mapping, or raise :class:`ConfigError`."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -169,7 +253,9 @@ def read_yaml(path: Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"config file {path}{where} is not valid YAML") from None
+        problem = getattr(exc, "problem", None)
+        why = f": {problem}" if problem else ""
+        raise ConfigError(f"config file {path}{where} is not valid YAML{why}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -183,23 +269,70 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
     Raises:
         ConfigError: one line naming every invalid or unknown key.
     """
-    token = _yaml_data.set(read_yaml(config) if config is not None else {})
+    data = read_yaml(config) if config is not None else {}
+    given = {k: v for k, v in overrides.items() if v is not None}
+    token = _yaml_data.set(data)
     try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+        return Settings(**given)
     except ValidationError as exc:
-        raise ConfigError(describe_validation_error(exc, config)) from None
+        raise ConfigError(describe_validation_error(exc, config, data, given)) from None
+    except SettingsError as exc:
+        raise ConfigError(_unreadable_variable() or str(exc)) from None
     finally:
         _yaml_data.reset(token)
 
 
-def describe_validation_error(exc: ValidationError, config: Path | None = None) -> str:
-    """Render a pydantic error as one line: ``config: unknown key 'server.lisen'; ...``."""
-    problems = []
+def _env_variables() -> dict[str, str]:
+    """``LOGLENS__*`` environment variables, by name upper-cased (pydantic-settings ignores case)."""
+    return {name.upper(): name for name in os.environ if name.upper().startswith(ENV_PREFIX)}
+
+
+def _unreadable_variable() -> str | None:
+    """Why a ``LOGLENS__SECTION`` variable, whose value must be JSON, cannot be read."""
+    for upper, name in _env_variables().items():
+        if upper.removeprefix(ENV_PREFIX).lower() in Settings.model_fields:
+            try:
+                json.loads(os.environ[name])
+            except ValueError as exc:
+                return f"environment variable {name} is not valid JSON: {exc}"
+    return None
+
+
+def _holds(data: Any, loc: tuple[int | str, ...]) -> bool:
+    """Whether nested ``data`` has a value at ``loc``."""
+    try:
+        for part in loc:
+            data = data[part]
+    except (KeyError, IndexError, TypeError):
+        return False
+    return True
+
+
+def _origin(
+    loc: tuple[int | str, ...], config: Path | None, data: dict[str, Any], given: dict[str, Any]
+) -> str:
+    """Where the value at ``loc`` came from: arguments over environment over the YAML file."""
+    if _holds(given, loc):
+        return "configuration"
+    names = itertools.takewhile(lambda part: isinstance(part, str), loc)
+    key = ENV_PREFIX + "__".join(str(name) for name in names).upper()
+    for upper, name in _env_variables().items():
+        if upper == key or key.startswith(upper + "__") or upper.startswith(key + "__"):
+            return f"environment variable {name}"
+    return str(config) if config is not None and _holds(data, loc) else "configuration"
+
+
+def describe_validation_error(
+    exc: ValidationError,
+    config: Path | None = None,
+    data: dict[str, Any] | None = None,
+    given: dict[str, Any] | None = None,
+) -> str:
+    """Render a pydantic error as one line, each problem after where its value came from (the file,
+    an environment variable): ``loglens.yaml: unknown key 'server.lisen'; ...``."""
+    problems: dict[str, list[str]] = {}
     for err in exc.errors():
         key = ".".join(str(p) for p in err["loc"])
-        if err["type"] == "extra_forbidden":
-            problems.append(f"unknown key '{key}'")
-        else:
-            problems.append(f"'{key}': {err['msg']}")
-    origin = str(config) if config is not None else "configuration"
-    return f"{origin}: " + "; ".join(problems)
+        problem = f"unknown key '{key}'" if err["type"] == "extra_forbidden" else f"'{key}': {err['msg']}"
+        problems.setdefault(_origin(err["loc"], config, data or {}, given or {}), []).append(problem)
+    return "; ".join(f"{origin}: " + "; ".join(found) for origin, found in problems.items())

@@ -1,8 +1,8 @@
 """``loglens demo``: generated traffic, ``loglens run`` on it and the live console, in one process tree.
 
 Nothing external is needed: ``loglens generate`` writes three rotating log streams into a temporary
-folder (with a traffic spike and an error burst on its timeline), an in-process agent follows them and
-serves ``/metrics`` and the API, and ``loglens watch``'s console shows the same files live.
+folder (with a traffic spike and an error burst on its timeline), and one runtime follows them: it
+serves ``/metrics`` and the API, and the console reads the same runtime, so both show the same lines.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ import click
 
 from loglens.agent import Agent
 from loglens.clock import SystemClock
-from loglens.config import load_settings
+from loglens.config import Settings, load_settings
 from loglens.errors import LoglensError
-from loglens.ui.console.command import open_follower, run_plain
+from loglens.ui.console.command import run_plain
 from loglens.ui.console.monitor import Monitor, WatchOptions
 
 #: The generated traffic: about 8 lines/s across three streams, a x6 spike at 40 s for 40 s (which the
@@ -33,6 +33,7 @@ GENERATOR_ARGS = (
     "--scenario", "spike@40+40:factor=6", "--scenario", "error-burst@100+10:count=150",
 )  # fmt: skip
 ALERT = WatchOptions(timewindow=10, alertwindow=30, threshold=15.0, section_limit=8, incident_limit=3)
+ALERT_SETTINGS = {"threshold": ALERT.threshold, "window_seconds": ALERT.alertwindow, "incident_limit": 3}
 
 
 def start_generator(folder: Path) -> subprocess.Popen[bytes]:
@@ -40,6 +41,17 @@ def start_generator(folder: Path) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "loglens", "generate", "--output", str(folder), *GENERATOR_ARGS]
     timeline = (folder.parent / "timeline.txt").open("wb")
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=timeline)
+
+
+def demo_settings(work: Path, listen: str) -> Settings:
+    """The demo's settings: the generated streams in ``work/logs``, the checkpoint in ``work/state``."""
+    return load_settings(
+        server={"listen": listen},
+        state={"dir": work / "state"},
+        tail={"from_start": True},
+        sources=[{"path": str(work / "logs" / "*.log"), "format": "combined"}],
+        alert=ALERT_SETTINGS,
+    )
 
 
 def banner(agent: Agent, folder: Path) -> str:
@@ -73,15 +85,8 @@ def demo(listen: str, headless: bool, plain: bool, duration: float | None, keep:
     work = Path(tempfile.mkdtemp(prefix="loglens-demo-"))
     logs = work / "logs"
     logs.mkdir()
-    pattern = str(logs / "*.log")
-    settings = load_settings(
-        server={"listen": listen},
-        state={"dir": work / "state"},
-        tail={"from_start": True},
-        sources=[{"path": pattern, "format": "combined"}],
-    )
     generator = start_generator(logs)
-    agent = Agent(settings)
+    agent = Agent(demo_settings(work, listen))
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGHUP):  # a closed terminal or a kill cleans up like Ctrl-C
         signal.signal(sig, _interrupt)
@@ -94,8 +99,7 @@ def demo(listen: str, headless: bool, plain: bool, duration: float | None, keep:
         if headless:
             stop.wait()
             return
-        follower = open_follower((pattern,), "combined", from_start=True)
-        monitor = Monitor(follower, ALERT, clock)
+        monitor = Monitor(agent.runtime, ALERT)
         if plain or not sys.stdout.isatty():
             refreshes = None if duration is None else max(1, int(duration / 2))
             run_plain(monitor, 2.0, clock, sys.stdout, iterations=refreshes)

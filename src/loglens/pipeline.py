@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections import deque
@@ -10,7 +11,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import polars as pl
 
-from loglens.parsing.base import Parser, parse_batch
+from loglens.failures import describe, is_fatal
+from loglens.parsing.base import Parser, ParseResult, parse_batch
 from loglens.parsing.detect import undecided
 from loglens.parsing.lines import LineChunk, LineSplitter
 from loglens.records import Batch
@@ -18,6 +20,8 @@ from loglens.records import Batch
 #: Chunks parsed at once. polars already spreads each parse over its threads, so one worker per two
 #: cores: on 2 cores a second worker was no faster (replay 2.23-2.26 s against 2.27-2.37) and held
 #: another chunk in flight (+5-10 MB).
+log = logging.getLogger("loglens.pipeline")
+
 PARSE_WORKERS = max(1, min(4, (os.cpu_count() or 2) // 2))
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
@@ -43,6 +47,7 @@ class LinePipeline:
         self.source = source
         self.parser = parser
         self.splitter = LineSplitter(max_line_bytes)
+        self._unparsable_logged = False
 
     @property
     def pending_bytes(self) -> int:
@@ -82,8 +87,27 @@ class LinePipeline:
 
     def parse_chunk(self, chunk: LineChunk) -> Batch:
         """Parse lines already cut by :attr:`splitter` (lets a reader thread split ahead)."""
-        result = parse_batch(self.parser, chunk.lines)
+        result = self._parse(chunk.lines)
         errors = result.errors
         if chunk.too_long:
             errors["too_long"] += chunk.too_long
         return Batch(self.source, result.records, len(chunk.lines) + chunk.too_long, errors, chunk.lines)
+
+    def _parse(self, lines: pl.Series) -> ParseResult:
+        """:func:`parse_batch`, except that a parser failure costs only the lines that cause it: the
+        lines are parsed again in halves until those are found, and they are rejected as ``unparsable``
+        (logged once per source), so one line no parser can take never stops a source."""
+        try:
+            return parse_batch(self.parser, lines)
+        except BaseException as exc:
+            if is_fatal(exc):
+                raise
+            if len(lines) > 1:
+                half = len(lines) // 2
+                first, rest = self._parse(lines.slice(0, half)), self._parse(lines.slice(half))
+                return ParseResult.combine([first, rest.shift(half)])
+            if not self._unparsable_logged:
+                self._unparsable_logged = True
+                log.warning("%s: a line the parser fails on is skipped as unparsable (%s)", self.source,
+                            describe(exc))  # fmt: skip
+            return ParseResult.reject(lines, "unparsable", pl.Series("line", [0], dtype=pl.UInt32))

@@ -37,7 +37,7 @@ RECORD_SCHEMA: dict[str, pl.DataType] = {
 _EMPTY_RECORDS = pl.DataFrame(schema=RECORD_SCHEMA)
 
 #: Parse-error reasons loglens counts (``loglens_parse_errors_total{reason}``).
-ERROR_REASONS: tuple[str, ...] = ("no_match", "bad_timestamp", "too_long", "empty", "bad_json")
+ERROR_REASONS: tuple[str, ...] = ("no_match", "bad_timestamp", "too_long", "empty", "bad_json", "unparsable")
 
 
 def empty_records() -> pl.DataFrame:

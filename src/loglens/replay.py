@@ -2,28 +2,26 @@
 
 from __future__ import annotations
 
-import queue
 import sys
-import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any
 
 import click
 
 from loglens.aggregate.breakdown import Breakdown
 from loglens.aggregate.counters import Limits, SourceCounters
 from loglens.aggregate.totals import Totals
-from loglens.config import load_settings
-from loglens.parsing import FORMATS, build_parser
-from loglens.parsing.lines import LineChunk, LineSplitter
-from loglens.pipeline import LinePipeline
-from loglens.sources.file_read import CHUNK_BYTES, open_input, raw_position, read_chunks
+from loglens.config import Settings, load_settings
+from loglens.parsing import FORMATS
+from loglens.records import Batch
+from loglens.runtime import Runtime
+from loglens.sinks.panels import PanelSink
+from loglens.sources.replay_reader import ReplayReader
 
 #: Caps for the replay report: large, since a report is read once, yet still bounded.
 REPORT_LIMITS = Limits(max_label_values=100_000, section_limit=100_000)
@@ -56,75 +54,66 @@ def replay(
     max_line_bytes: int = 64 * 1024,
     limits: Limits | None = None,
     progress: Callable[[int], None] | None = None,
+    settings: Settings | None = None,
 ) -> ReplayResult:
     """Read every input to its end; ``progress`` gets the raw bytes read so far after each chunk.
 
-    With ``limits``, per-source totals capped like a running loglens's are kept too (``totals``, what
-    ``--output prometheus`` prints); the report itself uses the near-uncapped ``summary``.
+    A runtime with the replay reader as its source and the visitor panels as its sink, without
+    windows or checkpoint. With ``limits``, the per-source totals are capped like a running
+    loglens's (``totals``, what ``--output prometheus`` prints) and the report's ``summary`` is
+    folded separately; else the summary is the sum of the near-uncapped per-source totals.
 
     Raises:
         SourceError: an input is missing or unreadable (checked for all inputs before reading any).
         FormatError: the format or pattern is unusable.
     """
     started = time.perf_counter()
-    handles = [(name, open_input(name)) for name in names]
-    totals = Totals(limits) if limits is not None else None
-    result = ReplayResult(SourceCounters(REPORT_LIMITS), Breakdown(), totals, names)
-    done = 0
-    with ThreadPoolExecutor(1, thread_name_prefix="loglens-panels") as panels:
-        folding: Future[None] | None = None
-        for name, handle in handles:
-            source = "stdin" if name == "-" else name
-            pipeline = LinePipeline(source, build_parser(format, pattern, timezone), max_line_bytes)
-            with handle:
-                for batch, _ in pipeline.parse_ahead(read_ahead(handle, pipeline.splitter)):
-                    if batch.lines == 0:
-                        continue
-                    # The visitor panels fold in their own thread (polars releases the GIL), one
-                    # batch at a time, in order, while this one folds the totals.
-                    if folding is not None:
-                        folding.result()
-                    folding = panels.submit(result.breakdown.update, batch.records)
-                    result.summary.update(batch)
-                    if result.totals is not None:
-                        result.totals.update(batch)
-                    if progress is not None:
-                        progress(done + raw_position(handle))
-            done += raw_position(handle) if name != "-" else 0
-        if folding is not None:
-            folding.result()
+    reader = ReplayReader(names, format, pattern, timezone, max_line_bytes, progress)
+    panels = PanelSink()
+    sinks: list[PanelSink | _SummarySink] = [panels]
+    summary = SourceCounters(REPORT_LIMITS)
+    if limits is not None:
+        sinks.append(_SummarySink(summary))
+    runtime = Runtime(
+        settings or load_settings(), [reader], sinks, checkpoint=False, windows=False,
+        limits=limits or REPORT_LIMITS,
+    )  # fmt: skip
+    try:
+        runtime.drain()
+    finally:
+        runtime.close()
+    if limits is None:
+        for counters in runtime.totals.sources.values():
+            summary.merge(counters)
+    result = ReplayResult(summary, panels.breakdown, runtime.totals if limits else None, names)
     result.elapsed = time.perf_counter() - started
     return result
 
 
-def read_ahead(handle: BinaryIO, splitter: LineSplitter) -> Iterator[LineChunk]:
-    """Read and split the next chunk in a thread while the caller works on this one.
+class _SummarySink:
+    """Folds every batch into one report-wide :class:`SourceCounters` (when the totals are capped)."""
 
-    polars releases the GIL, so reading and splitting overlap with parsing. The reader starts a read
-    only once the caller has taken the previous chunk, so at most one chunk waits: each chunk in
-    flight costs about ten times its size in memory.
-    """
-    chunks: queue.Queue[LineChunk | BaseException | None] = queue.Queue()
-    room = threading.Semaphore(1)
+    name = "summary"
 
-    def produce() -> None:
-        try:
-            reads = read_chunks(handle, lambda: splitter.read_size(CHUNK_BYTES))
-            while room.acquire() and (data := next(reads, None)) is not None:
-                chunks.put(splitter.feed(data))
-            chunks.put(splitter.finish())
-            chunks.put(None)
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            chunks.put(exc)
+    def __init__(self, summary: SourceCounters) -> None:
+        self.summary = summary
 
-    reader = threading.Thread(target=produce, name="loglens-read-ahead", daemon=True)
-    reader.start()
-    while (item := chunks.get()) is not None:
-        room.release()
-        if isinstance(item, BaseException):
-            raise item
-        yield item
-    reader.join()
+    def write(self, batch: Batch) -> None:
+        """Fold ``batch`` in."""
+        self.summary.update(batch)
+
+    def state(self) -> dict[str, Any]:
+        """Nothing: a report is not resumed."""
+        return {}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Nothing to restore."""
+
+    def flush(self) -> None:
+        """Nothing held."""
+
+    def close(self) -> None:
+        """Nothing held."""
 
 
 def _progress(files: tuple[str, ...]) -> AbstractContextManager[Callable[[int], None] | None]:
@@ -200,6 +189,7 @@ def replay_command(
             settings.parse.max_line_bytes,
             limits if output == "prometheus" else None,
             advance,
+            settings,
         )
     if output == "json":
         sys.stdout.write(report.to_json(result, section_limit, top) + "\n")

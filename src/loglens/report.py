@@ -61,7 +61,7 @@ def to_prometheus(result: ReplayResult) -> str:
     """The ``loglens_*`` metrics a running loglens would expose after reading the same inputs."""
     from prometheus_client import CollectorRegistry, generate_latest  # only this output needs them
 
-    from loglens.sinks.prometheus import TotalsCollector
+    from loglens.exposition.totals import TotalsCollector
 
     if result.totals is None:
         raise ValueError("replay() was run without limits, so it kept no per-source totals")

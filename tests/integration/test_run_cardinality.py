@@ -7,19 +7,16 @@ buffers are transient per batch. Wall time is not asserted.
 from __future__ import annotations
 
 import tracemalloc
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry
 
-from loglens.aggregate.counters import Limits
-from loglens.aggregate.totals import Totals
-from loglens.aggregate.windows import Windows
 from loglens.clock import FrozenClock
-from loglens.records import Batch
-from loglens.sinks.prometheus import TotalsCollector
-from loglens.sinks.prometheus_sources import SourceCollector
+from loglens.config import load_settings
+from loglens.exposition.runtime import RuntimeCollector
+from loglens.exposition.totals import TotalsCollector
+from loglens.runtime import Runtime
 from loglens.sources.discovery import SourceSpec
 from loglens.sources.file_tail import FileFollower
 
@@ -38,21 +35,18 @@ def _distinct_lines(start: int, count: int, seconds: int) -> str:
 
 
 def _retained_growth(
-    tmp_path: Path, total: int, warm_up: int, seconds: int, listener: Callable[[Batch], None] | None = None
-) -> tuple[int, Totals, FileFollower]:
+    tmp_path: Path, total: int, warm_up: int, seconds: int, windows: bool
+) -> tuple[int, Runtime]:
     """Tail ``total`` distinct-path lines; return the heap retained after ``warm_up`` lines, grown since."""
     logs = tmp_path / "logs"
     logs.mkdir()
     log = logs / "access.log"
     log.touch()
-    totals = Totals(Limits(max_label_values=1000, section_limit=100))
-    follower = FileFollower(
-        [SourceSpec(str(logs / "*.log"), "combined")],
-        totals,
-        clock=FrozenClock(),
-        listeners=[listener] if listener else [],
-    )
-    follower.poll()
+    clock = FrozenClock(1.7e9)
+    follower = FileFollower([SourceSpec(str(logs / "*.log"), "combined")], clock=clock)
+    settings = load_settings(limits={"max_label_values": 1000, "section_limit": 100})
+    runtime = Runtime(settings, [follower], clock=clock, checkpoint=False, windows=windows)
+    runtime.poll_once()
     baseline = 0
     for start in range(0, total, STEP):
         if start == warm_up:
@@ -60,35 +54,30 @@ def _retained_growth(
             baseline = tracemalloc.get_traced_memory()[0]
         with open(log, "a", encoding="utf-8") as handle:
             handle.write(_distinct_lines(start, STEP, seconds))
-        while follower.poll():
+        while runtime.poll_once():
             pass
     grown = tracemalloc.get_traced_memory()[0] - baseline
     tracemalloc.stop()
-    return grown, totals, follower
+    return grown, runtime
 
 
 def test_a_million_distinct_paths_keep_series_and_memory_capped(tmp_path: Path) -> None:
-    grown, totals, follower = _retained_growth(tmp_path, 1_000_000, 200_000, seconds=60)
-    (counters,) = totals.sources.values()
+    grown, runtime = _retained_growth(tmp_path, 1_000_000, 200_000, seconds=60, windows=False)
+    (counters,) = runtime.totals.sources.values()
     assert counters.lines == 1_000_000
     assert len(counters.sections) == 101  # 100 sections of their own, then __other__
     assert counters.sections["__other__"] == 1_000_000 - 100
 
     registry = CollectorRegistry()
-    registry.register(TotalsCollector(totals))
-    registry.register(SourceCollector(follower, totals))
+    registry.register(TotalsCollector(runtime.totals))
+    registry.register(RuntimeCollector(runtime.query))
     series = sum(len(family.samples) for family in registry.collect())
     assert series < 200
     assert grown < 1024 * 1024, f"{grown} bytes retained over 800,000 new distinct paths"
-    follower.close()
+    runtime.close()
 
 
 def test_windows_memory_is_capped_with_distinct_paths(tmp_path: Path) -> None:
-    windows = Windows(lateness_seconds=120)
-
-    def add(batch: Batch) -> None:
-        windows.add(batch.records, 1.7e9)
-
-    grown, _, follower = _retained_growth(tmp_path, 400_000, 100_000, seconds=10, listener=add)
-    follower.close()
+    grown, runtime = _retained_growth(tmp_path, 400_000, 100_000, seconds=10, windows=True)
+    runtime.close()
     assert grown < 4 * 1024 * 1024, f"{grown} bytes retained over 300,000 new distinct paths"

@@ -128,5 +128,5 @@ def lines_total_from_checkpoint(state: Path) -> dict[str, int]:
     import sqlite3
 
     with sqlite3.connect(state / "checkpoint.sqlite3") as db:
-        row = db.execute("SELECT value FROM meta WHERE key = 'totals'").fetchone()
+        row = db.execute("SELECT value FROM state WHERE key = 'totals'").fetchone()
     return {name: counters["lines"] for name, counters in json.loads(row[0]).items()} if row else {}

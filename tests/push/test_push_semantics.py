@@ -7,10 +7,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from pydantic import ValidationError
 
 from loglens.config import PushConfig
-from loglens.errors import ConfigError
-from loglens.push.store import PushStore
 
 if TYPE_CHECKING:
     from conftest import PushServer
@@ -191,8 +190,8 @@ def test_pushed_names_cannot_take_loglens_own(
     assert server.value("jobs_total", source="my_app") == 1
     _refused(server.push([metric("loglens_lines", 1)]), "name", "loglens's own")
     for prefix, namespace in (("loglens", ""), ("", "loglens"), ("lines", "loglens"), ("bad-prefix", "")):
-        with pytest.raises(ConfigError):
-            PushStore(PushConfig(prefix=prefix, namespace=namespace))
+        with pytest.raises(ValidationError):
+            PushConfig(prefix=prefix, namespace=namespace)
 
 
 def test_histogram_observations(server: PushServer, metric: Metric) -> None:

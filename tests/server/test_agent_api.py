@@ -10,6 +10,7 @@ import pytest
 
 from loglens.agent import Agent
 from loglens.errors import LoglensError
+from loglens.sources.file_state import FileState
 from loglens.state.checkpoint import CheckpointStore
 from server.agent_helpers import agent_settings, lines_total, scrape, wait_for
 from support import REAL
@@ -98,7 +99,8 @@ def test_stop_saves_a_final_checkpoint_and_a_restart_resumes_from_it(logs: Path,
     store.close()
     assert snapshot is not None
     assert snapshot.totals[source]["lines"] == 150
-    assert [f.offset for f in snapshot.files] == [(logs / "a.log").stat().st_size]
+    offsets = [FileState.from_row(row).offset for row in snapshot.sources["files"]["files"]]
+    assert offsets == [(logs / "a.log").stat().st_size]
 
     _write(logs / "a.log", SAMPLE[150:160])
     with Agent(settings) as agent:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from loglens.aggregate.totals import Totals
 from loglens.clock import FrozenClock
+from loglens.config import load_settings
+from loglens.contracts import SourceStatus
+from loglens.runtime import Runtime
 from loglens.sources.discovery import SourceSpec
-from loglens.sources.file_tail import FileFollower, SourceView
-from loglens.state.checkpoint import CheckpointStore
+from loglens.sources.file_state import FileState
+from loglens.sources.file_tail import FileFollower
+from loglens.state.checkpoint import CheckpointStore, Snapshot
 
 ROTATE_WAIT = 5.0
 
@@ -31,7 +34,7 @@ def write_lines(path: Path, start: int, count: int, tag: str = "x") -> None:
 
 
 class Harness:
-    """A :class:`FileFollower` over ``folder`` plus a checkpoint store, restartable like the agent."""
+    """A runtime with one :class:`FileFollower` over ``folder`` and a checkpoint, restartable."""
 
     def __init__(
         self, folder: Path, *specs: str, from_start: bool = False, state: Path | None = None
@@ -42,35 +45,50 @@ class Harness:
         ]
         self.from_start = from_start
         self.clock = FrozenClock()
-        self.store = CheckpointStore(state or folder.parent / "state")
-        self.follower = self._new_follower()
+        self.settings = load_settings(state={"dir": state or folder.parent / "state"})
+        self._start()
 
-    def _new_follower(self) -> FileFollower:
-        self.totals = Totals()
-        return FileFollower(
-            self.specs, self.totals, clock=self.clock, from_start=self.from_start, rotate_wait=ROTATE_WAIT
+    def _start(self) -> None:
+        """A fresh follower and runtime, restored from the state folder's checkpoint."""
+        self.follower = FileFollower(
+            self.specs, clock=self.clock, from_start=self.from_start, rotate_wait=ROTATE_WAIT
         )
+        self.runtime = Runtime(self.settings, [self.follower], clock=self.clock, windows=False)
+        self.totals = self.runtime.totals
+        self.runtime.open()
+
+    @property
+    def store(self) -> CheckpointStore:
+        """The checkpoint store of the state folder."""
+        assert self.runtime.store is not None
+        return self.runtime.store
 
     def poll(self) -> None:
         """Poll until nothing is left to read."""
-        while self.follower.poll():
+        while self.runtime.poll_once():
             pass
 
     def checkpoint(self) -> None:
-        """Save offsets and totals, as the agent does every second."""
-        self.store.save(self.follower.snapshot())
+        """Save offsets and totals, as the runtime does every second."""
+        self.store.save(self.runtime.snapshot())
+
+    def saved_files(self) -> list[FileState]:
+        """The files of the last checkpoint."""
+        snapshot = self.store.load()
+        assert snapshot is not None
+        return [FileState.from_row(row) for row in snapshot.sources["files"]["files"]]
+
+    def save_with(self, extra: FileState) -> None:
+        """Add ``extra`` to the files of the last checkpoint."""
+        snapshot = self.store.load()
+        assert snapshot is not None
+        snapshot.sources["files"]["files"].append(extra.to_row())
+        self.store.save(Snapshot(snapshot.sources, snapshot.sinks, snapshot.totals, snapshot.saved_at))
 
     def kill(self) -> None:
         """Lose everything in memory, then start again from the last checkpoint."""
-        self.follower.close()
-        self.follower = self._new_follower()
-        self.resume()
-
-    def resume(self) -> None:
-        """Restore the last checkpoint of the state folder into this harness's follower."""
-        snapshot = self.store.load()
-        if snapshot is not None:
-            self.follower.restore(snapshot)
+        self.runtime.close()
+        self._start()
 
     def restart(self) -> None:
         """Graceful restart: checkpoint, then start again."""
@@ -82,11 +100,10 @@ class Harness:
         counters = self.totals.sources.get(str(self.folder / name))
         return counters.lines if counters else 0
 
-    def source(self, name: str) -> SourceView:
+    def source(self, name: str) -> SourceStatus:
         """The follower's view of a source."""
-        return next(v for v in self.follower.sources() if v.name == str(self.folder / name))
+        return next(v for v in self.follower.status() if v.name == str(self.folder / name))
 
     def close(self) -> None:
         """Close files and the store."""
-        self.follower.close()
-        self.store.close()
+        self.runtime.close()

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from loglens.sources.discovery import Fingerprint
-from loglens.state.checkpoint import FileState
+from loglens.sources.file_state import FileState
 from sources.tail_helpers import Harness, append, write_lines
 
 
@@ -55,7 +55,6 @@ def test_checkpoint_wins_over_from_start(tmp_path: Path) -> None:
     tail.checkpoint()
     tail.close()
     again = Harness(logs, "*.log", from_start=True, state=tmp_path / "state")
-    again.resume()
     write_lines(logs / "a.log", 7, 1)
     again.poll()
     assert again.lines("a.log") == 3
@@ -79,7 +78,6 @@ def test_new_source_after_restart_starts_at_the_end_of_its_files(tmp_path: Path)
     tail.close()
     write_lines(logs / "other.txt", 0, 4)
     again = Harness(logs, "*.log", "*.txt", state=tmp_path / "state")
-    again.resume()
     again.poll()
     write_lines(logs / "other.txt", 4, 1)
     again.poll()
@@ -131,9 +129,7 @@ def test_deleted_while_stopped_is_forgotten(tmp_path: Path) -> None:
     os.unlink(logs / "a.log")
     tail.poll()
     tail.checkpoint()
-    snapshot = tail.store.load()
-    assert snapshot is not None
-    assert [f.state for f in snapshot.files] == ["retired"]
+    assert [f.state for f in tail.saved_files()] == ["retired"]
     assert tail.lines("a.log") == 5
     tail.close()
 
@@ -141,10 +137,7 @@ def test_deleted_while_stopped_is_forgotten(tmp_path: Path) -> None:
 def _restore_with(tail: Harness, extra: FileState) -> None:
     """Restart from the last checkpoint plus ``extra`` (a stale entry whose inode a new file now uses)."""
     tail.follower.close()
-    snapshot = tail.store.load()
-    assert snapshot is not None
-    snapshot.files.append(extra)
-    tail.store.save(snapshot)
+    tail.save_with(extra)
     tail.kill()
 
 

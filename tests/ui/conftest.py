@@ -10,7 +10,6 @@ import pytest
 
 from loglens.sources.file_tail import FileFollower
 from loglens.ui.console.command import open_follower
-from loglens.ui.console.monitor import Follower
 
 
 def access_line(second: float, section: str = "/api", status: int = 200, size: str = "512",
@@ -47,11 +46,11 @@ def log_file(tmp_path: Path) -> LogFile:
 
 
 @pytest.fixture
-def follow() -> Iterator[Callable[[Path, bool], Follower]]:
+def follow() -> Iterator[Callable[[Path, bool], FileFollower]]:
     """The follower ``loglens watch`` uses, over one file: ``follow(path, from_start)``."""
     opened: list[FileFollower] = []
 
-    def make(path: Path, from_start: bool) -> Follower:
+    def make(path: Path, from_start: bool) -> FileFollower:
         opened.append(open_follower((str(path),), from_start=from_start))
         return opened[-1]
 

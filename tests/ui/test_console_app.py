@@ -11,17 +11,19 @@ from textual.widgets import DataTable, Static
 
 from loglens.alerts.rules import format_time
 from loglens.clock import FrozenClock
+from loglens.sources.file_tail import FileFollower
 from loglens.ui.console.app import HelpScreen, WatchApp
-from loglens.ui.console.monitor import Follower, Monitor, WatchOptions
+from loglens.ui.console.monitor import WatchOptions
+from ui.console_helpers import watch_monitor
 
 NOW = 1_700_000_000
-Follow = Callable[[Path, bool], Follower]
+Follow = Callable[[Path, bool], FileFollower]
 
 
 def make_app(log_file: Any, follow: Follow, **options: Any) -> tuple[WatchApp, FrozenClock]:
     """The app over ``log_file`` at a frozen clock, refreshed only when the test says so."""
     clock = FrozenClock(NOW)
-    monitor = Monitor(follow(log_file.path, False), WatchOptions(**options), clock)
+    monitor = watch_monitor(follow(log_file.path, False), WatchOptions(**options), clock)
     return WatchApp(monitor, None, str(log_file.path)), clock
 
 

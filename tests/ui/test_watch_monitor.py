@@ -13,22 +13,25 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from loglens.aggregate.event_time import EventClock
 from loglens.aggregate.windows import Windows
 from loglens.alerts.notify import JsonLinesSink
 from loglens.alerts.rules import format_time
 from loglens.clock import FrozenClock
 from loglens.records import conform
+from loglens.sources.file_tail import FileFollower
 from loglens.ui.console.command import run_plain
-from loglens.ui.console.monitor import EventClock, Follower, Monitor, WatchOptions
+from loglens.ui.console.monitor import Monitor, WatchOptions
+from ui.console_helpers import watch_monitor
 
-Follow = Callable[[Path, bool], Follower]
+Follow = Callable[[Path, bool], FileFollower]
 NOW = 1_700_000_000
 
 
 def test_garbage_dash_bytes_and_out_of_order_lines(log_file: Any, follow: Follow) -> None:
     """None crashes; bytes of ``-`` count 0; lines 60 s back land in their own second."""
     clock = FrozenClock(NOW)
-    monitor = Monitor(follow(log_file.path, False), WatchOptions(timewindow=10), clock)
+    monitor = watch_monitor(follow(log_file.path, False), WatchOptions(timewindow=10), clock)
     monitor.refresh()  # starts following the file at its end
     log_file.hits(NOW - 1, 3, size="100")
     log_file.write("this is not a log line at all\n")
@@ -42,16 +45,16 @@ def test_garbage_dash_bytes_and_out_of_order_lines(log_file: Any, follow: Follow
     assert snap.window["bytes"] == 300
     assert snap.window["errors"] == {"4xx": 1, "5xx": 0}
     assert snap.late_lines == 0
-    assert monitor.windows.hits(NOW - 62, NOW - 61) == 4
-    assert monitor.windows.summary(NOW - 62, NOW - 61).errors_5xx == 4
-    old = monitor.windows.summary(NOW - 62, NOW - 61).sections
+    assert monitor.runtime.windows.hits(NOW - 62, NOW - 61) == 4
+    assert monitor.runtime.windows.summary(NOW - 62, NOW - 61).errors_5xx == 4
+    old = monitor.runtime.windows.summary(NOW - 62, NOW - 61).sections
     assert old == {"/old": 4}
     assert "parse errors 2 (no_match 2)" in _plain(monitor)
 
 
 def test_lines_too_late_for_the_windows_are_shown_not_fatal(log_file: Any, follow: Follow) -> None:
     clock = FrozenClock(NOW)
-    monitor = Monitor(follow(log_file.path, False), WatchOptions(lateness_seconds=30), clock)
+    monitor = watch_monitor(follow(log_file.path, False), WatchOptions(), clock, lateness_seconds=30)
     monitor.refresh()
     log_file.hits(NOW, 2)
     log_file.hits(NOW - 3600, 5)
@@ -70,7 +73,7 @@ def test_replay_alerts_at_the_logs_own_time(tmp_path: Path, log_file: Any, follo
     sink = JsonLinesSink(alert_log)
     clock = FrozenClock(NOW)
     options = WatchOptions(alertwindow=10, threshold=5)
-    monitor = Monitor(follow(log_file.path, True), options, clock, replay=True, sinks=(sink,))
+    monitor = watch_monitor(follow(log_file.path, True), options, clock, replay=True, sinks=(sink,))
     snap = monitor.refresh()
     sink.close()
     events = [orjson.loads(line) for line in alert_log.read_bytes().splitlines()]
@@ -103,7 +106,7 @@ def test_event_clock_follows_the_watermark_then_the_wall() -> None:
 
 def test_plain_report_every_refresh(log_file: Any, follow: Follow) -> None:
     clock = FrozenClock(NOW)
-    monitor = Monitor(follow(log_file.path, False), WatchOptions(alertwindow=5, threshold=3), clock)
+    monitor = watch_monitor(follow(log_file.path, False), WatchOptions(alertwindow=5, threshold=3), clock)
     monitor.refresh()
     log_file.hits(NOW, 20, section="/shop", status=503)
     out = io.StringIO()
@@ -136,7 +139,7 @@ def _plain(monitor: Monitor) -> str:
 )
 def test_any_mix_of_junk_and_late_lines_is_counted(log_file: Any, follow: Follow, lines: list[Any]) -> None:
     """Whatever arrives, nothing crashes, every line is counted once and every hit lands in its second."""
-    monitor = Monitor(follow(log_file.path, False), WatchOptions(timewindow=61), FrozenClock(NOW))
+    monitor = watch_monitor(follow(log_file.path, False), WatchOptions(timewindow=61), FrozenClock(NOW))
     monitor.refresh()  # a new follower per example: it starts at the end of what earlier examples wrote
     with log_file.path.open("ab") as handle:
         for kind, value in lines:
@@ -147,7 +150,7 @@ def test_any_mix_of_junk_and_late_lines_is_counted(log_file: Any, follow: Follow
     assert snap.lines - sum(snap.parse_errors.values()) >= len(hits)
     assert snap.window["hits"] == len(hits)
     for back in set(hits):
-        assert monitor.windows.hits(NOW + back - 1, NOW + back) == hits.count(back)
+        assert monitor.runtime.windows.hits(NOW + back - 1, NOW + back) == hits.count(back)
 
 
 def test_replay_ignores_a_stray_old_timestamp(log_file: Any, follow: Follow) -> None:
@@ -156,7 +159,7 @@ def test_replay_ignores_a_stray_old_timestamp(log_file: Any, follow: Follow) -> 
     for second in range(start, start + 60):
         log_file.hits(second, 10)
     options = WatchOptions(alertwindow=10, threshold=5)
-    monitor = Monitor(follow(log_file.path, True), options, FrozenClock(NOW), replay=True)
+    monitor = watch_monitor(follow(log_file.path, True), options, FrozenClock(NOW), replay=True)
     monitor.refresh()
     log_file.hits(start - 3600, 1)
     log_file.hits(start + 60, 10)
@@ -167,7 +170,7 @@ def test_replay_ignores_a_stray_old_timestamp(log_file: Any, follow: Follow) -> 
 
 
 def test_section_orders(log_file: Any, follow: Follow) -> None:
-    monitor = Monitor(follow(log_file.path, False), WatchOptions(section_limit=2), FrozenClock(NOW))
+    monitor = watch_monitor(follow(log_file.path, False), WatchOptions(section_limit=2), FrozenClock(NOW))
     monitor.refresh()
     log_file.hits(NOW, 6, section="/busy")
     log_file.hits(NOW, 1, section="/busy", status=500)

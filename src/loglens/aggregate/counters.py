@@ -1,7 +1,9 @@
 """Monotonic totals per source: what ``loglens_*_total`` exposes and what a checkpoint saves.
 
 Each batch is folded in with a few polars group-bys, so the Python work per batch is proportional to
-the number of distinct label values in it, not to its lines.
+the number of distinct label values in it, not to its lines. Counters never go down and never wrap: a
+negative size counts 0 bytes and sizes are summed in 128 bits (Python ints across batches); a
+negative duration counts 0 s and one that is not a finite number is not observed.
 """
 
 from __future__ import annotations
@@ -20,6 +22,16 @@ from loglens.records import Batch, access_records
 DURATION_BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
+def size_sum(sizes: pl.Expr) -> pl.Expr:
+    """The sum of response sizes, negatives as 0, without wrapping (a 128-bit sum)."""
+    return sizes.clip(lower_bound=0).cast(pl.Int128).sum()
+
+
+def valid_durations(durations: pl.Expr) -> pl.Expr:
+    """Durations to observe: negatives as 0, null where not a finite number."""
+    return pl.when(durations.is_finite()).then(durations.clip(lower_bound=0.0))
+
+
 @dataclass
 class Limits:
     """Caps on label values that come from input."""
@@ -36,8 +48,8 @@ class DurationHistogram:
     total: float = 0.0
 
     def observe(self, durations: pl.Series) -> None:
-        """Add non-null durations (seconds)."""
-        values = durations.drop_nulls()
+        """Add the durations (seconds) :func:`valid_durations` keeps."""
+        values = durations.to_frame("d").select(valid_durations(pl.col("d"))).to_series().drop_nulls()
         if values.is_empty():
             return
         slots = pl.Series(DURATION_BUCKETS).search_sorted(values, side="left")  # v <= bound
@@ -118,8 +130,24 @@ class SourceCounters:
             access["section"].drop_nulls().value_counts().sort(["count", "section"], descending=[True, False])
         )
         self.sections.update(sections.iter_rows(), now)
-        self.response_bytes += int(access["bytes"].sum())
+        self.response_bytes += int(access.select(size_sum(pl.col("bytes"))).item() or 0)
         self.durations.observe(access["duration"])
+
+    def merge(self, other: SourceCounters) -> None:
+        """Add the totals of ``other`` (another source) into these."""
+        self.lines += other.lines
+        self.parse_errors.update(other.parse_errors)
+        self.requests.update(other.requests.items())
+        self.sections.update(other.sections.items())
+        self.response_bytes += other.response_bytes
+        pairs = zip(self.durations.counts, other.durations.counts, strict=True)
+        self.durations.counts = [mine + theirs for mine, theirs in pairs]
+        self.durations.total += other.durations.total
+        self.levels.update(other.levels)
+        firsts = [ts for ts in (self.first_ts, other.first_ts) if ts is not None]
+        lasts = [ts for ts in (self.last_ts, other.last_ts) if ts is not None]
+        self.first_ts = min(firsts) if firsts else None
+        self.last_ts = max(lasts) if lasts else None
 
     def to_state(self) -> dict[str, Any]:
         """All totals as a JSON-ready mapping."""

@@ -11,7 +11,8 @@ from loglens.aggregate.windows import SecondStats, Windows
 SECTION_SORTS: tuple[str, ...] = ("hits", "errors", "error_share", "section")
 
 
-def _iso(second: int) -> str:
+def iso_second(second: int) -> str:
+    """``second`` (epoch seconds) as ISO-8601 UTC, to the second."""
     return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -54,8 +55,8 @@ def insights(
     sections = _sections(stats, section_limit, section_sort)
     return {
         "window_seconds": window_seconds,
-        "start": _iso(now - window_seconds),
-        "end": _iso(now),
+        "start": iso_second(now - window_seconds),
+        "end": iso_second(now),
         "lines": stats.lines,
         "hits": stats.hits,
         "rate": round(stats.hits / window_seconds, 3) if window_seconds else 0.0,
@@ -71,4 +72,5 @@ def insights(
             round(stats.duration_sum / stats.duration_count, 6) if stats.duration_count else None
         ),
         "late_lines": windows.late,
+        "future_lines": windows.dropped["future"],
     }

@@ -3,9 +3,11 @@
 A record lands in the bucket of its own second (arrival time when it has none), so out-of-order lines
 are counted where they belong. The watermark is the newest event second seen; a record older than
 the watermark reached before it, less ``lateness``, is counted as late and dropped, and buckets older than
-``watermark - keep`` are evicted. Each second holds at most ``max_keys`` sections and methods (the rest
-pooled as ``__other__``) and HyperLogLog sketches of clients and users, so memory is bounded by
-``keep`` seconds whatever the input.
+``watermark - keep`` are evicted. A record more than ``future_skew`` ahead of the arrival time (of the
+clock, when one is given) is counted as future and dropped, so one line dated 2099 cannot move the
+watermark and make every later line late. Each second holds at most ``max_keys`` sections and
+methods (the rest pooled as ``__other__``) and HyperLogLog sketches of clients and users, so memory is
+bounded by ``keep`` seconds whatever the input.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ import numpy as np
 import polars as pl
 
 from loglens.aggregate.capped import OTHER
+from loglens.aggregate.counters import size_sum, valid_durations
 from loglens.aggregate.distinct import SEED, HyperLogLog
+from loglens.clock import Clock
 
 
 @dataclass
@@ -80,24 +84,50 @@ def _hashes(frame: pl.LazyFrame, key: str) -> pl.LazyFrame:
 class Windows:
     """Sliding per-second event-time buckets with bounded lateness and retention."""
 
-    def __init__(self, keep_seconds: int = 600, lateness_seconds: float = 120, max_keys: int = 100) -> None:
+    def __init__(
+        self,
+        keep_seconds: int = 600,
+        lateness_seconds: float = 120,
+        max_keys: int = 100,
+        future_skew_seconds: float = 300,
+        clock: Clock | None = None,
+    ) -> None:
+        """``clock``: what the future is judged against instead of the arrival time (the console's
+        replay passes its replayed time as arrival)."""
         self.keep_seconds = int(keep_seconds)
         self.lateness_seconds = lateness_seconds
         self.max_keys = max_keys
+        self.future_skew_seconds = future_skew_seconds
+        self.clock = clock
         self.buckets: dict[int, SecondStats] = {}
         self.watermark: int | None = None
-        self.late = 0
+        #: Records left out of the windows, by reason: ``late`` or ``future``.
+        self.dropped: Counter[str] = Counter()
         self.lock = threading.RLock()
 
+    @property
+    def late(self) -> int:
+        """Records dropped as late."""
+        return self.dropped["late"]
+
     def add(self, records: pl.DataFrame, arrival: float) -> int:
-        """Fold records in (arrival time stands in for a missing timestamp); return how many were late."""
+        """Fold records in (arrival time stands in for a missing timestamp); return how many were
+        dropped, late or future."""
         if records.is_empty():
             return 0
+        now = self.clock.now() if self.clock is not None else arrival
         frame = records.with_columns(
             sec=pl.col("ts").dt.epoch("s").fill_null(int(arrival)),
             error_class=pl.col("status") // 100,
         )
+        future_mask = frame["sec"] > int(now + self.future_skew_seconds)
+        future = int(future_mask.sum())
         with self.lock:
+            if future:
+                frame = frame.filter(~future_mask)
+                self.dropped["future"] += future
+                if frame.is_empty():
+                    return future
             # A record is late if it is older than the newest second seen before it, less the lateness:
             # the running maximum, so a batch that spans hours is judged line by line, not by its end.
             previous = self.watermark if self.watermark is not None else int(frame["sec"].min())  # type: ignore[arg-type]
@@ -107,10 +137,10 @@ class Windows:
             late = int(late_mask.sum())
             if late:
                 frame = frame.filter(~late_mask)
-                self.late += late
+                self.dropped["late"] += late
             self._fold(frame)
             self._evict()
-        return late
+        return late + future
 
     def _bucket(self, sec: int) -> SecondStats:
         stats = self.buckets.get(sec)
@@ -120,14 +150,14 @@ class Windows:
 
     def _fold(self, frame: pl.DataFrame) -> None:
         """Fold a batch into its seconds: every group-by of the batch runs in one polars call."""
-        lazy = frame.lazy()
+        lazy = frame.lazy().with_columns(valid_durations(pl.col("duration")).alias("duration"))
         errors = lazy.filter(pl.col("error_class") >= 4)
         totals, status, *keyed, clients, users = pl.collect_all(
             [
                 lazy.group_by("sec").agg(
                     lines=pl.len(),
                     hits=pl.col("status").is_not_null().sum(),
-                    bytes=pl.col("bytes").fill_null(0).sum(),
+                    bytes=size_sum(pl.col("bytes")),
                     e4=(pl.col("error_class") == 4).sum(),
                     e5=(pl.col("error_class") == 5).sum(),
                     dsum=pl.col("duration").sum(),

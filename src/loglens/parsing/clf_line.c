@@ -37,8 +37,12 @@ static int64_t days_from_civil(int64_t y, int m, int d) {
     return era * 146097 + doe - 719468;
 }
 
+/* Event times loglens keeps: from the epoch up to 10000-01-01 UTC (timestamps.py END_MICROS). */
+#define END_SECONDS INT64_C(253402300800)
+
 /* A valid date and time (years 1000-9999, as polars reads them) to microseconds since the epoch,
- * UTC; 0 when any part is out of range (two_digits gives -1 for non-digits). */
+ * UTC; 0 when any part is out of range (two_digits gives -1 for non-digits), or the time in UTC is
+ * outside the times kept (the regexes then count the line as a bad timestamp). */
 static int civil_micros(int century, int years, int month, int day, int hour, int minute, int second,
                         int64_t micros, int64_t zone_seconds, int64_t *out) {
     static const int DAYS[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -49,8 +53,11 @@ static int civil_micros(int century, int years, int month, int day, int hour, in
     int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
     if (day < 1 || day > DAYS[month - 1] + (month == 2 && leap))
         return 0;
-    int64_t seconds = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
-    *out = (seconds - zone_seconds) * 1000000 + micros;
+    int64_t seconds = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
+                      - zone_seconds;
+    if (seconds < 0 || seconds >= END_SECONDS)
+        return 0;
+    *out = seconds * 1000000 + micros;
     return 1;
 }
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from loglens.errors import FormatError
-from loglens.parsing.regex import RegexParser
+from loglens.parsing.regex import RegexParser, check_engine
 
 # directive -> group name (None: match but do not keep)
 _APACHE: dict[str, str | None] = {
@@ -107,4 +107,7 @@ def pattern_to_regex(pattern: str) -> str:
 
 def custom(pattern: str, timezone: str = "UTC") -> RegexParser:
     """A parser for a site's own format."""
-    return RegexParser("custom", [pattern_to_regex(pattern)], timezone)
+    regex = pattern_to_regex(pattern)
+    parser = RegexParser("custom", [regex], timezone)
+    check_engine(regex)
+    return parser

@@ -51,6 +51,18 @@ def check_pattern(regex: str) -> list[str]:
     return names
 
 
+def check_engine(regex: str) -> None:
+    """Raise :class:`FormatError` unless polars runs ``regex``: its engine (Rust's regex crate) refuses
+    look-arounds and back-references that Python's ``re`` accepts, and regexes that compile too big."""
+    try:
+        pl.Series(["x"], dtype=pl.String).str.extract_groups(regex)
+    except pl.exceptions.PolarsError as exc:
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        errors = [line.removeprefix("error: ") for line in lines if line.startswith("error: ")]
+        reason = errors[0] if errors else lines[-1]
+        raise FormatError(f"pattern {regex!r} cannot run: {reason}") from None
+
+
 @dataclass(frozen=True)
 class Variant:
     """One regex of a parser.

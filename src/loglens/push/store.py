@@ -10,7 +10,6 @@ Readers get a :class:`Snapshot`; taking one changes nothing.
 from __future__ import annotations
 
 import math
-import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,7 +19,6 @@ from prometheus_client import Histogram
 
 from loglens.clock import Clock, SystemClock
 from loglens.config import PushConfig
-from loglens.errors import ConfigError
 from loglens.push.models import (
     HistogramValue,
     MetricIn,
@@ -29,6 +27,7 @@ from loglens.push.models import (
     PushError,
     SampleValue,
     SummaryValue,
+    reserved_prefix,
 )
 from loglens.push.series import Distribution, Rejected, Scalar, Window, update_distribution, update_scalar
 
@@ -41,7 +40,6 @@ _SUFFIXES: dict[str, tuple[str, ...]] = {
     "summary": ("", "_sum", "_count", "_created"),
 }
 _WORDS = {"increment": "increments", "cumulative": "running totals", "observe": "observations"}
-_NAME_PART = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 
 
 @dataclass(slots=True)
@@ -102,19 +100,8 @@ class PushStore:
     """Pushed series, safe to write from request handlers while scrapes read it."""
 
     def __init__(self, config: PushConfig, clock: Clock | None = None) -> None:
-        """Check the name prefix and start empty.
-
-        Raises:
-            ConfigError: the prefix or namespace is not a metric name part, or would mix pushed metrics
-                with loglens's own ``loglens_`` metrics.
-        """
-        parts = [part for part in (config.namespace, config.prefix) if part]
-        for part in parts:
-            if not _NAME_PART.fullmatch(part):
-                raise ConfigError(f"push.prefix/namespace {part!r} is not a valid metric name part")
-        self._prefix = "_".join(parts)
-        if self._prefix == "loglens" or self._prefix.startswith("loglens_"):
-            raise ConfigError(f"push prefix {self._prefix!r} would mix pushed metrics with loglens's own")
+        """Start empty (``config`` has checked its prefix, see :class:`PushConfig`)."""
+        self._prefix = config.metric_prefix
         self._config = config
         self._clock = clock or SystemClock()
         self._lock = threading.Lock()
@@ -219,8 +206,14 @@ class PushStore:
         name = f"{self._prefix}_{metric.name}" if self._prefix else metric.name
         if metric.metric_type == "counter" and name.endswith("_total") and len(name) > len("_total"):
             name = name.removesuffix("_total")  # the exposition adds it back
-        if name == "loglens" or name.startswith("loglens_"):
-            raise Rejected("name", f"{name} would collide with loglens's own loglens_ metrics")
+        for sample_name in (name + suffix for suffix in _SUFFIXES[metric.metric_type]):
+            taken = reserved_prefix(sample_name)
+            if taken is not None:
+                raise Rejected(
+                    "name",
+                    f"{name} would expose {sample_name}: {taken}* names are taken by loglens's own metrics "
+                    "and its process, platform and GC collectors",
+                )
         return name
 
     def _family(self, metric: MetricIn, name: str, label_names: tuple[str, ...], now: float) -> _Family:

@@ -1,4 +1,4 @@
-"""Build the FastAPI app: built-in ``/metrics`` and ``/api/health``, plus the routers of each capability."""
+"""The FastAPI app: ``/metrics``, ``/api/health``, ``/api/ready``, and the routers of each capability."""
 
 from __future__ import annotations
 
@@ -6,20 +6,45 @@ import time
 from collections.abc import Iterable
 
 from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
 from loglens import __version__
+from loglens.query import Query
+
+#: The loop counts as stuck when it has not completed a pass for this long (or 20 poll intervals).
+STUCK_AFTER_SECONDS = 10.0
 
 
-def create_app(registry: CollectorRegistry, routers: Iterable[APIRouter] = ()) -> FastAPI:
-    """Return the app serving ``registry`` on ``/metrics`` and the given routers.
+def create_app(
+    registry: CollectorRegistry,
+    routers: Iterable[APIRouter] = (),
+    query: Query | None = None,
+    poll_interval: float = 0.25,
+) -> FastAPI:
+    """Return the app serving ``registry`` on ``/metrics``, health and readiness, and the given routers.
 
     Args:
         registry: everything ``/metrics`` exposes; collectors read state at scrape time and change nothing.
         routers: the routes of each capability (status, insights, push, ingest...).
+        query: the runtime's state, for health and readiness (None: an app without a runtime).
+        poll_interval: seconds between the loop's passes, to tell a stuck loop.
     """
     app = FastAPI(title="loglens", version=__version__, docs_url="/api/docs", openapi_url="/api/openapi.json")
+    stuck_after = max(STUCK_AFTER_SECONDS, 20 * poll_interval)
+
+    def liveness_problems() -> list[str]:
+        problems: list[str] = []
+        if query is None:
+            return problems
+        last = query.last_loop_at()
+        if last is not None and query.wall() - last > stuck_after:
+            problems.append(f"the ingest loop has not completed a pass for {query.wall() - last:.0f} s")
+        checkpoint = query.checkpoint()
+        if not checkpoint.healthy:
+            problems.append(f"saving the checkpoint fails ({checkpoint.failures} failure(s))")
+        return problems
 
     @app.get("/metrics", include_in_schema=False)
     def metrics(request: Request) -> Response:
@@ -28,9 +53,25 @@ def create_app(registry: CollectorRegistry, routers: Iterable[APIRouter] = ()) -
         return Response(content=encoder(registry), media_type=content_type)
 
     @app.get("/api/health")
-    def health() -> dict[str, object]:
-        """Liveness: always ``ok`` while the process serves requests."""
-        return {"status": "ok", "version": __version__, "timestamp": time.time()}
+    def health() -> JSONResponse:
+        """Liveness: 200 ``ok`` while the ingest loop runs and checkpoints save, else 503 naming why."""
+        problems = liveness_problems()
+        body = {"status": "unhealthy" if problems else "ok", "problems": problems,
+                "version": __version__, "timestamp": time.time()}  # fmt: skip
+        return JSONResponse(body, status_code=503 if problems else 200)
+
+    @app.get("/api/ready")
+    def ready() -> JSONResponse:
+        """Readiness: live, the loop has run once, and no source or sink is failing; else 503 naming why."""
+        problems = liveness_problems()
+        if query is None:
+            return JSONResponse({"status": "ready", "problems": problems})
+        if query.last_loop_at() is None:
+            problems.append("the ingest loop has not completed its first pass")
+        problems += [f"source {s.name} fails: {s.last_error}" for s in query.sources() if not s.healthy]
+        problems += [f"sink {s.name} fails: {s.last_error}" for s in query.sinks() if not s.healthy]
+        body = {"status": "not ready" if problems else "ready", "problems": problems}
+        return JSONResponse(body, status_code=503 if problems else 200)
 
     for router in routers:
         app.include_router(router)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 
@@ -11,9 +10,8 @@ from prometheus_client import CollectorRegistry
 from pydantic import BaseModel, Field
 
 from loglens.aggregate.totals import Totals
-from loglens.clock import Clock
-from loglens.sources.file_tail import FileFollower
-from loglens.sources.tail_views import SourceView
+from loglens.contracts import SourceStatus as SourceReport
+from loglens.query import Query
 
 
 class FileStatus(BaseModel):
@@ -37,10 +35,27 @@ class SourceStatus(BaseModel):
     lag_bytes: int = Field(description="bytes not yet counted, over all the source's files")
     lines: int
     parse_errors: int
+    parse_error_reasons: dict[str, int] = Field(description="lines skipped, by reason")
     rotations: int
     truncations: int
     lines_per_second: float
+    healthy: bool = Field(description="false while the source fails (it is retried with backoff)")
+    errors: dict[str, int] = Field(description="failures to open, read, parse or fold, by reason")
+    last_error: str | None = Field(description="the failure, while failing")
     files: list[FileStatus]
+
+
+class SinkStatus(BaseModel):
+    """One sink: what it took, what failed, what waits."""
+
+    sink: str
+    written: int
+    failed: int
+    retried: int
+    queued: int
+    dropped: int
+    healthy: bool
+    last_error: str | None
 
 
 class CheckpointStatus(BaseModel):
@@ -48,6 +63,8 @@ class CheckpointStatus(BaseModel):
 
     saved_at: str | None
     saves: int
+    failures: int = Field(description="saves that failed")
+    healthy: bool
 
 
 class Status(BaseModel):
@@ -59,6 +76,7 @@ class Status(BaseModel):
     metrics_count: int = Field(description="samples /metrics exposes now")
     checkpoint: CheckpointStatus
     sources: list[SourceStatus]
+    sinks: list[SinkStatus]
 
 
 def iso(when: float) -> str:
@@ -66,39 +84,42 @@ def iso(when: float) -> str:
     return datetime.fromtimestamp(when, UTC).isoformat().replace("+00:00", "Z")
 
 
-def build_status_router(
-    follower: FileFollower,
-    totals: Totals,
-    registry: CollectorRegistry,
-    clock: Clock,
-    checkpoint: Callable[[], tuple[float | None, int]],
-) -> APIRouter:
-    """Return the router of ``GET /api/status``; ``checkpoint()`` gives (last save time, saves)."""
+def build_status_router(query: Query, registry: CollectorRegistry) -> APIRouter:
+    """Return the router of ``GET /api/status``."""
     router = APIRouter(tags=["status"])
-    started = clock.now()
 
     @router.get("/api/status", response_model=Status)
     def status() -> Status:
         """Uptime, metric count, checkpoint, and per source: file, offset, lag, lines, errors, rotations."""
-        saved_at, saves = checkpoint()
+        checkpoint = query.checkpoint()
         samples = sum(len(family.samples) for family in registry.collect())
+        started = query.started_at
         return Status(
             status="running",
-            uptime_seconds=round(clock.now() - started, 3),
+            uptime_seconds=round(query.wall() - started, 3),
             start_time=iso(started),
             metrics_count=samples,
-            checkpoint=CheckpointStatus(saved_at=iso(saved_at) if saved_at else None, saves=saves),
-            sources=[_source(view, totals) for view in follower.sources()],
+            checkpoint=CheckpointStatus(
+                saved_at=iso(checkpoint.saved_at) if checkpoint.saved_at else None,
+                saves=checkpoint.saves,
+                failures=checkpoint.failures,
+                healthy=checkpoint.healthy,
+            ),
+            sources=[_source(view, query.totals) for view in query.sources()],
+            sinks=[
+                SinkStatus(sink=s.name, **{k: v for k, v in asdict(s).items() if k != "name"})
+                for s in query.sinks()
+            ],
         )
 
     return router
 
 
-def _source(view: SourceView, totals: Totals) -> SourceStatus:
+def _source(view: SourceReport, totals: Totals) -> SourceStatus:
     with totals.lock:
         counters = totals.sources.get(view.name)
         lines = counters.lines if counters else 0
-        errors = sum(counters.parse_errors.values()) if counters else 0
+        reasons = dict(counters.parse_errors) if counters else {}
     current = next((f for f in view.files if f.state == "following"), view.files[0] if view.files else None)
     return SourceStatus(
         source=view.name,
@@ -107,9 +128,13 @@ def _source(view: SourceView, totals: Totals) -> SourceStatus:
         size=current.size if current else 0,
         lag_bytes=view.lag_bytes,
         lines=lines,
-        parse_errors=errors,
+        parse_errors=sum(reasons.values()),
+        parse_error_reasons=reasons,
         rotations=view.rotations,
         truncations=view.truncations,
         lines_per_second=round(view.lines_per_second, 3),
+        healthy=view.healthy,
+        errors=view.errors,
+        last_error=view.last_error,
         files=[FileStatus(**asdict(f)) for f in view.files],
     )

@@ -1,1 +1,1 @@
-"""Where aggregate state goes: the Prometheus exposition, the archive, alert notifiers."""
+"""Sinks: where folded batches go, and the runner that counts and retries them."""

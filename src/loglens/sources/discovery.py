@@ -8,11 +8,12 @@ inode or a rewritten file from the file loglens was reading.
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import hashlib
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -107,11 +108,20 @@ class SourceSpec:
             raise SourceError(f"{self.path}: no such file, and its folder {parent} does not exist")
 
     def matches(self) -> Iterator[str]:
-        """Paths of the regular, uncompressed files this spec names now."""
-        if self.is_glob:
+        """Paths of the regular, uncompressed files this spec names now.
+
+        Raises:
+            OSError: the folder to list exists but cannot be listed (permission, out of descriptors).
+        """
+        folder, name = os.path.split(self.path)
+        if self.is_glob and glob.has_magic(folder):
             candidates: Iterable[str] = sorted(glob.glob(self.path))
+        elif self.is_glob:  # the common case, listed here so that a failure is seen, not taken for "none"
+            hidden = name.startswith(".")
+            names = [n for n in _list_folder(folder or ".") if hidden or not n.startswith(".")]
+            candidates = sorted(os.path.join(folder, n) for n in fnmatch.filter(names, name))
         elif os.path.isdir(self.path):
-            candidates = sorted(os.path.join(self.path, name) for name in _listdir(self.path))
+            candidates = sorted(os.path.join(self.path, name) for name in _list_folder(self.path))
         else:
             candidates = [self.path]
         for path in candidates:
@@ -129,14 +139,24 @@ class Found:
     stat: os.stat_result
 
 
-def discover(specs: Iterable[SourceSpec]) -> dict[FileId, Found]:
+def discover(
+    specs: Iterable[SourceSpec], failed: Callable[[SourceSpec, OSError], None] | None = None
+) -> dict[FileId, Found]:
     """Every regular file the specs name, by identity (the first spec to name a file owns it).
 
-    Symbolic links are followed: the identity is the target's, the path stays the link's.
+    Symbolic links are followed: the identity is the target's, the path stays the link's. A spec whose
+    folder cannot be listed is handed to ``failed`` (and skipped); without it, the error is raised.
     """
     found: dict[FileId, Found] = {}
     for spec in specs:
-        for path in spec.matches():
+        try:
+            paths = list(spec.matches())
+        except OSError as exc:
+            if failed is None:
+                raise
+            failed(spec, exc)
+            continue
+        for path in paths:
             try:
                 st = os.stat(path)
             except OSError:
@@ -228,4 +248,12 @@ def _listdir(folder: str) -> list[str]:
     try:
         return os.listdir(folder)
     except OSError:
+        return []
+
+
+def _list_folder(folder: str) -> list[str]:
+    """Names in ``folder``; none when it does not exist (yet), an error when it cannot be listed."""
+    try:
+        return os.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
         return []

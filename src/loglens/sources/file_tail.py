@@ -1,7 +1,8 @@
 """Follow log files as they are written: globs and folders, new files, rotation, truncation, deletion.
 
-One :meth:`FileFollower.poll` is one synchronous pass: discover the files the sources name, read what
-was appended to each, and fold the batches into the totals. Files are known by identity (device and
+:class:`FileFollower` is a source of the runtime: one :meth:`FileFollower.poll` is one pass that
+discovers the files the specs name and yields a batch per chunk of lines appended to each; the runtime
+folds each batch before it asks for the next. Files are known by identity (device and
 inode, checked with a fingerprint of their first bytes), not by name, so:
 
 - rename rotation: the old file, still open, is drained (until idle for ``rotate_wait`` seconds), and
@@ -23,11 +24,13 @@ import logging
 import os
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import replace
+from typing import Any
 
-from loglens.aggregate.totals import Totals
 from loglens.clock import Clock, SystemClock
+from loglens.contracts import SourceStatus
+from loglens.failures import Backoff, is_fatal
 from loglens.parsing import build_parser
 from loglens.pipeline import LinePipeline
 from loglens.records import Batch
@@ -43,9 +46,9 @@ from loglens.sources.discovery import (
     find_renamed,
     is_rotated_name,
 )
-from loglens.sources.tail_views import FileView, RateMeter, SourceView
+from loglens.sources.file_state import FileState
+from loglens.sources.tail_views import FileView, RateMeter
 from loglens.sources.tracked import TrackedFile, line_start_before, same_bytes_before
-from loglens.state.checkpoint import FileState, Snapshot
 
 log = logging.getLogger("loglens.tail")
 
@@ -56,34 +59,35 @@ RETIRED_CAP = 4096
 
 
 class FileFollower:
-    """Follows the files of some sources and folds their lines into :class:`Totals`.
+    """A source: the files of some specs, read as they grow.
 
-    Not thread-safe for writers: one thread calls :meth:`poll`, :meth:`snapshot` and :meth:`restore`;
-    any thread may call :meth:`sources`.
+    Not thread-safe for writers: one thread calls :meth:`poll`, :meth:`state` and :meth:`restore`;
+    any thread may call :meth:`status`. A file that fails to open or read is counted under its
+    source's errors and retried with backoff; the other files go on.
     """
+
+    id = "files"
 
     def __init__(
         self,
         specs: Iterable[SourceSpec],
-        totals: Totals,
         *,
         clock: Clock | None = None,
         from_start: bool = False,
         rotate_wait: float = 5.0,
         max_line_bytes: int = 64 * 1024,
         timezone: str = "UTC",
-        listeners: Iterable[Callable[[Batch], None]] = (),
         read_budget: int = READ_BUDGET,
     ) -> None:
         self.specs = list(specs)
-        self.totals = totals
         self.clock = clock or SystemClock()
         self.from_start = from_start
         self.rotate_wait = rotate_wait
         self.max_line_bytes = max_line_bytes
         self.timezone = timezone
-        self.listeners = list(listeners)
         self.read_budget = read_budget
+        self.backlog = False  # the last poll left more than its budget to read
+        self.exhausted = False  # a followed file may always grow
         self.files: dict[FileId, TrackedFile] = {}
         self.lock = threading.Lock()
         self.started_at = self.clock.now()
@@ -92,63 +96,76 @@ class FileFollower:
         self._restored: dict[FileId, FileState] = {}
         self._retired: OrderedDict[FileId, FileState] = OrderedDict()
         self._known_specs: set[str] = set()
+        self._labels: dict[str, dict[str, str]] = {}
         self._path_ids: dict[str, FileId] = {}
         self._read_lines: Counter[str] = Counter()
         self._rates: dict[str, RateMeter] = {}
         self._fp_index: dict[int, dict[str, list[TrackedFile]]] | None = None
-        self._unreadable: set[str] = set()
+        self._errors: dict[str, Counter[str]] = {}
+        # (source, state) of what fails: files by path, folder listings by "listing " + the spec's path
+        self._failing: dict[str, tuple[str, Backoff]] = {}
 
     # -- checkpoint -------------------------------------------------------------------------------
 
-    def restore(self, snapshot: Snapshot) -> None:
-        """Take up a checkpoint: totals, counters, and the files to resume at the next poll."""
-        self.totals.load_state(snapshot.totals, self.clock.now())
-        self._counts = {name: Counter(counts) for name, counts in snapshot.sources.items()}
-        for state in snapshot.files:
-            (self._restored if state.live else self._retired)[state.id] = state
-        self._known_specs = set(snapshot.specs)
+    def restore(self, state: dict[str, Any]) -> None:
+        """Take up a checkpoint: per-source counters, and the files to resume at the next poll."""
+        self._counts = {name: Counter(counts) for name, counts in state.get("counts", {}).items()}
+        for row in state.get("files", []):
+            saved = FileState.from_row(row)
+            (self._restored if saved.live else self._retired)[saved.id] = saved
+        self._known_specs = set(state.get("specs", []))
 
-    def snapshot(self) -> Snapshot:
-        """Offsets and totals as of now, consistent with each other (call between polls)."""
+    def state(self) -> dict[str, Any]:
+        """Offsets of every file and the per-source counters, as of the last batch handed out."""
         files = {**self._retired, **self._restored}
         with self.lock:
             files.update((fid, tracked.state()) for fid, tracked in self.files.items())
-        return Snapshot(
-            files=list(files.values()),
-            totals=self.totals.to_state(),
-            sources={name: dict(counts) for name, counts in self._counts.items()},
-            specs=sorted(self._known_specs),
-            saved_at=self.clock.now(),
-        )
+            counts = {name: dict(counts) for name, counts in self._counts.items()}
+        return {
+            "files": [saved.to_row() for saved in files.values()],
+            "counts": counts,
+            "specs": sorted(self._known_specs),
+        }
 
     # -- polling ----------------------------------------------------------------------------------
 
-    def poll(self) -> bool:
+    def poll(self, now: float | None = None) -> Generator[Batch, None, None]:
         """Find files, read what was appended, handle rotation, truncation and deletion.
 
-        Returns:
-            True when some file has more to read than one poll's budget: poll again at once.
+        Yields a batch per chunk of complete lines; a file's offset counts a batch once it is handed
+        out. Afterwards :attr:`backlog` tells whether some file had more than one poll's budget.
         """
-        now = self.clock.now()
-        found = discover(self.specs)
+        now = self.clock.now() if now is None else now
+        unlisted: set[str] = set()
+
+        def failed(spec: SourceSpec, exc: OSError) -> None:
+            unlisted.add(spec.key)
+            self._failed(f"listing {spec.path}", spec.label(spec.path), exc, now)
+
+        listed = [spec for spec in self.specs if self._ready(f"listing {spec.path}", now)]
+        found = discover(listed, failed)
+        for spec in listed:
+            if spec.key not in unlisted and f"listing {spec.path}" in self._failing:
+                self._recovered(f"listing {spec.path}")
+        unlisted |= {spec.key for spec in self.specs} - {spec.key for spec in listed}
         at_paths = {hit.path: fid for fid, hit in found.items()}
         self._fp_index = None
-        more = False
+        self.backlog = False
         for fid, tracked in list(self.files.items()):
             hit = found.pop(fid, None)
             if hit is not None:
                 tracked.path, tracked.real, tracked.matched = hit.path, hit.real, True
-            elif tracked.matched:
+            elif tracked.matched and tracked.spec not in unlisted:  # not seen, though its folder was listed
                 tracked.matched, tracked.active_at = False, now
-            more |= self._read(tracked, now)
+            yield from self._read(tracked, now)
             if not tracked.matched and now - tracked.active_at >= self.rotate_wait:
                 self._forget(tracked)
         known = self._restored.keys() | self._retired.keys()
         for fid, hit in sorted(found.items(), key=lambda item: item[0] not in known):  # known files first
             if fid not in self.files:  # (a copy may have been claimed by a truncated file just before)
-                more |= self._start(fid, hit, now)
+                yield from self._start(fid, hit, now)
         if self._restored:
-            self._resolve_restored(now)
+            yield from self._resolve_restored(now)
         self._known_specs.update(self._specs)
         self._path_ids = {**{p: f for p, f in self._path_ids.items() if f in self.files}, **at_paths}
         with self.lock:
@@ -156,53 +173,78 @@ class FileFollower:
                 rate = self._rates.setdefault(source, RateMeter())
                 if not rate.samples or rate.samples[-1][1] != total:
                     rate.add(now, total)
-        return more
 
-    def _read(self, tracked: TrackedFile, now: float) -> bool:
-        """Read what was appended to one file; True when its budget ran out."""
+    def _read(self, tracked: TrackedFile, now: float) -> Iterator[Batch]:
+        """Read what was appended to one file; a failure is counted for its source and backed off."""
+        failing = self._failing.get(tracked.path)
+        if failing is not None and not failing[1].ready(now):
+            return
         before = tracked.position
         try:
             if tracked.rewritten():
-                self._truncated(tracked)
+                yield from self._truncated(tracked)
             for batch in tracked.read(self.read_budget):
-                self._fold(batch, now)
-        except OSError as exc:
-            log.warning("%s: read error: %s", tracked.path, exc.strerror)
-            return False
+                self._read_lines[batch.source] += batch.lines
+                yield batch
+        except BaseException as exc:
+            if is_fatal(exc):
+                raise
+            self._failed(tracked.path, tracked.source, exc, now)
+            return
+        if failing is not None:
+            self._recovered(tracked.path)
         if tracked.position != before:
             tracked.active_at = now
-        return tracked.position < tracked.size
+        self.backlog |= tracked.position < tracked.size
 
-    def _fold(self, batch: Batch, now: float) -> None:
-        self.totals.update(batch, now)
-        self._read_lines[batch.source] += batch.lines
-        for listener in self.listeners:
-            listener(batch)
+    def _ready(self, key: str, now: float) -> bool:
+        """Whether ``key`` (a file's path, or ``listing`` and a spec's path) is not waiting out a backoff."""
+        failing = self._failing.get(key)
+        return failing is None or failing[1].ready(now)
 
-    def _start(self, fid: FileId, hit: Found, now: float) -> bool:
-        """Begin following a file not followed yet; True when its budget ran out."""
+    def _failed(self, path: str, source: str, exc: BaseException, now: float) -> None:
+        with self.lock:
+            _, backoff = self._failing.setdefault(path, (source, Backoff(path, log)))
+            why = backoff.failed(exc, now)
+            self._errors.setdefault(source, Counter())[why] += 1
+
+    def _recovered(self, path: str) -> None:
+        with self.lock:
+            failing = self._failing.pop(path, None)
+        if failing is not None:
+            failing[1].succeeded()
+
+    def _start(self, fid: FileId, hit: Found, now: float) -> Iterator[Batch]:
+        """Begin following a file not followed yet."""
+        failing = self._failing.get(hit.path)
+        if failing is not None and not failing[1].ready(now):
+            return
         try:
             fd = os.open(hit.path, os.O_RDONLY)
         except OSError as exc:
-            if hit.path not in self._unreadable:  # said once; tried again at every poll
-                self._unreadable.add(hit.path)
-                log.warning("%s: cannot open: %s", hit.path, exc.strerror)
-            return False
-        self._unreadable.discard(hit.path)
-        st = os.fstat(fd)
-        size = st.st_size
-        if file_id(st) != fid:  # replaced since discovery: the next poll sees the new one
+            self._failed(hit.path, hit.spec.label(hit.path), exc, now)
+            return
+        try:
+            st = os.fstat(fd)
+            if file_id(st) != fid:  # replaced since discovery: the next poll sees the new one
+                os.close(fd)
+                return
+            offset, source, rewritten = self._start_point(fid, fd, st.st_size, hit)
+            tracked = self._track(fd, fid, hit.path, hit.real, source, hit.spec.key, offset, now)
+        except BaseException as exc:  # e.g. its parser cannot be built: this file fails, not the poll
+            if is_fatal(exc):
+                raise
             os.close(fd)
-            return False
-        offset, source, rewritten = self._start_point(fid, fd, size, hit)
+            self._failed(hit.path, hit.spec.label(hit.path), exc, now)
+            return
+        self._recovered(hit.path)
         previous = self._path_ids.get(hit.path)
         if previous is not None and previous != fid:
             self._count(source, "rotations")
-        tracked = self._track(fd, fid, hit.path, hit.real, source, hit.spec.key, offset, now)
         if rewritten is not None:
             self._count(source, "truncations")
-            self._recover(rewritten, now)
-        return self._read(tracked, now)
+            yield from self._recover(rewritten, now)
+        yield from self._read(tracked, now)
 
     def _start_point(self, fid: FileId, fd: int, size: int, hit: Found) -> tuple[int, str, FileState | None]:
         """Offset and source label of a file not followed yet, and its old state if it was rewritten.
@@ -244,11 +286,9 @@ class FileFollower:
             lambda: LinePipeline(source, build_parser(*parse), self.max_line_bytes),
             now,
         )
-        with self.totals.lock:
-            self.totals.source(source)
-            self.totals.labels[source] = dict(spec.labels)
         with self.lock:
             self.files[fid] = tracked
+            self._labels[source] = spec.labels
         self._retired.pop(fid, None)  # an inode seen before: now this file, whatever was saved of it
         self._restored.pop(fid, None)
         if self._fp_index is not None:
@@ -273,15 +313,15 @@ class FileFollower:
 
     # -- rotation and truncation ------------------------------------------------------------------
 
-    def _truncated(self, tracked: TrackedFile) -> None:
+    def _truncated(self, tracked: TrackedFile) -> Iterator[Batch]:
         """The file shrank or was rewritten: read it from 0, and recover its unread tail from a copy."""
         old = tracked.state()
         log.info("%s: truncated at offset %d; reading from the start", tracked.path, old.offset)
         self._count(tracked.source, "truncations")
         tracked.restart_at(0)
-        self._recover(old, self.clock.now())
+        yield from self._recover(old, self.clock.now())
 
-    def _recover(self, old: FileState, now: float) -> None:
+    def _recover(self, old: FileState, now: float) -> Iterator[Batch]:
         """Read the lines past ``old.offset`` from a copy of the old content (copytruncate), if any."""
         fingerprint = old.fingerprint
         if fingerprint.length < MIN_MATCH_BYTES:
@@ -301,7 +341,7 @@ class FileFollower:
                 fd, file_id(os.fstat(fd)), path, os.path.realpath(path), old.source, old.spec, old.offset, now
             )
             copy.matched = False
-            self._read(copy, now)
+            yield from self._read(copy, now)
 
     def _copy_source(self, fd: int, path: str, size: int) -> str | None:
         """Source of a followed file this new file is a copy of, or None.
@@ -331,7 +371,7 @@ class FileFollower:
                 tracked
             )
 
-    def _resolve_restored(self, now: float) -> None:
+    def _resolve_restored(self, now: float) -> Iterator[Batch]:
         """Checkpointed files not found by the sources were renamed or deleted while loglens was stopped:
         look for each by identity in its folder and read what it gained since the checkpoint."""
         pending, self._restored = list(self._restored.values()), {}
@@ -353,12 +393,12 @@ class FileFollower:
                 fd, saved.id, path, os.path.realpath(path), saved.source, saved.spec, saved.offset, now
             )
             tracked.matched = False
-            self._read(tracked, now)
+            yield from self._read(tracked, now)
 
     # -- views --------------------------------------------------------------------------------------
 
-    def sources(self) -> list[SourceView]:
-        """Every source with its open files, rotations, truncations and read rate."""
+    def status(self) -> list[SourceStatus]:
+        """Every source label with its open files, errors, rotations, truncations and read rate."""
         now = self.clock.now()
         with self.lock:
             files: dict[str, list[FileView]] = {}
@@ -366,14 +406,27 @@ class FileFollower:
                 state = "following" if t.matched else "draining"
                 view = FileView(t.path, t.offset, t.size, t.lag, t.lines, state)
                 files.setdefault(t.source, []).append(view)
-            names = sorted(set(files) | set(self._counts) | set(self._rates))
+            failing: dict[str, str] = {}
+            for source, backoff in self._failing.values():
+                failing.setdefault(source, backoff.last_error or "failing")
+            names = sorted(
+                set(files) | set(self._counts) | set(self._rates) | set(self._errors) | set(failing)
+            )
             return [
-                SourceView(
-                    name,
-                    files.get(name, []),
-                    self._counts.get(name, Counter())["rotations"],
-                    self._counts.get(name, Counter())["truncations"],
-                    self._rates[name].rate(now, self.started_at) if name in self._rates else 0.0,
+                SourceStatus(
+                    name=name,
+                    lines=self._read_lines[name],
+                    errors=dict(self._errors.get(name, {})),
+                    lag_bytes=sum(f.lag_bytes for f in files.get(name, [])),
+                    healthy=name not in failing,
+                    labels=dict(self._labels.get(name, {})),
+                    files=files.get(name, []),
+                    rotations=self._counts.get(name, Counter())["rotations"],
+                    truncations=self._counts.get(name, Counter())["truncations"],
+                    lines_per_second=self._rates[name].rate(now, self.started_at)
+                    if name in self._rates
+                    else 0.0,
+                    last_error=failing.get(name),
                 )
                 for name in names
             ]

@@ -9,7 +9,7 @@ from loglens.parsing.lines import LineChunk
 from loglens.pipeline import LinePipeline
 from loglens.records import Batch
 from loglens.sources.discovery import FileId, Fingerprint
-from loglens.state.checkpoint import FileState
+from loglens.sources.file_state import FileState
 
 #: Bytes read per ``pread``: large enough for columnar batches, small enough to bound memory.
 CHUNK_BYTES = 4 * 1024 * 1024

@@ -1,9 +1,9 @@
-"""The checkpoint: file offsets and counter totals, saved together in one SQLite transaction.
+"""The checkpoint: every source's position, every sink's, and the totals, in one SQLite transaction.
 
-Offsets and totals come from the same moment, so after a restart (graceful or ``kill -9``) loglens
-resumes every file at the saved offset with the saved totals: the lines after the snapshot are read
-again and counted once, lines before it are not read again. WAL mode keeps a save cheap and a reader
-never sees half a snapshot. One process at a time may use a state folder (an exclusive ``flock``).
+Positions and totals come from the same moment, so after a restart (graceful or ``kill -9``) loglens
+resumes every source where the snapshot stood: what came after it is read again and counted once,
+what came before is not read again. WAL mode keeps a save cheap and a reader never sees half a
+snapshot. One process at a time may use a state folder (an exclusive ``flock``).
 """
 
 from __future__ import annotations
@@ -18,85 +18,43 @@ from pathlib import Path
 from typing import Any
 
 from loglens.errors import SourceError
-from loglens.sources.discovery import FileId, Fingerprint
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DB_NAME = "checkpoint.sqlite3"
 LOCK_NAME = "lock"
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS files (
-    dev INTEGER NOT NULL, ino INTEGER NOT NULL, path TEXT NOT NULL, real TEXT NOT NULL,
-    source TEXT NOT NULL, spec TEXT NOT NULL, offset INTEGER NOT NULL,
-    fp_length INTEGER NOT NULL, fp_digest TEXT NOT NULL, state TEXT NOT NULL,
-    PRIMARY KEY (dev, ino)
-);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
-
-
-@dataclass
-class FileState:
-    """What a checkpoint keeps of one file.
-
-    Attributes:
-        dev: device of the file.
-        ino: inode of the file.
-        path: path it was last seen at (for a symbolic link, the link).
-        real: the path with links resolved.
-        source: its ``source`` label.
-        spec: key of the source spec that found it.
-        offset: bytes counted (complete lines only).
-        fp_length: bytes covered by the fingerprint.
-        fp_digest: digest of those bytes.
-        state: ``following`` (found by a source), ``draining`` (rotated away or deleted, read until idle),
-            or ``retired`` (read to its end and closed; kept to resume it if it comes back).
-    """
-
-    dev: int
-    ino: int
-    path: str
-    real: str
-    source: str
-    spec: str
-    offset: int
-    fp_length: int
-    fp_digest: str
-    state: str = "following"
-
-    @property
-    def id(self) -> FileId:
-        """``(device, inode)``."""
-        return (self.dev, self.ino)
-
-    @property
-    def live(self) -> bool:
-        """True for a file still open (following or draining)."""
-        return self.state != "retired"
-
-    @property
-    def fingerprint(self) -> Fingerprint:
-        """The saved fingerprint."""
-        return Fingerprint(self.fp_length, self.fp_digest)
+_SCHEMA = "CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 
 
 @dataclass
 class Snapshot:
-    """Everything a checkpoint holds.
+    """Everything a checkpoint holds, as JSON-ready values.
 
     Attributes:
-        files: every followed (and recently forgotten) file.
+        sources: per source id, what ``Source.state()`` returned.
+        sinks: per sink name, what ``Sink.state()`` returned.
         totals: ``Totals.to_state()``.
-        sources: per source label, loglens's own counters (``rotations``, ``truncations``).
-        specs: keys of the source specs seen (a spec new to the checkpoint starts its files at their end).
         saved_at: when the snapshot was taken (seconds since the epoch).
     """
 
-    files: list[FileState] = field(default_factory=list)
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sinks: dict[str, dict[str, Any]] = field(default_factory=dict)
     totals: dict[str, Any] = field(default_factory=dict)
-    sources: dict[str, dict[str, int]] = field(default_factory=dict)
-    specs: list[str] = field(default_factory=list)
     saved_at: float = 0.0
+
+    def same_state(self, other: Snapshot | None) -> bool:
+        """True when ``other`` holds the same positions and totals (whenever it was taken)."""
+        return other is not None and (self.sources, self.sinks, self.totals) == (
+            other.sources,
+            other.sinks,
+            other.totals,
+        )
+
+
+def _dumps(value: Any) -> str:
+    # ensure_ascii: file names that are not valid UTF-8 are carried as surrogate escapes, which
+    # JSON keeps as \udcXX and reads back unchanged.
+    return json.dumps(value, separators=(",", ":"))
 
 
 class CheckpointStore:
@@ -130,23 +88,20 @@ class CheckpointStore:
 
     def save(self, snapshot: Snapshot) -> None:
         """Replace the stored snapshot with ``snapshot``, all or nothing."""
-        meta = {
+        rows = {
             "version": str(SCHEMA_VERSION),
-            "totals": json.dumps(snapshot.totals, separators=(",", ":")),
-            "sources": json.dumps(snapshot.sources, separators=(",", ":")),
-            "specs": json.dumps(snapshot.specs),
             "saved_at": repr(snapshot.saved_at),
+            "totals": _dumps(snapshot.totals),
+            **{f"source:{key}": _dumps(value) for key, value in snapshot.sources.items()},
+            **{f"sink:{key}": _dumps(value) for key, value in snapshot.sinks.items()},
         }
-        rows = [
-            (f.dev, f.ino, f.path, f.real, f.source, f.spec, f.offset, f.fp_length, f.fp_digest, f.state)
-            for f in snapshot.files
-        ]
         with self._mutex:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._db.execute("DELETE FROM files")
-                self._db.executemany("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
-                self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
+                self._db.execute("DELETE FROM state")
+                self._db.execute("DROP TABLE IF EXISTS meta")  # a version 1 checkpoint, now carried over
+                self._db.execute("DROP TABLE IF EXISTS files")
+                self._db.executemany("INSERT INTO state VALUES (?, ?)", rows.items())
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -158,27 +113,51 @@ class CheckpointStore:
         """The stored snapshot, or None when nothing was ever saved.
 
         Raises:
-            SourceError: the database was written by a newer, incompatible loglens.
+            SourceError: the database was written by another, incompatible loglens.
         """
         with self._mutex:
-            meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
-            if not meta:
-                return None
-            if int(meta["version"]) != SCHEMA_VERSION:
-                version = meta["version"]
-                raise SourceError(f"{self.path}: checkpoint version {version} is not {SCHEMA_VERSION}")
-            rows = self._db.execute(
-                "SELECT dev, ino, path, real, source, spec, offset, fp_length, fp_digest, state FROM files"
-            ).fetchall()
-        files = [FileState(*row) for row in rows]
+            if self._legacy():
+                return self._load_v1()
+            rows = dict(self._db.execute("SELECT key, value FROM state").fetchall())
+        if not rows:
+            return None
+        if rows.get("version") != str(SCHEMA_VERSION):
+            version = rows.get("version")
+            raise SourceError(
+                f"{self.path}: checkpoint version {version} is not {SCHEMA_VERSION}; "
+                "move the state folder aside to start afresh"
+            )
+        snapshot = Snapshot(totals=json.loads(rows["totals"]), saved_at=float(rows["saved_at"]))
+        for key, value in rows.items():
+            kind, _, name = key.partition(":")
+            if kind == "source":
+                snapshot.sources[name] = json.loads(value)
+            elif kind == "sink":
+                snapshot.sinks[name] = json.loads(value)
+        self.last_saved_at = snapshot.saved_at
+        return snapshot
+
+    def _legacy(self) -> bool:
+        """True when the database still holds a version 1 checkpoint (tables ``files`` and ``meta``)."""
+        tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        return "meta" in tables
+
+    def _load_v1(self) -> Snapshot | None:
+        """Read a version 1 checkpoint (file offsets in their own table) as the file source's state."""
+        meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+        if not meta:
+            return None
+        if meta.get("version") != "1":
+            raise SourceError(
+                f"{self.path}: checkpoint version {meta.get('version')} is not {SCHEMA_VERSION}"
+            )
+        files = self._db.execute(
+            "SELECT dev, ino, path, real, source, spec, offset, fp_length, fp_digest, state FROM files"
+        ).fetchall()
+        state = {"files": [list(row) for row in files], "counts": json.loads(meta["sources"]),
+                 "specs": json.loads(meta["specs"])}  # fmt: skip
         self.last_saved_at = float(meta["saved_at"])
-        return Snapshot(
-            files=files,
-            totals=json.loads(meta["totals"]),
-            sources=json.loads(meta["sources"]),
-            specs=json.loads(meta["specs"]),
-            saved_at=float(meta["saved_at"]),
-        )
+        return Snapshot({"files": state}, {}, json.loads(meta["totals"]), float(meta["saved_at"]))
 
     def close(self) -> None:
         """Close the database and release the folder."""

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Footer, Sparkline, Static
 from loglens.aggregate.insights import SECTION_SORTS
 from loglens.errors import LoglensError
 from loglens.ui.console import text
-from loglens.ui.console.monitor import Monitor, Snapshot
+from loglens.ui.console.monitor import Feed, Snapshot
 
 HELP = """\
 [b]loglens watch[/b]
@@ -52,7 +52,7 @@ class HelpScreen(ModalScreen[None]):
 
 
 class WatchApp(App[None]):
-    """Shows a :class:`Monitor` snapshot every ``refresh_seconds`` (never on its own when None)."""
+    """Shows a :class:`Feed` snapshot every ``refresh_seconds`` (never on its own when None)."""
 
     TITLE = "loglens watch"
     ENABLE_COMMAND_PALETTE = False
@@ -77,7 +77,7 @@ class WatchApp(App[None]):
         Binding("question_mark", "help", "Help", key_display="?"),
     ]
 
-    def __init__(self, monitor: Monitor, refresh_seconds: float | None, sources: str) -> None:
+    def __init__(self, monitor: Feed, refresh_seconds: float | None, sources: str) -> None:
         super().__init__()
         self.monitor = monitor
         self.refresh_seconds = refresh_seconds

@@ -5,25 +5,30 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
 import click
 
-from loglens.aggregate.totals import Totals
+from loglens.agent import STDIN, default_rules
+from loglens.alerts.engine import AlertSink
 from loglens.alerts.notify import JsonLinesSink
 from loglens.clock import Clock, SystemClock
-from loglens.config import load_settings
-from loglens.errors import SourceError
+from loglens.config import Settings, load_settings
+from loglens.contracts import Source
+from loglens.errors import ConfigError, SourceError
 from loglens.parsing import FORMATS, build_parser
+from loglens.runtime import Runtime
 from loglens.sources.discovery import SourceSpec
 from loglens.sources.file_tail import FileFollower
-from loglens.ui.console.monitor import Monitor, WatchOptions
+from loglens.sources.stdin import StreamSource
+from loglens.ui.console.monitor import Feed, Monitor, RemoteMonitor, WatchOptions
 from loglens.ui.console.text import plain_report
 
 
 def run_plain(
-    monitor: Monitor, refresh: float, clock: Clock, out: TextIO, iterations: int | None = None
+    monitor: Feed, refresh: float, clock: Clock, out: TextIO, iterations: int | None = None
 ) -> None:
     """Print a plain-text report every ``refresh`` seconds (``iterations`` times, forever when None)."""
     done = 0
@@ -56,67 +61,169 @@ def open_follower(
         spec.check()
         if not spec.is_glob and not os.path.exists(spec.path):
             raise SourceError(f"{spec.path}: no such file")
-    return FileFollower(
-        specs, Totals(), from_start=from_start, max_line_bytes=max_line_bytes, timezone=timezone
-    )
+    return FileFollower(specs, from_start=from_start, max_line_bytes=max_line_bytes, timezone=timezone)
 
 
 @click.command("watch")
-@click.argument("files", nargs=-1, required=True)
-@click.option("--timewindow", type=click.IntRange(min=1), default=10, show_default=True,
-              help="Seconds the header, sections and mixes cover.")
-@click.option("--alertwindow", type=click.IntRange(min=1), default=120, show_default=True,
-              help="Seconds the high-traffic rate is averaged over.")
-@click.option("--alert-threshold", type=click.FloatRange(min=0, min_open=True), default=10.0,
-              show_default=True, help="Hits/s (averaged over --alertwindow) at which the alert fires.")
-@click.option("--section-limit", type=click.IntRange(min=1), default=8, show_default=True,
-              help="Top sections shown.")
-@click.option("--refresh", type=click.FloatRange(min=0.1), default=2.0, show_default=True,
-              help="Seconds between screen (or report) updates.")
-@click.option("--incident-limit", type=click.IntRange(min=1), default=3, show_default=True,
-              help="Past incidents kept and shown.")
-@click.option("--alert-log", type=click.Path(dir_okay=False, path_type=Path),
-              help="Append every fire and recover to this file, one JSON object per line.")
-@click.option("--format", "format_", type=click.Choice(FORMATS), default="auto", show_default=True,
-              help="Log format; auto detects it per file.")
-@click.option("--pattern",
-              help="Custom format: regex with named groups, Apache LogFormat or nginx log_format.")
+@click.argument("files", nargs=-1)
+@click.option(
+    "--url",
+    metavar="URL",
+    help="Show a running `loglens run` (e.g. http://127.0.0.1:9911) instead of reading FILES.",
+)
+@click.option(
+    "--timewindow",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Seconds the header, sections and mixes cover.",
+)
+@click.option(
+    "--alertwindow",
+    type=click.IntRange(min=1),
+    help="Seconds the high-traffic rate is averaged over [default: alert.window_seconds, 120].",
+)
+@click.option(
+    "--alert-threshold",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Hits/s (averaged over --alertwindow) at which the alert fires [default: alert.threshold, 10].",
+)
+@click.option(
+    "--section-limit", type=click.IntRange(min=1), default=8, show_default=True, help="Top sections shown."
+)
+@click.option(
+    "--refresh",
+    type=click.FloatRange(min=0.1),
+    default=2.0,
+    show_default=True,
+    help="Seconds between screen (or report) updates.",
+)
+@click.option(
+    "--incident-limit",
+    type=click.IntRange(min=1),
+    help="Past incidents kept and shown [default: alert.incident_limit, 3].",
+)
+@click.option(
+    "--alert-log",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append every fire and recover to this file, one JSON object per line.",
+)
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(FORMATS),
+    default="auto",
+    show_default=True,
+    help="Log format; auto detects it per file.",
+)
+@click.option(
+    "--pattern", help="Custom format: regex with named groups, Apache LogFormat or nginx log_format."
+)
 @click.option("--timezone", help="Zone of timestamps that carry none (default UTC).")
-@click.option("--from-start", is_flag=True,
-              help="Read the files from their start; time then follows the logs' own timestamps.")
-@click.option("--plain", is_flag=True,
-              help="Print a plain-text report every refresh (the default when stdout is not a terminal).")
+@click.option(
+    "--from-start",
+    is_flag=True,
+    help="Read the files from their start; time then follows the logs' own timestamps.",
+)
+@click.option(
+    "--plain",
+    is_flag=True,
+    help="Print a plain-text report every refresh (the default when stdout is not a terminal).",
+)
 @click.option("--config", type=click.Path(path_type=Path), help="YAML settings file.")
 def watch(
-    files: tuple[str, ...], timewindow: int, alertwindow: int, alert_threshold: float, section_limit: int,
-    refresh: float, incident_limit: int, alert_log: Path | None, format_: str, pattern: str | None,
-    timezone: str | None, from_start: bool, plain: bool, config: Path | None,
+    files: tuple[str, ...],
+    url: str | None,
+    timewindow: int,
+    alertwindow: int | None,
+    alert_threshold: float | None,
+    section_limit: int,
+    refresh: float,
+    incident_limit: int | None,
+    alert_log: Path | None,
+    format_: str,
+    pattern: str | None,
+    timezone: str | None,
+    from_start: bool,
+    plain: bool,
+    config: Path | None,
 ) -> None:
-    """Follow log FILES and show live traffic, top sections and status codes, with a high-traffic alert."""
-    settings = load_settings(config, parse={"timezone": timezone} if timezone else None)
+    """Follow log FILES (- for standard input), or a running agent (--url), and show live traffic, top
+    sections, status codes and the high-traffic alert."""
+    if url is not None and files:
+        raise ConfigError("give FILES or --url, not both")
+    if url is None and not files:
+        raise ConfigError("give the FILES to follow, or --url of a running loglens")
+    flags = {"threshold": alert_threshold, "window_seconds": alertwindow, "incident_limit": incident_limit}
+    settings = load_settings(
+        config,
+        parse={"timezone": timezone} if timezone else None,
+        alert={key: value for key, value in flags.items() if value is not None} or None,
+    )
+    alert = settings.alert
     options = WatchOptions(
-        timewindow=timewindow,
-        alertwindow=alertwindow,
-        threshold=alert_threshold,
-        section_limit=section_limit,
-        incident_limit=incident_limit,
-        lateness_seconds=settings.limits.lateness_seconds,
+        timewindow, alert.window_seconds, alert.threshold, section_limit, alert.incident_limit
     )
-    follower = open_follower(
-        files, format_, pattern, settings.parse.timezone, settings.parse.max_line_bytes, from_start
-    )
+    if url is not None:
+        show(RemoteMonitor(url, options), refresh, url, plain)
+        return
+    parse = settings.parse
+    sources: list[Source] = [
+        open_follower(
+            tuple(f for f in files if f != STDIN),
+            format_,
+            pattern,
+            parse.timezone,
+            parse.max_line_bytes,
+            from_start,
+        )
+    ]
+    if STDIN in files:
+        sources.append(StreamSource(0, "stdin", format_, pattern, parse.timezone, parse.max_line_bytes))
     alert_sink = JsonLinesSink(alert_log) if alert_log else None
-    clock = SystemClock()
-    monitor = Monitor(follower, options, clock, replay=from_start, sinks=(alert_sink,) if alert_sink else ())
+    runtime = watch_runtime(
+        settings, sources, event_time=from_start, alert_sinks=(alert_sink,) if alert_sink else ()
+    )
+    runtime.start()
+    try:
+        show(Monitor(runtime, options), refresh, " ".join(files), plain)
+    finally:
+        runtime.stop()
+        if alert_sink is not None:
+            alert_sink.close()
+
+
+def watch_runtime(
+    settings: Settings,
+    sources: Sequence[Source],
+    *,
+    clock: Clock | None = None,
+    event_time: bool = False,
+    alert_sinks: Sequence[AlertSink] = (),
+) -> Runtime:
+    """The runtime of ``loglens watch``: its sources, the alert rule, no checkpoint.
+
+    ``event_time``: the files are read from their start, and time follows the logs' own timestamps.
+    """
+    return Runtime(
+        settings,
+        sources,
+        rules=default_rules(settings),
+        alert_sinks=alert_sinks,
+        clock=clock,
+        event_time=event_time,
+        checkpoint=False,
+    )
+
+
+def show(feed: Feed, refresh: float, title: str, plain: bool) -> None:
+    """The console (or, with ``plain`` or no terminal, a plain report every refresh) until quit or Ctrl-C."""
     try:
         if plain or not sys.stdout.isatty():
-            run_plain(monitor, refresh, clock, sys.stdout)
+            run_plain(feed, refresh, SystemClock(), sys.stdout)
         else:
             from loglens.ui.console.app import WatchApp
 
-            WatchApp(monitor, refresh, " ".join(files)).run()
+            WatchApp(feed, refresh, title).run()
     except KeyboardInterrupt:
         pass
-    finally:
-        if alert_sink is not None:
-            alert_sink.close()

@@ -1,7 +1,8 @@
-"""The data behind ``loglens watch``: follow sources, fold batches into windows, run alerts, take snapshots.
+"""The data behind the console: a :class:`Snapshot` per refresh, read from a runtime or a running agent.
 
-Both views (the Textual app and ``--plain``) call :meth:`Monitor.refresh` every refresh and render the
-:class:`Snapshot` it returns; they never touch the state themselves.
+Both views (the Textual app and ``--plain``) call ``refresh()`` every refresh and render the
+:class:`Snapshot` it returns; they never touch state themselves. :class:`Monitor` reads the runtime of
+this process through its query API; :class:`RemoteMonitor` reads a running ``loglens run`` over HTTP.
 """
 
 from __future__ import annotations
@@ -9,89 +10,30 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, Protocol
 
-import polars as pl
+import httpx
 
-from loglens.aggregate.insights import insights
-from loglens.aggregate.totals import Totals
-from loglens.aggregate.windows import Windows
-from loglens.alerts.engine import AlertEngine, AlertSink, Incident
-from loglens.alerts.rules import HitRateRule
-from loglens.clock import Clock
-from loglens.records import Batch
+from loglens.alerts.engine import Incident
+from loglens.errors import SourceError
+from loglens.query import AlertState
+from loglens.runtime import Runtime
 
 #: Longest a refresh keeps reading before it shows what it has (a replay shows progress).
 READ_BUDGET_SECONDS = 0.5
 
 
-class SourceLag(Protocol):
-    """Per-source read state of a follower."""
-
-    @property
-    def lag_bytes(self) -> int:
-        """Bytes written to the source and not read yet."""
-        ...
-
-
-class Follower(Protocol):
-    """What the monitor reads from, as :class:`loglens.sources.file_tail.FileFollower` does it.
-
-    Each :meth:`poll` folds the batches it reads into ``totals`` and hands each to ``listeners``.
-    """
-
-    totals: Totals
-    listeners: list[Callable[[Batch], None]]
-
-    def poll(self) -> bool:
-        """Read what is new; True when a source has more than one poll's budget waiting."""
-        ...
-
-    def sources(self) -> Sequence[SourceLag]:
-        """Per-source read state."""
-        ...
-
-
 @dataclass(frozen=True)
 class WatchOptions:
-    """The knobs of ``loglens watch``."""
+    """The knobs of the console (the alert ones shape the runtime's rule, or come from the agent)."""
 
     timewindow: int = 10
     alertwindow: int = 120
     threshold: float = 10.0
     section_limit: int = 8
     incident_limit: int = 3
-    lateness_seconds: float = 120.0
-
-
-class EventClock:
-    """The logs' own time: the newest event second, running on with the wall clock while no newer line comes.
-
-    Replaying old logs (``--from-start``), this makes windows and alerts follow the logs, so a past incident
-    fires where it did; after the last line, time flows as it would live and alerts recover.
-    """
-
-    def __init__(self, windows: Windows, wall: Clock) -> None:
-        self.windows = windows
-        self.wall = wall
-        self._mark: int | None = None
-        self._since = 0.0
-
-    def now(self) -> float:
-        """The watermark plus the wall time since it last moved (the wall clock before any line)."""
-        wall = self.wall.now()
-        mark = self.windows.watermark
-        if mark is None:
-            return wall
-        if mark != self._mark:
-            self._mark, self._since = mark, wall
-        return mark + (wall - self._since)
-
-    def sleep(self, seconds: float) -> None:
-        """Wait on the wall clock."""
-        self.wall.sleep(seconds)
 
 
 @dataclass(frozen=True)
@@ -114,103 +56,161 @@ class Snapshot:
     alert_sink_errors: int
 
 
-class Monitor:
-    """Owns the windows, totals and alert engine of one ``loglens watch``.
+class Feed(Protocol):
+    """What the console views read."""
 
-    Args:
-        follower: the sources; the monitor listens to its batches and reads its totals.
-        options: windows, threshold and limits.
-        clock: the wall clock.
-        replay: follow the logs' own time (:class:`EventClock`) instead of the wall clock.
-        sinks: alert sinks (the ``--alert-log`` file).
+    def refresh(self, section_sort: str = "hits") -> Snapshot:
+        """Bring the data up to date and return it."""
+        ...
+
+    def snapshot(self, section_sort: str = "hits") -> Snapshot:
+        """The current data without reading anything new (a view changed its sort)."""
+        ...
+
+
+def _alert_fields(options: WatchOptions, alerts: AlertState) -> tuple[WatchOptions, float, bool]:
+    """The options as the high-traffic rule really has them, its value, and whether it fires."""
+    rule = next((r for r in alerts.rules if r.name == "high_traffic"), None)
+    if rule is None:
+        return options, 0.0, False
+    shown = replace(options, alertwindow=rule.window_seconds, threshold=rule.threshold)
+    return shown, rule.value, rule.firing
+
+
+class Monitor:
+    """The console's view of this process's runtime.
+
+    When the runtime's loop is not running (tests, a frozen clock), each refresh polls it first.
     """
 
-    def __init__(
-        self,
-        follower: Follower,
-        options: WatchOptions,
-        clock: Clock,
-        replay: bool = False,
-        sinks: tuple[AlertSink, ...] = (),
-    ) -> None:
-        self.follower = follower
+    def __init__(self, runtime: Runtime, options: WatchOptions) -> None:
+        self.runtime = runtime
         self.options = options
-        # Replaying, a batch is folded in time-ordered slices no longer than the lateness, so a big read
-        # neither drops its older lines as late nor lets the windows evict seconds alerts have not seen.
-        self.slice_seconds = max(1, int(options.lateness_seconds))
-        keep = max(options.timewindow, options.alertwindow) + 2 * self.slice_seconds + 1
-        self.windows = Windows(keep_seconds=keep, lateness_seconds=options.lateness_seconds)
-        self.totals = follower.totals
-        follower.listeners.append(self.ingest)
-        self.replay = replay
-        self.clock: Clock = EventClock(self.windows, clock) if replay else clock
-        rule = HitRateRule(options.threshold, options.alertwindow)
-        self.engine = AlertEngine(self.windows, [rule], self.clock, options.incident_limit, sinks)
         self._lock = threading.Lock()
 
     def refresh(self, section_sort: str = "hits") -> Snapshot:
-        """Read what is new, evaluate alerts up to now, and return the snapshot."""
+        """Read what is new (unless the runtime's loop does), evaluate alerts, return the snapshot."""
         with self._lock:
-            deadline = time.monotonic() + READ_BUDGET_SECONDS
-            while self.follower.poll() and time.monotonic() < deadline:
-                pass
-            if not self.replay or self.windows.watermark is not None:  # replayed time starts at a line
-                self.engine.tick()
+            if not self.runtime.running:
+                deadline = time.monotonic() + READ_BUDGET_SECONDS
+                while self.runtime.poll_once() and time.monotonic() < deadline:
+                    pass
             return self._snapshot(section_sort)
 
     def snapshot(self, section_sort: str = "hits") -> Snapshot:
-        """The current state without reading (a view changed its sort)."""
+        """The current state without reading."""
         with self._lock:
             return self._snapshot(section_sort)
 
-    def ingest(self, batch: Batch) -> None:
-        """Fold one batch into the windows (replaying, evaluate alerts as its event time passes)."""
-        if batch.records.is_empty():
-            return
-        arrival = self.clock.now()
-        if not self.replay:
-            self.windows.add(batch.records, arrival)
-            return
-        for first, part in _time_slices(batch.records, int(arrival), self.slice_seconds):
-            evaluated = self.engine.evaluated_at
-            if evaluated is None or first - 1 > evaluated:  # the quiet seconds before this part, as live
-                self.engine.advance_to(first - 1)
-            self.windows.add(part, arrival)
-            self.engine.advance_to(self.windows.watermark or first)
-
     def _snapshot(self, section_sort: str) -> Snapshot:
-        now = int(self.clock.now())
-        opts = self.options
-        mark = self.windows.watermark
-        with self.totals.lock:
-            sources = list(self.totals.sources.values())
-            lines = sum(s.lines for s in sources)
-            errors: Counter[str] = sum((s.parse_errors for s in sources), Counter())
+        query = self.runtime.query
+        now = int(query.now())
+        alerts = query.alerts()
+        options, value, firing = _alert_fields(self.options, alerts)
+        lines, errors = query.lines()
+        mark = query.watermark
         return Snapshot(
             now=now,
-            options=opts,
-            window=insights(self.windows, opts.timewindow, now, opts.section_limit, section_sort),
-            rate_series=[hits for _, hits in self.windows.hits_per_second(now - opts.alertwindow, now)],
-            alert_value=self.engine.values[HitRateRule.name],
-            firing=bool(self.engine.firing()),
-            alert_message=self.engine.last_event.message if self.engine.last_event else None,
-            incidents=[replace(incident) for incident in self.engine.recent()],
+            options=options,
+            window=query.insights(options.timewindow, options.section_limit, section_sort, now),
+            rate_series=[hits for _, hits in query.hits_series(options.alertwindow, now)],
+            alert_value=value,
+            firing=firing,
+            alert_message=alerts.last_message,
+            incidents=alerts.incidents,
             lines=lines,
             parse_errors=errors,
-            late_lines=self.windows.late,
-            lag_bytes=sum(source.lag_bytes for source in self.follower.sources()),
-            lag_seconds=None if mark is None else max(0.0, self.clock.now() - mark),
-            alert_sink_errors=self.engine.sink_errors,
+            late_lines=query.late_lines,
+            lag_bytes=sum(source.lag_bytes for source in query.sources()),
+            lag_seconds=None if mark is None else max(0.0, query.now() - mark),
+            alert_sink_errors=alerts.sink_errors,
         )
 
 
-def _time_slices(records: pl.DataFrame, arrival: int, span: int) -> Iterator[tuple[int, pl.DataFrame]]:
-    """``(first second, records)`` in time order, each covering less than ``span`` seconds."""
-    seconds = records["ts"].dt.epoch("s").fill_null(arrival)
-    low, high = int(seconds.min()), int(seconds.max())  # type: ignore[arg-type]
-    if high - low < span:
-        yield low, records
-        return
-    keyed = records.with_columns(_slice=(seconds - low) // span).sort("_slice", maintain_order=True)
-    for part in keyed.partition_by("_slice", maintain_order=True, include_key=False):
-        yield int(part["ts"].dt.epoch("s").fill_null(arrival).min()), part  # type: ignore[arg-type]
+class RemoteMonitor:
+    """The console's view of a running ``loglens run``, read from its HTTP API.
+
+    Its time is the agent's event time (see :meth:`_end`): live, that is the wall clock; on logs read
+    from their start, the windows end at the newest line, as ``watch --from-start`` shows them.
+
+    Args:
+        url: base URL of the agent, e.g. ``http://127.0.0.1:9911``.
+        options: the time window and sections shown (the alert comes from the agent's rule).
+        client: an HTTP client (tests pass one bound to an app).
+    """
+
+    def __init__(self, url: str, options: WatchOptions, client: httpx.Client | None = None) -> None:
+        self.url = url.rstrip("/")
+        self.options = options
+        self.client = client or httpx.Client(timeout=5.0)
+        self._last: Snapshot | None = None
+        self._sort = "hits"
+        self._mark: int | None = None  # the agent's newest event second, and when it was last seen to move
+        self._since = 0.0
+
+    def _end(self, latest: int | None) -> int | None:
+        """The console's "now" in the agent's event time, as ``watch --from-start`` keeps it locally:
+        the newest event second, running on with the wall clock while no newer line comes."""
+        if latest is None:
+            return None
+        wall = time.time()
+        if latest != self._mark:
+            self._mark, self._since = latest, wall
+        return int(latest + (wall - self._since))
+
+    def _get(self, path: str, **params: Any) -> Any:
+        try:
+            response = self.client.get(f"{self.url}{path}", params=params)
+            response.raise_for_status()
+        except httpx.HTTPStatusError as exc:
+            raise SourceError(f"{self.url}{path}: HTTP {exc.response.status_code}") from None
+        except httpx.HTTPError as exc:
+            raise SourceError(f"cannot reach loglens at {self.url}: {exc}") from None
+        return response.json()
+
+    def refresh(self, section_sort: str = "hits") -> Snapshot:
+        """Ask the agent for insights, the rate series, alerts and status."""
+        opts = self.options
+        alerts = self._get("/api/alerts")
+        rule = next((r for r in alerts["rules"] if r["name"] == "high_traffic"), None)
+        if rule is not None:
+            opts = replace(opts, alertwindow=rule["window_seconds"], threshold=rule["threshold"])
+        end = self._end(self._get("/api/series", window=1)["latest"])
+        at = {"end": end} if end is not None else {}
+        window = self._get(
+            "/api/insights", window=opts.timewindow, sections=opts.section_limit, sort=section_sort, **at
+        )
+        series = self._get("/api/series", window=opts.alertwindow, **at)
+        status = self._get("/api/status")
+        now = int(datetime.fromisoformat(window["end"].replace("Z", "+00:00")).timestamp())
+        errors: Counter[str] = Counter()
+        for source in status["sources"]:
+            errors.update(source.get("parse_error_reasons", {}))
+        latest = series.get("latest")
+        snap = Snapshot(
+            now=now,
+            options=opts,
+            window=window,
+            rate_series=list(series["hits"]),
+            alert_value=float(rule["value"]) if rule else 0.0,
+            firing=bool(rule and rule["firing"]),
+            alert_message=alerts["last_message"],
+            incidents=[
+                Incident(i["rule"], i["start_epoch"], i["max_value"], i["end_epoch"])
+                for i in alerts["incidents"]
+            ],
+            lines=sum(source["lines"] for source in status["sources"]),
+            parse_errors=errors,
+            late_lines=int(window.get("late_lines", 0)),
+            lag_bytes=sum(source["lag_bytes"] for source in status["sources"]),
+            lag_seconds=None if latest is None else max(0.0, now - latest),
+            alert_sink_errors=int(alerts["sink_errors"]),
+        )
+        self._last, self._sort = snap, section_sort
+        return snap
+
+    def snapshot(self, section_sort: str = "hits") -> Snapshot:
+        """The last snapshot, asked again when the sort changed."""
+        if self._last is None or section_sort != self._sort:
+            return self.refresh(section_sort)
+        return self._last

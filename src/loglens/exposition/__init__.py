@@ -1,0 +1,1 @@
+"""Prometheus collectors: read-only views of the runtime state, read at scrape time."""

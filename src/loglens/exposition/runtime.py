@@ -1,0 +1,151 @@
+"""loglens's figures about itself, read from the runtime at scrape time.
+
+Per source: ``loglens_source_rotations_total``, ``loglens_source_truncations_total`` (saved in the
+checkpoint, so they survive restarts), ``loglens_source_errors_total{reason}``, ``loglens_source_up``,
+``loglens_source_lag_bytes``, ``loglens_source_files``, ``loglens_lines_per_second`` (lines read per
+second over the last 10 s). Per sink: written, failed, retried, dropped, queued, up. Then the
+checkpoint's age and failures, the loop's heartbeat, late lines, and the alert rules' values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from loglens.query import Query
+
+
+class RuntimeCollector(Collector):
+    """Exposes the runtime's own state; source label names match the ``loglens_*_total`` families."""
+
+    def __init__(self, query: Query) -> None:
+        self.query = query
+
+    def collect(self) -> Iterator[Metric]:
+        """Yield one family per figure."""
+        yield from self._sources()
+        yield from self._sinks()
+        yield from self._runtime()
+
+    def _sources(self) -> Iterator[Metric]:
+        views = self.query.sources()
+        totals = self.query.totals
+        with totals.lock:
+            labels = {name: dict(extra) for name, extra in totals.labels.items()}
+        for view in views:
+            labels.setdefault(view.name, dict(view.labels))
+        extra = sorted({key for values in labels.values() for key in values} - {"source"})
+        names = ["source", *extra]
+
+        rotations = CounterMetricFamily(
+            "loglens_source_rotations",
+            "Files replaced at a source's path (rename and create, symlink switch).",
+            labels=names,
+        )
+        truncations = CounterMetricFamily(
+            "loglens_source_truncations",
+            "Files of a source found shorter than read, or rewritten (truncate, copytruncate).",
+            labels=names,
+        )
+        errors = CounterMetricFamily(
+            "loglens_source_errors",
+            "Failures to open, read, parse or fold a source's input, by reason; each is retried.",
+            labels=[*names, "reason"],
+        )
+        up = GaugeMetricFamily(
+            "loglens_source_up", "1 while a source reads without failing, else 0.", labels=names
+        )
+        lag = GaugeMetricFamily(
+            "loglens_source_lag_bytes", "Bytes written to a source and not yet read.", labels=names
+        )
+        files = GaugeMetricFamily(
+            "loglens_source_files",
+            "Files of a source open: followed, or draining after rotation.",
+            labels=names,
+        )
+        rate = GaugeMetricFamily(
+            "loglens_lines_per_second", "Lines read per second over the last 10 seconds.", labels=names
+        )
+        for view in views:
+            values = [view.name, *(labels.get(view.name, {}).get(key, "") for key in extra)]
+            rotations.add_metric(values, view.rotations)
+            truncations.add_metric(values, view.truncations)
+            for why, count in sorted(view.errors.items()):
+                errors.add_metric([*values, why], count)
+            up.add_metric(values, 1.0 if view.healthy else 0.0)
+            lag.add_metric(values, view.lag_bytes)
+            files.add_metric(values, len(view.files))
+            rate.add_metric(values, view.lines_per_second)
+        yield from (rotations, truncations, errors, up, lag, files, rate)
+
+    def _sinks(self) -> Iterator[Metric]:
+        sinks = self.query.sinks()
+        if not sinks:
+            return
+        written = CounterMetricFamily("loglens_sink_written_batches", "Batches a sink took.", labels=["sink"])
+        failed = CounterMetricFamily(
+            "loglens_sink_failures", "Failed attempts to write to a sink.", labels=["sink"]
+        )
+        retried = CounterMetricFamily(
+            "loglens_sink_retried_batches", "Batches a sink took on a later attempt.", labels=["sink"]
+        )
+        dropped = CounterMetricFamily(
+            "loglens_sink_dropped_batches",
+            "Batches given up while a sink failed (its queue was full).",
+            labels=["sink"],
+        )
+        queued = GaugeMetricFamily(
+            "loglens_sink_queued_batches", "Batches waiting for a retry.", labels=["sink"]
+        )
+        up = GaugeMetricFamily(
+            "loglens_sink_up", "1 while a sink writes without failing, else 0.", labels=["sink"]
+        )
+        for sink in sinks:
+            written.add_metric([sink.name], sink.written)
+            failed.add_metric([sink.name], sink.failed)
+            retried.add_metric([sink.name], sink.retried)
+            dropped.add_metric([sink.name], sink.dropped)
+            queued.add_metric([sink.name], sink.queued)
+            up.add_metric([sink.name], 1.0 if sink.healthy else 0.0)
+        yield from (written, failed, retried, dropped, queued, up)
+
+    def _runtime(self) -> Iterator[Metric]:
+        checkpoint = self.query.checkpoint()
+        if checkpoint.current_at is not None:
+            yield GaugeMetricFamily(
+                "loglens_checkpoint_timestamp_seconds",
+                "Time as of which the checkpoint holds the state (saved, or found unchanged).",
+                value=checkpoint.current_at,
+            )
+        if checkpoint.enabled:
+            yield CounterMetricFamily(
+                "loglens_checkpoint_failures", "Checkpoint saves that failed.", value=checkpoint.failures
+            )
+        last = self.query.last_loop_at()
+        if last is not None:
+            heartbeat = GaugeMetricFamily(
+                "loglens_loop_last_run_timestamp_seconds",
+                "When a loop last completed a pass.",
+                labels=["loop"],
+            )
+            heartbeat.add_metric(["ingest"], last)
+            yield heartbeat
+        if self.query.keep_seconds:
+            yield CounterMetricFamily(
+                "loglens_late_lines", "Lines too late for the per-second windows (still in the totals).",
+                value=self.query.late_lines,
+            )  # fmt: skip
+        alerts = self.query.alerts()
+        if alerts.rules:
+            firing = GaugeMetricFamily(
+                "loglens_alert_firing", "1 while an alert rule fires.", labels=["rule"]
+            )
+            value = GaugeMetricFamily(
+                "loglens_alert_value", "An alert rule's current value.", labels=["rule"]
+            )
+            for rule in alerts.rules:
+                firing.add_metric([rule.name], 1.0 if rule.firing else 0.0)
+                value.add_metric([rule.name], rule.value)
+            yield from (firing, value)

@@ -1,0 +1,161 @@
+"""The one read API over a runtime's state: what ``/api/*``, ``/metrics``, the console and alert views read.
+
+Views never touch the aggregates themselves; every read goes through :class:`Query`, which takes the
+locks the writers use, so a view sees whole batches only.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from loglens.aggregate.insights import insights
+from loglens.aggregate.totals import Totals
+from loglens.alerts.engine import Incident
+from loglens.contracts import SinkStatus, SourceStatus
+
+if TYPE_CHECKING:
+    from loglens.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class RuleState:
+    """One alert rule as it stands."""
+
+    name: str
+    threshold: float
+    window_seconds: int
+    value: float
+    firing: bool
+
+
+@dataclass(frozen=True)
+class AlertState:
+    """The alert engine as it stands: rules, kept incidents (newest first), the last message."""
+
+    rules: list[RuleState]
+    incidents: list[Incident]
+    last_message: str | None
+    sink_errors: int
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    """The checkpoint as it stands."""
+
+    enabled: bool
+    saved_at: float | None  # the last save
+    current_at: float | None  # the state is as of this time (saved, or found unchanged)
+    saves: int
+    failures: int
+    healthy: bool
+
+
+class Query:
+    """Reads a :class:`~loglens.runtime.Runtime`'s state; changes nothing."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._rt = runtime
+
+    @property
+    def totals(self) -> Totals:
+        """The running totals (read them under ``totals.lock``)."""
+        return self._rt.totals
+
+    @property
+    def started_at(self) -> float:
+        """When the runtime was built (wall clock)."""
+        return self._rt.started_at
+
+    def now(self) -> float:
+        """The runtime's time: the wall clock, or the logs' own time when following old logs."""
+        return self._rt.clock.now()
+
+    def wall(self) -> float:
+        """The wall clock."""
+        return self._rt.wall.now()
+
+    @property
+    def keep_seconds(self) -> int:
+        """Seconds the windows hold (0 without windows)."""
+        windows = self._rt.windows
+        return windows.keep_seconds if windows is not None else 0
+
+    @property
+    def watermark(self) -> int | None:
+        """The newest event second seen."""
+        windows = self._rt.windows
+        return windows.watermark if windows is not None else None
+
+    @property
+    def late_lines(self) -> int:
+        """Lines too late for the windows."""
+        windows = self._rt.windows
+        return windows.late if windows is not None else 0
+
+    def insights(
+        self, window: int, sections: int = 10, sort: str = "hits", end: int | None = None
+    ) -> dict[str, Any]:
+        """:func:`~loglens.aggregate.insights.insights` of the ``window`` seconds up to ``end`` (now)."""
+        windows = self._rt.windows
+        if windows is None:
+            raise ValueError("this runtime keeps no windows")
+        return insights(windows, window, int(self.now()) if end is None else end, sections, sort)
+
+    def hits_series(self, window: int, end: int | None = None) -> list[tuple[int, int]]:
+        """``(second, hits)`` for each of the ``window`` seconds up to ``end`` (now), oldest first."""
+        windows = self._rt.windows
+        last = int(self.now()) if end is None else end
+        if windows is None:
+            return [(s, 0) for s in range(last - window + 1, last + 1)]
+        return windows.hits_per_second(last - window, last)
+
+    def lines(self) -> tuple[int, Counter[str]]:
+        """Lines read and parse errors by reason, over every source (checkpointed totals)."""
+        with self._rt.totals.lock:
+            sources = list(self._rt.totals.sources.values())
+            return sum(s.lines for s in sources), sum((s.parse_errors for s in sources), Counter())
+
+    def sources(self) -> list[SourceStatus]:
+        """Every source label and what it reports of itself."""
+        return self._rt.source_status()
+
+    def sinks(self) -> list[SinkStatus]:
+        """Every sink's counters."""
+        return [runner.status() for runner in self._rt.sinks]
+
+    def alerts(self) -> AlertState:
+        """Rules, incidents and the last message."""
+        engine = self._rt.engine
+        with engine.lock:
+            firing = {incident.rule for incident in engine.firing()}
+            rules = [
+                RuleState(
+                    rule.name,
+                    rule.threshold,
+                    rule.window_seconds,
+                    engine.values[rule.name],
+                    rule.name in firing,
+                )
+                for rule in engine.rules
+            ]
+            incidents = [replace(incident) for incident in engine.recent()]
+            last = engine.last_event.message if engine.last_event else None
+            return AlertState(rules, incidents, last, engine.sink_errors)
+
+    def checkpoint(self) -> CheckpointInfo:
+        """When the checkpoint was last saved, how often, and whether saving works."""
+        store = self._rt.store
+        return CheckpointInfo(
+            enabled=self._rt.keep_checkpoint,
+            saved_at=store.last_saved_at if store is not None else None,
+            current_at=self._rt.checkpoint_at,
+            saves=store.saves if store is not None else 0,
+            failures=self._rt.checkpoint_failures,
+            healthy=self._rt.checkpoint_healthy,
+        )
+
+    def last_loop_at(self) -> float | None:
+        """When the loop last completed a poll of every source."""
+        return self._rt.last_loop_at

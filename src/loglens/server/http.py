@@ -1,0 +1,123 @@
+"""The HTTP server as a view of the runtime: ``/metrics``, ``/api/*`` and the push API, on one port."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterable
+
+import uvicorn
+from fastapi import APIRouter
+from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
+
+from loglens.config import Settings
+from loglens.errors import LoglensError
+from loglens.exposition.runtime import RuntimeCollector
+from loglens.exposition.totals import TotalsCollector
+from loglens.push.collector import PushCollector
+from loglens.push.routes import build_push_router
+from loglens.push.store import PushStore
+from loglens.runtime import Runtime
+from loglens.server.alerts_routes import build_alerts_router
+from loglens.server.app import create_app
+from loglens.server.insights_routes import build_insights_router
+from loglens.server.status_routes import build_status_router
+
+
+class HttpServer:
+    """Serves a runtime over HTTP (uvicorn in its own thread) until the runtime stops.
+
+    Args:
+        settings: the listen address, push and limit settings.
+        routers: extra routes (besides status, insights, alerts and push).
+    """
+
+    def __init__(self, settings: Settings, routers: Iterable[APIRouter] = ()) -> None:
+        self.settings = settings
+        self.extra_routers = list(routers)
+        self.registry = CollectorRegistry()
+        self._socket: socket.socket | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def bind(self, runtime: Runtime) -> None:
+        """Bind the listen address and build the app over ``runtime``'s query API.
+
+        Raises:
+            LoglensError: the address is unknown or in use.
+        """
+        query = runtime.query
+        self.registry.register(TotalsCollector(query.totals))
+        self.registry.register(RuntimeCollector(query))
+        for collector in (ProcessCollector, PlatformCollector, GCCollector):
+            collector(registry=self.registry)
+        store = PushStore(self.settings.push, runtime.wall)
+        self.registry.register(PushCollector(store))
+        routers = [
+            build_status_router(query, self.registry),
+            build_insights_router(query),
+            build_alerts_router(query),
+            build_push_router(self.settings.push, store),
+            *self.extra_routers,
+        ]
+        self.app = create_app(self.registry, routers, query, self.settings.tail.poll_interval_seconds)
+        self._socket = _bind(self.settings.server.host, self.settings.server.port)
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """Host and port the server listens on (the real port when 0 was asked for)."""
+        if self._socket is None:
+            return self.settings.server.host, self.settings.server.port
+        host, port = self._socket.getsockname()[:2]
+        return host, port
+
+    @property
+    def url(self) -> str:
+        """Base URL of the HTTP app."""
+        host, port = self.address
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+    def start(self) -> None:
+        """Serve in a thread."""
+        config = uvicorn.Config(
+            self.app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=2
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, name="loglens-http"
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port``.
+
+    Raises:
+        LoglensError: the address is unknown or in use.
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as exc:
+        raise LoglensError(f"cannot listen on {host}:{port}: {exc}") from None
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise LoglensError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    return sock

@@ -1,0 +1,49 @@
+"""A sink that folds the visitor panels of a report (clients, not found, referrers, agents, hours).
+
+The panels fold in their own thread, one batch at a time and in order, while the runtime folds the
+totals of the next batch: polars releases the GIL, so the two overlap.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from loglens.aggregate.breakdown import Breakdown
+from loglens.records import Batch
+
+
+class PanelSink:
+    """Folds every batch into a :class:`Breakdown`."""
+
+    name = "panels"
+
+    def __init__(self, breakdown: Breakdown | None = None) -> None:
+        self.breakdown = breakdown or Breakdown()
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="loglens-panels")
+        self._folding: Future[None] | None = None
+
+    def write(self, batch: Batch) -> None:
+        """Fold ``batch`` once the previous one is folded (its failure is raised here)."""
+        self.flush()
+        self._folding = self._pool.submit(self.breakdown.update, batch.records)
+
+    def flush(self) -> None:
+        """Wait for the batch being folded."""
+        folding, self._folding = self._folding, None
+        if folding is not None:
+            folding.result()
+
+    def state(self) -> dict[str, Any]:
+        """Nothing: a report is not resumed."""
+        return {}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Nothing to restore."""
+
+    def close(self) -> None:
+        """Finish folding and stop the thread."""
+        try:
+            self.flush()
+        finally:
+            self._pool.shutdown()
