@@ -17,11 +17,11 @@ from loglens.parsing.detect import undecided
 from loglens.parsing.lines import LineChunk, LineSplitter
 from loglens.records import Batch
 
+log = logging.getLogger("loglens.pipeline")
+
 #: Chunks parsed at once. polars already spreads each parse over its threads, so one worker per two
 #: cores: on 2 cores a second worker was no faster (replay 2.23-2.26 s against 2.27-2.37) and held
 #: another chunk in flight (+5-10 MB).
-log = logging.getLogger("loglens.pipeline")
-
 PARSE_WORKERS = max(1, min(4, (os.cpu_count() or 2) // 2))
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
@@ -105,7 +105,7 @@ class LinePipeline:
             if len(lines) > 1:
                 half = len(lines) // 2
                 first, rest = self._parse(lines.slice(0, half)), self._parse(lines.slice(half))
-                return ParseResult.combine([first, rest.shift(half)])
+                return ParseResult.combine([first, rest.shift(half)], in_order=True)
             if not self._unparsable_logged:
                 self._unparsable_logged = True
                 log.warning("%s: a line the parser fails on is skipped as unparsable (%s)", self.source,

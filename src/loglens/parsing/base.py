@@ -46,13 +46,20 @@ class ParseResult:
         return cls(empty_records(), _NO_REJECTED)
 
     @classmethod
-    def combine(cls, parts: Sequence[ParseResult]) -> ParseResult:
-        """Concatenate results; empty parts cost nothing (most batches have one non-empty part)."""
+    def combine(cls, parts: Sequence[ParseResult], in_order: bool = False) -> ParseResult:
+        """Concatenate results; empty parts cost nothing (most batches have one non-empty part).
+
+        Records are sorted by ``line`` when two or more parts hold some (each parse path keeps its
+        own records in line order), unless ``in_order``: each part's lines follow the previous part's.
+        """
         records = [p.records for p in parts if not p.records.is_empty()]
         rejected = [p.rejected for p in parts if not p.rejected.is_empty()]
+        if len(records) > 1:
+            merged = pl.concat(records) if in_order else pl.concat(records).sort("line")
+        else:
+            merged = records[0] if records else empty_records()
         return cls(
-            pl.concat(records) if len(records) > 1 else records[0] if records else empty_records(),
-            pl.concat(rejected) if len(rejected) > 1 else rejected[0] if rejected else _NO_REJECTED,
+            merged, pl.concat(rejected) if len(rejected) > 1 else rejected[0] if rejected else _NO_REJECTED
         )
 
     def renumber(self, rows: pl.Series) -> ParseResult:
@@ -67,19 +74,11 @@ class ParseResult:
         line = pl.col("line") + pl.lit(offset, pl.UInt32)
         return ParseResult(self.records.with_columns(line), self.rejected.with_columns(line))
 
-    def in_line_order(self) -> ParseResult:
-        """Records and rejected lines sorted by ``line`` (no copy when they already are)."""
-        return ParseResult(_sorted_by_line(self.records), _sorted_by_line(self.rejected))
-
 
 def _renumbered(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
     if frame.is_empty():
         return frame
     return frame.with_columns(rows.gather(frame["line"]).alias("line"))
-
-
-def _sorted_by_line(frame: pl.DataFrame) -> pl.DataFrame:
-    return frame if frame["line"].is_sorted() else frame.sort("line")
 
 
 def line_numbers(count: int) -> pl.Series:
@@ -103,8 +102,8 @@ def rejected_frame(lines: pl.Series, reason: str, rows: pl.Series) -> pl.DataFra
 class Parser(Protocol):
     """Turns non-empty lines into records; lines it cannot read are rejected with a reason.
 
-    Records and rejected lines carry ``line``, the index of their line in ``lines``, in any order
-    (:func:`parse_batch` puts them in line order).
+    Records and rejected lines carry ``line``, the index of their line in ``lines``; records come in
+    line order (rejected lines in any order).
     """
 
     name: str
@@ -128,19 +127,20 @@ def parse_batch(parser: Parser, lines: pl.Series) -> ParseResult:
             [
                 parse_batch(parser, lines.slice(start, MAX_PARSE_LINES)).shift(start)
                 for start in range(0, len(lines), MAX_PARSE_LINES)
-            ]
+            ],
+            in_order=True,
         )
     if lines.is_empty():
         return ParseResult.empty()
     empty = lines.str.len_bytes() == 0
     if not empty.any():
-        return parser.parse(lines).in_line_order()
+        return parser.parse(lines)
     return ParseResult.combine(
         [
             parser.parse(lines.filter(~empty)).renumber((~empty).arg_true()),
             ParseResult.reject(lines.filter(empty), "empty", empty.arg_true()),
         ]
-    ).in_line_order()
+    )
 
 
 def parse_lines(
