@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.openmetrics.parser import text_string_to_metric_families as openmetrics_families
 
 from loglens.agent import Agent
 from loglens.errors import LoglensError
@@ -72,7 +73,9 @@ def test_metrics_negotiate_openmetrics_and_scraping_changes_nothing(logs: Path, 
         wait_for(lambda: lines_total(agent.url).get(str(logs / "a.log")) == 300, what="300 lines")
         openmetrics = httpx.get(f"{agent.url}/metrics", headers={"Accept": "application/openmetrics-text"})
         assert openmetrics.headers["content-type"].startswith("application/openmetrics-text")
-        assert openmetrics.text.endswith("# EOF\n")
+        assert openmetrics.text.endswith("# EOF\n") and openmetrics.text.count("# EOF") == 1
+        names = {family.name for family in openmetrics_families(openmetrics.text)}  # parses, whole
+        assert {"loglens_lines", "loglens_source_up", "process_cpu_seconds"} <= names
         plain = httpx.get(f"{agent.url}/metrics")
         assert plain.headers["content-type"].startswith("text/plain; version=0.0.4")
 

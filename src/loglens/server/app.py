@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
+from prometheus_client.metrics_core import Metric
 
 from loglens import __version__
 from loglens.query import Query
@@ -48,9 +50,9 @@ def create_app(
 
     @app.get("/metrics", include_in_schema=False)
     def metrics(request: Request) -> Response:
-        """Prometheus text format 0.0.4, or OpenMetrics when the scraper asks for it."""
+        """Prometheus text 0.0.4, or OpenMetrics when the scraper asks for it, sent family by family."""
         encoder, content_type = choose_encoder(request.headers.get("accept", ""))
-        return Response(content=encoder(registry), media_type=content_type)
+        return StreamingResponse(_families(registry, encoder), media_type=content_type)
 
     @app.get("/api/health")
     def health() -> JSONResponse:
@@ -76,3 +78,27 @@ def create_app(
     for router in routers:
         app.include_router(router)
     return app
+
+
+class _Family:
+    """One collected metric family, as something prometheus_client's encoders can collect."""
+
+    def __init__(self, family: Metric) -> None:
+        self.family = family
+
+    def collect(self) -> list[Metric]:
+        return [self.family]
+
+
+def _families(registry: CollectorRegistry, encoder: Callable[[Any], bytes]) -> Iterator[bytes]:
+    """The exposition one family at a time, each encoded by prometheus_client (OpenMetrics' ``# EOF``
+    once, at the end), so a large exposition is never held whole."""
+    eof = b"# EOF\n"
+    ends = False
+    for family in registry.collect():
+        text = encoder(_Family(family))
+        if text.endswith(eof):
+            text, ends = text[: -len(eof)], True
+        yield text
+    if ends:
+        yield eof
