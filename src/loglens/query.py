@@ -128,6 +128,8 @@ class Query:
     def alerts(self) -> AlertState:
         """Rules, incidents and the last message."""
         engine = self._rt.engine
+        if engine is None:
+            return AlertState([], [], None, 0)
         with engine.lock:
             firing = {incident.rule for incident in engine.firing()}
             rules = [

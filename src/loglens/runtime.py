@@ -26,11 +26,7 @@ from typing import TYPE_CHECKING, Protocol
 import polars as pl
 
 from loglens.aggregate.counters import Limits
-from loglens.aggregate.event_time import EventClock, time_slices
 from loglens.aggregate.totals import Totals
-from loglens.aggregate.windows import Windows
-from loglens.alerts.engine import AlertEngine, AlertSink
-from loglens.alerts.rules import Rule
 from loglens.clock import Clock, SystemClock
 from loglens.config import Settings
 from loglens.contracts import Sink, Source, SourceStatus
@@ -41,6 +37,9 @@ from loglens.sinks.runner import SinkRunner
 from loglens.state.checkpoint import CheckpointStore, Snapshot
 
 if TYPE_CHECKING:
+    from loglens.aggregate.windows import Windows
+    from loglens.alerts.engine import AlertEngine, AlertSink
+    from loglens.alerts.rules import Rule
     from loglens.query import Query
 
 log = logging.getLogger("loglens.runtime")
@@ -116,21 +115,27 @@ class Runtime:
         self.slice_seconds = max(1, int(caps.lateness_seconds))
         longest = max((rule.window_seconds for rule in rules), default=0)
         keep = max(KEEP_SECONDS, longest + 2 * self.slice_seconds + 1)
-        self.windows: Windows | None = (
-            Windows(
+        self.windows: Windows | None = None
+        self.engine: AlertEngine | None = None
+        self.clock: Clock = self.wall
+        if windows:
+            # Imported here: a one-shot report keeps no windows, and need not load numpy for their sketches.
+            from loglens.aggregate.event_time import EventClock
+            from loglens.aggregate.windows import Windows
+            from loglens.alerts.engine import AlertEngine
+
+            self.windows = Windows(
                 keep,
                 lateness_seconds=caps.lateness_seconds,
                 max_keys=caps.section_limit,
                 future_skew_seconds=caps.future_skew_seconds,
                 clock=self.wall,
             )
-            if windows
-            else None
-        )
-        self.clock: Clock = EventClock(self.windows, self.wall) if event_time and self.windows else self.wall
-        self.engine = AlertEngine(
-            self.windows or Windows(1), rules, self.clock, settings.alert.incident_limit, alert_sinks
-        )
+            if event_time:
+                self.clock = EventClock(self.windows, self.wall)
+            self.engine = AlertEngine(
+                self.windows, rules, self.clock, settings.alert.incident_limit, alert_sinks
+            )
         self.sources = [_SourceRunner(s, Backoff(f"source {s.id}", log)) for s in sources]
         self.sinks = [SinkRunner(s, self.wall) for s in sinks]
         self.views = list(views)
@@ -317,7 +322,7 @@ class Runtime:
 
     def tick(self) -> None:
         """Evaluate the alert rules up to now (replayed time starts at the first line)."""
-        if self.windows is None or not self.engine.rules:
+        if self.windows is None or self.engine is None or not self.engine.rules:
             return
         if not self.event_time or self.windows.watermark is not None:
             self.engine.tick()
@@ -346,7 +351,9 @@ class Runtime:
             errors["fold"] += 1
 
     def _fold_windows(self, records: pl.DataFrame) -> None:
-        assert self.windows is not None
+        from loglens.aggregate.event_time import time_slices
+
+        assert self.windows is not None and self.engine is not None
         arrival = self.clock.now()
         if not self.event_time:
             self.windows.add(records, arrival)
