@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
 from loglens import __version__
+from loglens.contracts import printable
 from loglens.query import Query
 
 #: The loop counts as stuck when it has not completed a pass for this long (or 20 poll intervals).
@@ -70,6 +71,7 @@ def create_app(
             problems.append("the ingest loop has not completed its first pass")
         problems += [f"source {s.name} fails: {s.last_error}" for s in query.sources() if not s.healthy]
         problems += [f"sink {s.name} fails: {s.last_error}" for s in query.sinks() if not s.healthy]
+        problems = [printable(problem) for problem in problems]
         body = {"status": "not ready" if problems else "ready", "problems": problems}
         return JSONResponse(body, status_code=503 if problems else 200)
 
