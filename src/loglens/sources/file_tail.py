@@ -39,12 +39,15 @@ from loglens.sources.discovery import (
     FileId,
     Fingerprint,
     Found,
+    NotRegularFile,
     SourceSpec,
     discover,
     file_id,
+    file_kind,
     find_copy,
     find_renamed,
     is_rotated_name,
+    open_regular,
 )
 from loglens.sources.file_state import FileState
 from loglens.sources.tail_views import FileView, RateMeter
@@ -104,6 +107,7 @@ class FileFollower:
         self._errors: dict[str, Counter[str]] = {}
         # (source, state) of what fails: files by path, folder listings by "listing " + the spec's path
         self._failing: dict[str, tuple[str, Backoff]] = {}
+        self._irregular: dict[str, FileId] = {}  # FIFOs and such seen at the last poll, counted once
 
     # -- checkpoint -------------------------------------------------------------------------------
 
@@ -142,8 +146,12 @@ class FileFollower:
             unlisted.add(spec.key)
             self._failed(f"listing {spec.path}", spec.label(spec.path), exc, now)
 
+        def irregular(spec: SourceSpec, path: str, st: os.stat_result) -> None:
+            self._not_regular(NotRegularFile(path, st), spec.label(path), seen)
+
+        seen: dict[str, FileId] = {}
         listed = [spec for spec in self.specs if self._ready(f"listing {spec.path}", now)]
-        found = discover(listed, failed)
+        found = discover(listed, failed, irregular)
         for spec in listed:
             if spec.key not in unlisted and f"listing {spec.path}" in self._failing:
                 self._recovered(f"listing {spec.path}")
@@ -163,7 +171,8 @@ class FileFollower:
         known = self._restored.keys() | self._retired.keys()
         for fid, hit in sorted(found.items(), key=lambda item: item[0] not in known):  # known files first
             if fid not in self.files:  # (a copy may have been claimed by a truncated file just before)
-                yield from self._start(fid, hit, now)
+                yield from self._start(fid, hit, now, seen)
+        self._irregular = seen
         if self._restored:
             yield from self._resolve_restored(now)
         self._known_specs.update(self._specs)
@@ -208,24 +217,36 @@ class FileFollower:
             why = backoff.failed(exc, now)
             self._errors.setdefault(source, Counter())[why] += 1
 
+    def _not_regular(self, exc: NotRegularFile, source: str, seen: dict[str, FileId]) -> None:
+        """A FIFO, socket or device where a file is expected: counted and logged once, never opened."""
+        path, fid = exc.path, file_id(exc.stat)
+        if self._irregular.get(path) != fid and seen.get(path) != fid:
+            log.warning("%s: not a regular file (%s); not followed", path, file_kind(exc.stat))
+            with self.lock:
+                self._errors.setdefault(source, Counter())["not_regular"] += 1
+        seen[path] = fid
+
     def _recovered(self, path: str) -> None:
         with self.lock:
             failing = self._failing.pop(path, None)
         if failing is not None:
             failing[1].succeeded()
 
-    def _start(self, fid: FileId, hit: Found, now: float) -> Iterator[Batch]:
-        """Begin following a file not followed yet."""
+    def _start(self, fid: FileId, hit: Found, now: float, irregular: dict[str, FileId]) -> Iterator[Batch]:
+        """Begin following a file not followed yet (``irregular``: the FIFOs and such seen this poll)."""
         failing = self._failing.get(hit.path)
         if failing is not None and not failing[1].ready(now):
             return
         try:
-            fd = os.open(hit.path, os.O_RDONLY)
+            fd, st = open_regular(hit.path)
+        except NotRegularFile as exc:  # swapped since it was listed
+            self._recovered(hit.path)
+            self._not_regular(exc, hit.spec.label(hit.path), irregular)
+            return
         except OSError as exc:
             self._failed(hit.path, hit.spec.label(hit.path), exc, now)
             return
         self._recovered(hit.path)
-        st = os.fstat(fd)
         size = st.st_size
         if file_id(st) != fid:  # replaced since discovery: the next poll sees the new one
             os.close(fd)

@@ -1,0 +1,64 @@
+"""Files that used to freeze the follower or count lines twice: FIFOs, too-long lines, cuts, bad offsets."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sources.tail_helpers import Harness, write_lines
+
+
+@pytest.fixture
+def logs(tmp_path: Path) -> Path:
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def tail(logs: Path) -> Iterator[Harness]:
+    harness = Harness(logs, "*.log", from_start=True)
+    yield harness
+    harness.close()
+
+
+def test_a_file_swapped_for_a_fifo_before_it_is_opened_does_not_block_the_poll(
+    tail: Harness, logs: Path
+) -> None:
+    write_lines(logs / "a.log", 0, 2)
+    tail.poll()
+    write_lines(logs / "a.log", 2, 2)
+    write_lines(logs / "b.log", 0, 2)
+    polling = tail.follower.poll(tail.clock.now())
+    next(polling)  # a.log's new lines: b.log was found, as a regular file, and is opened next
+    os.unlink(logs / "b.log")
+    os.mkfifo(logs / "b.log")
+    rest = threading.Thread(target=lambda: list(polling))
+    rest.start()
+    rest.join(timeout=30)
+    blocked = rest.is_alive()
+    if blocked:  # open a writer, which lets the reader's open return, so the thread ends
+        os.close(os.open(logs / "b.log", os.O_WRONLY | os.O_NONBLOCK))
+        rest.join()
+    assert not blocked, "the poll blocked opening a FIFO"
+    assert tail.source("b.log").errors == {"not_regular": 1}
+    assert tail.source("b.log").healthy
+
+
+def test_a_fifo_among_the_files_is_counted_once_and_never_opened(
+    tail: Harness, logs: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    os.mkfifo(logs / "p.log")
+    write_lines(logs / "a.log", 0, 3)
+    for _ in range(3):
+        tail.poll()
+        tail.clock.advance(60)
+    assert tail.lines("a.log") == 3
+    assert tail.source("p.log").errors == {"not_regular": 1}
+    assert [r.getMessage() for r in caplog.records if "p.log" in r.getMessage()] == [
+        f"{logs / 'p.log'}: not a regular file (FIFO); not followed"
+    ]
