@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sources.tail_helpers import Harness, write_lines
+from sources.tail_helpers import Harness, append, write_lines
 
 
 @pytest.fixture
@@ -62,3 +62,22 @@ def test_a_fifo_among_the_files_is_counted_once_and_never_opened(
     assert [r.getMessage() for r in caplog.records if "p.log" in r.getMessage()] == [
         f"{logs / 'p.log'}: not a regular file (FIFO); not followed"
     ]
+
+
+def test_a_too_long_line_is_counted_once_when_it_ends_across_a_restart(tail: Harness, logs: Path) -> None:
+    write_lines(logs / "a.log", 0, 1)
+    tail.poll()
+    append(logs / "a.log", "2024-05-01T12:00:00Z INFO " + "x" * 100_000)  # over max_line_bytes (64 KiB)
+    tail.poll()
+    counters = tail.totals.sources[str(logs / "a.log")]
+    assert (counters.lines, dict(counters.parse_errors)) == (1, {})  # not counted before its newline
+    tail.restart()
+    append(logs / "a.log", "x" * 1000 + " end of the long line\n")
+    write_lines(logs / "a.log", 1, 1)
+    tail.poll()
+    counters = tail.totals.sources[str(logs / "a.log")]
+    assert (counters.lines, dict(counters.parse_errors)) == (3, {"too_long": 1})
+    [saved] = tail.saved_files()
+    assert saved.offset < os.path.getsize(logs / "a.log")  # the checkpoint before the newline: at its start
+    tail.checkpoint()
+    assert tail.saved_files()[0].offset == os.path.getsize(logs / "a.log")
