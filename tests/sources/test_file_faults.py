@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from sources.tail_helpers import Harness, append, write_lines
+from sources.tail_helpers import Harness, append, line, write_lines
 
 
 @pytest.fixture
@@ -81,3 +82,64 @@ def test_a_too_long_line_is_counted_once_when_it_ends_across_a_restart(tail: Har
     assert saved.offset < os.path.getsize(logs / "a.log")  # the checkpoint before the newline: at its start
     tail.checkpoint()
     assert tail.saved_files()[0].offset == os.path.getsize(logs / "a.log")
+
+
+def _offsets(lines: int) -> list[int]:
+    """Where each of the first ``lines`` lines written by ``write_lines`` starts."""
+    return [sum(len(line(n)) + 1 for n in range(k)) for k in range(lines + 1)]
+
+
+@pytest.mark.parametrize("inside_a_line", [False, True])
+def test_a_file_cut_shorter_keeps_what_is_left_counted(
+    tail: Harness, logs: Path, inside_a_line: bool
+) -> None:
+    write_lines(logs / "a.log", 0, 50)
+    tail.poll()
+    size = _offsets(30)[-1] + (7 if inside_a_line else 0)
+    assert size > 1024  # the fingerprint, the first KiB, survives: this is the same file, cut
+    os.truncate(logs / "a.log", size)
+    tail.poll()  # (lines appended after a cut and before loglens sees it would be taken as left over)
+    write_lines(logs / "a.log", 50, 2)
+    tail.poll()
+    counters = tail.totals.sources[str(logs / "a.log")]
+    assert (counters.lines, counters.parsed) == (52, 52)
+    assert tail.source("a.log").truncations == 1
+
+
+def test_a_file_cut_below_its_first_kib_is_read_again_from_the_start(tail: Harness, logs: Path) -> None:
+    write_lines(logs / "a.log", 0, 50)
+    tail.poll()
+    os.truncate(logs / "a.log", _offsets(5)[-1])  # 5 lines left, under the fingerprint's 1 KiB
+    write_lines(logs / "a.log", 50, 2)
+    tail.poll()
+    assert tail.lines("a.log") == 50 + 5 + 2
+    assert tail.source("a.log").truncations == 1
+
+
+def _set_offset(tail: Harness, offset: int) -> None:
+    """Write ``offset`` as a.log's offset into the checkpoint, as a damaged or foreign one could hold."""
+    tail.checkpoint()
+    [saved] = tail.saved_files()
+    snapshot = tail.store.load()
+    assert snapshot is not None
+    snapshot.sources["files"]["files"] = [replace(saved, offset=offset).to_row()]
+    tail.store.save(snapshot)
+    tail.kill()
+
+
+@pytest.mark.parametrize("offset", [-5, 10**9])
+def test_a_checkpoint_offset_that_cannot_be_is_recovered_from_with_one_warning(
+    tail: Harness, logs: Path, offset: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    write_lines(logs / "a.log", 0, 50)
+    tail.poll()
+    _set_offset(tail, offset)
+    for n in range(4):
+        tail.poll()  # the first one reads on from the end: nothing is counted twice
+        tail.clock.advance(1)
+        write_lines(logs / "a.log", 50 + n, 1)
+    tail.poll()
+    assert tail.lines("a.log") == 50 + 4
+    assert tail.source("a.log").errors == {}
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "a.log" in warnings[0], warnings

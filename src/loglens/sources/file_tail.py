@@ -269,7 +269,7 @@ class FileFollower:
         a small known file found under a rotated name resumes (a rename); anything else is new.
         """
         saved = self._restored.pop(fid, None) or self._retired.pop(fid, None)
-        fits = saved is not None and size >= saved.offset and saved.fingerprint.matches(fd)
+        fits = saved is not None and _resumable(saved, fd, size)
         if saved is not None and fits and (saved.real == hit.real or saved.fp_length >= MIN_MATCH_BYTES):
             return saved.offset, saved.source, None
         if saved is not None and saved.live and saved.real == hit.real:
@@ -288,6 +288,10 @@ class FileFollower:
     def _track(
         self, fd: int, fid: FileId, path: str, real: str, source: str, spec_key: str, offset: int, now: float
     ) -> TrackedFile:
+        if offset < 0:  # only a damaged checkpoint holds one
+            end = line_start_before(fd, os.fstat(fd).st_size)
+            log.warning("%s: the checkpoint's offset %d is negative; reading on from its end", path, offset)
+            offset = end
         spec = self._specs.get(spec_key) or SourceSpec(spec_key)
         parse = (spec.format, spec.pattern, self.timezone)
         tracked = TrackedFile(
@@ -329,10 +333,22 @@ class FileFollower:
     # -- rotation and truncation ------------------------------------------------------------------
 
     def _truncated(self, tracked: TrackedFile) -> Iterator[Batch]:
-        """The file shrank or was rewritten: read it from 0, and recover its unread tail from a copy."""
+        """The file shrank or was rewritten: read it from 0, and recover its unread tail from a copy.
+
+        A file cut shorter (``truncate -s``) whose whole fingerprint (its first KiB) is unchanged keeps
+        what is left, which was counted: it is read on from its new end.
+        """
         old = tracked.state()
-        log.info("%s: truncated at offset %d; reading from the start", tracked.path, old.offset)
         self._count(tracked.source, "truncations")
+        fingerprint = tracked.fingerprint
+        if tracked.size < tracked.position and fingerprint.complete and fingerprint.matches(tracked.fd):
+            log.warning(
+                "%s: cut to %d bytes, shorter than the %d read, its first bytes unchanged; reading on from "
+                "its end", tracked.path, tracked.size, tracked.position,
+            )  # fmt: skip
+            tracked.restart_at(min(tracked.offset, tracked.size))
+            return
+        log.info("%s: truncated at offset %d; reading from the start", tracked.path, old.offset)
         tracked.restart_at(0)
         yield from self._recover(old, self.clock.now())
 
@@ -452,6 +468,12 @@ class FileFollower:
             for tracked in self.files.values():
                 tracked.close()
             self.files.clear()
+
+
+def _resumable(saved: FileState, fd: int, size: int) -> bool:
+    """Whether a checkpointed file found again starts as it did, and holds its offset; or is shorter with
+    its whole fingerprint (first KiB) unchanged: cut (``truncate -s``), and the read resumes at its end."""
+    return saved.fingerprint.matches(fd) and (size >= saved.offset or saved.fingerprint.complete)
 
 
 def _same_file(saved: FileState, path: str, real: str) -> bool:
