@@ -108,6 +108,10 @@ class Source(Protocol):
         """One entry per ``source`` label this source feeds."""
         ...
 
+    def labels_of(self, name: str) -> dict[str, str]:
+        """The extra labels of the ``source`` label ``name`` (asked at its first batch: keep it cheap)."""
+        ...
+
     def close(self) -> None:
         """Release files and descriptors."""
         ...

@@ -277,7 +277,7 @@ class Runtime:
             try:
                 with closing(runner.source.poll(now)) as batches:
                     for batch in self._batches(batches):
-                        self._fold(batch)
+                        self._fold(batch, runner.source)
                 runner.backoff.succeeded()
             except BaseException as exc:
                 if is_fatal(exc):
@@ -305,7 +305,7 @@ class Runtime:
             for runner in self.sources:
                 with closing(runner.source.poll(self.wall.now())) as batches:
                     for batch in batches:
-                        self._fold(batch)
+                        self._fold(batch, runner.source)
         for sink in self.sinks:
             sink.call("flush")
 
@@ -316,11 +316,11 @@ class Runtime:
         if not self.event_time or self.windows.watermark is not None:
             self.engine.tick()
 
-    def _fold(self, batch: Batch) -> None:
-        """Fold one batch into the totals and windows, then hand it to the sinks."""
+    def _fold(self, batch: Batch, source: Source) -> None:
+        """Fold one batch of ``source`` into the totals and windows, then hand it to the sinks."""
         now = self.wall.now()
-        if batch.source not in self.totals.sources:
-            self._register_sources()
+        if batch.source not in self.totals.sources:  # known with its labels before its first count
+            self.totals.source(batch.source, source.labels_of(batch.source))
         self._guard(batch.source, "totals", lambda: self.totals.update(batch, now))
         if self.windows is not None and not batch.records.is_empty():
             self._guard(batch.source, "windows", lambda: self._fold_windows(batch.records))

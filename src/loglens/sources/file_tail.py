@@ -462,6 +462,11 @@ class FileFollower:
                 for name in names
             ]
 
+    def labels_of(self, name: str) -> dict[str, str]:
+        """The extra labels of the source label ``name``: its spec's."""
+        with self.lock:
+            return dict(self._labels.get(name, {}))
+
     def close(self) -> None:
         """Close every open file."""
         with self.lock:
