@@ -34,10 +34,10 @@ from loglens.failures import Backoff, is_fatal
 from loglens.parsing import build_parser
 from loglens.pipeline import LinePipeline
 from loglens.records import Batch
+from loglens.sources.copies import CopyIndex
 from loglens.sources.discovery import (
     MIN_MATCH_BYTES,
     FileId,
-    Fingerprint,
     Found,
     NotRegularFile,
     SourceSpec,
@@ -46,12 +46,11 @@ from loglens.sources.discovery import (
     file_kind,
     find_copy,
     find_renamed,
-    is_rotated_name,
     open_regular,
 )
 from loglens.sources.file_state import FileState
 from loglens.sources.tail_views import FileView, RateMeter
-from loglens.sources.tracked import TrackedFile, line_start_before, same_bytes_before
+from loglens.sources.tracked import TrackedFile, line_start_before
 
 log = logging.getLogger("loglens.tail")
 
@@ -103,7 +102,7 @@ class FileFollower:
         self._path_ids: dict[str, FileId] = {}
         self._read_lines: Counter[str] = Counter()
         self._rates: dict[str, RateMeter] = {}
-        self._fp_index: dict[int, dict[str, list[TrackedFile]]] | None = None
+        self._copies = CopyIndex(self.files)
         self._errors: dict[str, Counter[str]] = {}
         # (source, state) of what fails: files by path, folder listings by "listing " + the spec's path
         self._failing: dict[str, tuple[str, Backoff]] = {}
@@ -157,7 +156,7 @@ class FileFollower:
                 self._recovered(f"listing {spec.path}")
         unlisted |= {spec.key for spec in self.specs} - {spec.key for spec in listed}
         at_paths = {hit.path: fid for fid, hit in found.items()}
-        self._fp_index = None
+        self._copies.reset()
         self.backlog = False
         for fid, tracked in list(self.files.items()):
             hit = found.pop(fid, None)
@@ -269,16 +268,16 @@ class FileFollower:
         a small known file found under a rotated name resumes (a rename); anything else is new.
         """
         saved = self._restored.pop(fid, None) or self._retired.pop(fid, None)
-        fits = saved is not None and _resumable(saved, fd, size)
+        fits = saved is not None and saved.resumable(fd, size)
         if saved is not None and fits and (saved.real == hit.real or saved.fp_length >= MIN_MATCH_BYTES):
             return saved.offset, saved.source, None
         if saved is not None and saved.live and saved.real == hit.real:
             return 0, saved.source, saved
         offset = line_start_before(fd, size) if self._from_end(hit.spec) else 0
-        copied = self._copy_source(fd, hit.path, size) if offset < size else None
+        copied = self._copies.source_of(fd, hit.path, size) if offset < size else None
         if copied is not None:  # its lines are counted through the original
             return size, copied, None
-        if saved is not None and fits and _same_file(saved, hit.path, hit.real):
+        if saved is not None and fits and saved.same_file(hit.path, hit.real):
             return saved.offset, saved.source, None
         return offset, hit.spec.label(hit.path), None
 
@@ -310,8 +309,7 @@ class FileFollower:
             self._labels[source] = spec.labels
         self._retired.pop(fid, None)  # an inode seen before: now this file, whatever was saved of it
         self._restored.pop(fid, None)
-        if self._fp_index is not None:
-            self._index(tracked)
+        self._copies.add(tracked)
         return tracked
 
     def _forget(self, tracked: TrackedFile) -> None:
@@ -357,13 +355,8 @@ class FileFollower:
         fingerprint = old.fingerprint
         if fingerprint.length < MIN_MATCH_BYTES:
             return
-        for other in list(self.files.values()):
-            untouched = other.offset == other.start_offset and not other.pipeline.pending_bytes
-            behind = old.offset < other.offset and other.id != old.id
-            named = is_rotated_name(os.path.basename(other.path), os.path.basename(old.path))
-            if untouched and behind and named and fingerprint.matches(other.fd):
-                other.restart_at(old.offset)  # a copy found earlier and started at its end
-                return
+        if self._copies.restart_copy(old):
+            return
         found = find_copy([old.path, old.real], fingerprint, old.offset, set(self.files))
         if found is not None:
             path, fd = found
@@ -374,34 +367,6 @@ class FileFollower:
             copy.matched = False
             yield from self._read(copy, now)
 
-    def _copy_source(self, fd: int, path: str, size: int) -> str | None:
-        """Source of a followed file this new file is a copy of, or None.
-
-        A copy has a rotated name of the original (:func:`is_rotated_name`) and the same first and last bytes.
-        """
-        if self._fp_index is None:
-            self._fp_index = {}
-            for tracked in self.files.values():
-                self._index(tracked)
-        if not self._fp_index:
-            return None
-        head = os.pread(fd, min(size, max(self._fp_index)), 0)
-        for length, digests in self._fp_index.items():
-            if len(head) < length:
-                continue
-            for original in digests.get(Fingerprint.of(head[:length]).digest, []):
-                named = is_rotated_name(os.path.basename(path), os.path.basename(original.path))
-                if named and original.id in self.files and same_bytes_before(fd, original.fd, size):
-                    return original.source
-        return None
-
-    def _index(self, tracked: TrackedFile) -> None:
-        fingerprint = tracked.fingerprint
-        if self._fp_index is not None and fingerprint.length >= MIN_MATCH_BYTES:
-            self._fp_index.setdefault(fingerprint.length, {}).setdefault(fingerprint.digest, []).append(
-                tracked
-            )
-
     def _resolve_restored(self, now: float) -> Iterator[Batch]:
         """Checkpointed files not found by the sources were renamed or deleted while loglens was stopped:
         look for each by identity in its folder and read what it gained since the checkpoint."""
@@ -411,7 +376,7 @@ class FileFollower:
                 continue
             folders = [os.path.dirname(saved.path) or ".", os.path.dirname(saved.real) or "."]
             found = find_renamed(folders, saved.id, saved.fingerprint)
-            if found is not None and not _same_file(saved, found[0], os.path.realpath(found[0])):
+            if found is not None and not saved.same_file(found[0], os.path.realpath(found[0])):
                 os.close(found[1])
                 found = None
             if found is None:
@@ -473,22 +438,3 @@ class FileFollower:
             for tracked in self.files.values():
                 tracked.close()
             self.files.clear()
-
-
-def _resumable(saved: FileState, fd: int, size: int) -> bool:
-    """Whether a checkpointed file found again starts as it did, and holds its offset; or is shorter with
-    its whole fingerprint (first KiB) unchanged: cut (``truncate -s``), and the read resumes at its end."""
-    return saved.fingerprint.matches(fd) and (size >= saved.offset or saved.fingerprint.complete)
-
-
-def _same_file(saved: FileState, path: str, real: str) -> bool:
-    """Whether a checkpointed file found again by its inode is that file, not a new one on a freed inode.
-
-    Trusted when found at the same place, when its fingerprint is long enough to identify it, or when
-    the new name is a rotated name of the old one (a rename).
-    """
-    if saved.real == real or saved.fp_length >= MIN_MATCH_BYTES:
-        return True
-    return is_rotated_name(os.path.basename(path), os.path.basename(saved.path)) or is_rotated_name(
-        os.path.basename(real), os.path.basename(saved.real)
-    )
