@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from loglens.sources.file_state import FileState
 from loglens.state.checkpoint import CheckpointStore
-from server.agent_helpers import AgentProcess, lines_total, wait_for
+from server.agent_helpers import AgentProcess, lines_total, scrape, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -55,3 +56,41 @@ def test_a_file_name_that_is_not_utf8_is_counted_shown_and_checkpointed(logs: Pa
     [saved] = [FileState.from_row(row) for row in snapshot.sources["files"]["files"]]
     assert (os.fsencode(saved.path), saved.offset) == (raw, len(LINES))
     assert "Traceback" not in agent.output()
+
+
+def _limit_descriptors() -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
+
+
+def test_more_files_than_descriptors_leave_the_server_and_checkpoint_working(
+    logs: Path, tmp_path: Path
+) -> None:
+    for n in range(2000):
+        (logs / f"f{n:04d}.log").write_bytes(LINES.replace(b"line", b"file %d line" % n))
+    args = [str(logs / "*.log"), "--state-dir", str(tmp_path / "state"), "--from-start", "--format", "level"]
+    agent = AgentProcess(args, tmp_path / "out", preexec_fn=_limit_descriptors)
+    try:
+        seen: list[object] = []
+
+        def settled() -> bool:
+            samples = [(name, dict(labels), value) for (name, labels), value in scrape(agent.url).items()]
+            lines = [value for name, _, value in samples if name == "loglens_lines_total" and value]
+            waiting = sum(value for name, labels, value in samples if name == "loglens_source_errors_total"
+                          and labels["reason"] == "too_many_open_files")  # fmt: skip
+            seen[:] = [len(lines), sum(lines), waiting]
+            return len(lines) + waiting == 2000 and sum(lines) == 3 * len(lines)
+
+        wait_for(settled, timeout=60, what="every file followed or counted as waiting", last=seen)
+        followed = int(seen[0])  # type: ignore[call-overload]
+        assert 1024 - 300 < followed < 1024
+        for _ in range(3):  # the server keeps answering, the checkpoint keeps saving
+            assert httpx.get(f"{agent.url}/metrics", timeout=5).status_code == 200
+        status = httpx.get(f"{agent.url}/api/status", timeout=5).json()
+        assert status["checkpoint"]["healthy"] and status["checkpoint"]["saves"] > 0
+        waiting = [s for s in status["sources"] if not s["healthy"]]
+        assert len(waiting) == 2000 - followed
+        assert waiting[0]["last_error"] == "not followed: too many open files"
+    finally:
+        assert agent.stop() == 0
+    output = agent.output().splitlines()
+    assert len(output) < 10, output[:20]

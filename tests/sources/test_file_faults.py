@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sources.tail_helpers import Harness, append, line, write_lines
+from sources.tail_helpers import ROTATE_WAIT, Harness, append, line, write_lines
 
 
 @pytest.fixture
@@ -143,3 +143,36 @@ def test_a_checkpoint_offset_that_cannot_be_is_recovered_from_with_one_warning(
     assert tail.source("a.log").errors == {}
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert len(warnings) == 1 and "a.log" in warnings[0], warnings
+
+
+def test_files_beyond_the_descriptor_budget_wait_counted_once_and_are_opened_when_one_frees_up(
+    logs: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    for n in range(5):
+        write_lines(logs / f"f{n}.log", 0, 3)
+    tail = Harness(logs, "*.log", from_start=True, max_open_files=3)
+    for _ in range(3):
+        tail.poll()
+        tail.clock.advance(1)
+    assert len(tail.follower.files) == 3
+    assert [tail.lines(f"f{n}.log") for n in range(5)] == [3, 3, 3, 0, 0]
+    waiting = [tail.source(f"f{n}.log") for n in (3, 4)]
+    assert [(s.errors, s.healthy, s.last_error) for s in waiting] == [
+        ({"too_many_open_files": 1}, False, "not followed: too many open files")
+    ] * 2
+    os.unlink(logs / "f0.log")  # drained until idle for ROTATE_WAIT, then closed: f3.log takes its descriptor
+    tail.poll()
+    tail.clock.advance(ROTATE_WAIT)
+    tail.poll()
+    assert [tail.lines(f"f{n}.log") for n in range(5)] == [3, 3, 3, 3, 0]
+    assert tail.source("f3.log").healthy and not tail.source("f4.log").healthy
+    os.unlink(logs / "f1.log")
+    tail.poll()
+    tail.clock.advance(ROTATE_WAIT)
+    tail.poll()
+    assert tail.lines("f4.log") == 3
+    assert tail.source("f4.log").errors == {"too_many_open_files": 1}
+    messages = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(messages) == 2 and messages[0].startswith("2 file(s) not followed"), messages
+    assert messages[1] == "every file found is followed again"
+    tail.close()

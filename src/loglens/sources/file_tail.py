@@ -30,7 +30,7 @@ from typing import Any
 
 from loglens.clock import Clock, SystemClock
 from loglens.contracts import SourceStatus
-from loglens.failures import Backoff, is_fatal
+from loglens.failures import is_fatal
 from loglens.parsing import build_parser
 from loglens.pipeline import LinePipeline
 from loglens.records import Batch
@@ -43,11 +43,11 @@ from loglens.sources.discovery import (
     SourceSpec,
     discover,
     file_id,
-    file_kind,
     find_copy,
     find_renamed,
     open_regular,
 )
+from loglens.sources.file_faults import FileFaults, descriptor_budget, out_of_descriptors
 from loglens.sources.file_state import FileState
 from loglens.sources.tail_views import FileView, RateMeter
 from loglens.sources.tracked import TrackedFile, line_start_before
@@ -65,7 +65,8 @@ class FileFollower:
 
     Not thread-safe for writers: one thread calls :meth:`poll`, :meth:`state` and :meth:`restore`;
     any thread may call :meth:`status`. A file that fails to open or read is counted under its
-    source's errors and retried with backoff; the other files go on.
+    source's errors and retried with backoff; the other files go on. At most ``max_open_files`` files
+    are open (default: the open-file limit less a reserve, :mod:`~loglens.sources.file_faults`).
     """
 
     id = "files"
@@ -80,6 +81,7 @@ class FileFollower:
         max_line_bytes: int = 64 * 1024,
         timezone: str = "UTC",
         read_budget: int = READ_BUDGET,
+        max_open_files: int | None = None,
     ) -> None:
         self.specs = list(specs)
         self.clock = clock or SystemClock()
@@ -103,10 +105,9 @@ class FileFollower:
         self._read_lines: Counter[str] = Counter()
         self._rates: dict[str, RateMeter] = {}
         self._copies = CopyIndex(self.files)
-        self._errors: dict[str, Counter[str]] = {}
-        # (source, state) of what fails: files by path, folder listings by "listing " + the spec's path
-        self._failing: dict[str, tuple[str, Backoff]] = {}
-        self._irregular: dict[str, FileId] = {}  # FIFOs and such seen at the last poll, counted once
+        # what fails: files by path, folder listings by "listing " + the spec's path
+        budget = descriptor_budget() if max_open_files is None else max_open_files
+        self.faults = FileFaults(log, self.lock, budget)
 
     # -- checkpoint -------------------------------------------------------------------------------
 
@@ -140,20 +141,21 @@ class FileFollower:
         """
         now = self.clock.now() if now is None else now
         unlisted: set[str] = set()
+        faults = self.faults
 
         def failed(spec: SourceSpec, exc: OSError) -> None:
             unlisted.add(spec.key)
-            self._failed(f"listing {spec.path}", spec.label(spec.path), exc, now)
+            faults.failed(f"listing {spec.path}", spec.label(spec.path), exc, now)
 
         def irregular(spec: SourceSpec, path: str, st: os.stat_result) -> None:
-            self._not_regular(NotRegularFile(path, st), spec.label(path), seen)
+            faults.not_regular(NotRegularFile(path, st), spec.label(path))
 
-        seen: dict[str, FileId] = {}
-        listed = [spec for spec in self.specs if self._ready(f"listing {spec.path}", now)]
+        faults.begin_poll()
+        listed = [spec for spec in self.specs if faults.ready(f"listing {spec.path}", now)]
         found = discover(listed, failed, irregular)
         for spec in listed:
-            if spec.key not in unlisted and f"listing {spec.path}" in self._failing:
-                self._recovered(f"listing {spec.path}")
+            if spec.key not in unlisted and faults.is_failing(f"listing {spec.path}"):
+                faults.recovered(f"listing {spec.path}")
         unlisted |= {spec.key for spec in self.specs} - {spec.key for spec in listed}
         at_paths = {hit.path: fid for fid, hit in found.items()}
         self._copies.reset()
@@ -170,10 +172,10 @@ class FileFollower:
         known = self._restored.keys() | self._retired.keys()
         for fid, hit in sorted(found.items(), key=lambda item: item[0] not in known):  # known files first
             if fid not in self.files:  # (a copy may have been claimed by a truncated file just before)
-                yield from self._start(fid, hit, now, seen)
-        self._irregular = seen
+                yield from self._start(fid, hit, now)
         if self._restored:
             yield from self._resolve_restored(now)
+        faults.end_poll(len(self.files))
         self._known_specs.update(self._specs)
         self._path_ids = {**{p: f for p, f in self._path_ids.items() if f in self.files}, **at_paths}
         with self.lock:
@@ -184,9 +186,9 @@ class FileFollower:
 
     def _read(self, tracked: TrackedFile, now: float) -> Iterator[Batch]:
         """Read what was appended to one file; a failure is counted for its source and backed off."""
-        failing = self._failing.get(tracked.path)
-        if failing is not None and not failing[1].ready(now):
+        if not self.faults.ready(tracked.path, now):
             return
+        failing = self.faults.is_failing(tracked.path)
         before = tracked.position
         try:
             if tracked.rewritten():
@@ -197,55 +199,37 @@ class FileFollower:
         except BaseException as exc:
             if is_fatal(exc):
                 raise
-            self._failed(tracked.path, tracked.source, exc, now)
+            self.faults.failed(tracked.path, tracked.source, exc, now)
             return
-        if failing is not None:
-            self._recovered(tracked.path)
+        if failing:
+            self.faults.recovered(tracked.path)
         if tracked.position != before:
             tracked.active_at = now
         self.backlog |= tracked.position < tracked.size
 
-    def _ready(self, key: str, now: float) -> bool:
-        """Whether ``key`` (a file's path, or ``listing`` and a spec's path) is not waiting out a backoff."""
-        failing = self._failing.get(key)
-        return failing is None or failing[1].ready(now)
-
-    def _failed(self, path: str, source: str, exc: BaseException, now: float) -> None:
+    def _start(self, fid: FileId, hit: Found, now: float) -> Iterator[Batch]:
+        """Begin following a file not followed yet, if the descriptor budget allows."""
+        faults, label = self.faults, hit.spec.label(hit.path)
+        if not faults.ready(hit.path, now):
+            return
         with self.lock:
-            _, backoff = self._failing.setdefault(path, (source, Backoff(path, log)))
-            why = backoff.failed(exc, now)
-            self._errors.setdefault(source, Counter())[why] += 1
-
-    def _not_regular(self, exc: NotRegularFile, source: str, seen: dict[str, FileId]) -> None:
-        """A FIFO, socket or device where a file is expected: counted and logged once, never opened."""
-        path, fid = exc.path, file_id(exc.stat)
-        if self._irregular.get(path) != fid and seen.get(path) != fid:
-            log.warning("%s: not a regular file (%s); not followed", path, file_kind(exc.stat))
-            with self.lock:
-                self._errors.setdefault(source, Counter())["not_regular"] += 1
-        seen[path] = fid
-
-    def _recovered(self, path: str) -> None:
-        with self.lock:
-            failing = self._failing.pop(path, None)
-        if failing is not None:
-            failing[1].succeeded()
-
-    def _start(self, fid: FileId, hit: Found, now: float, irregular: dict[str, FileId]) -> Iterator[Batch]:
-        """Begin following a file not followed yet (``irregular``: the FIFOs and such seen this poll)."""
-        failing = self._failing.get(hit.path)
-        if failing is not None and not failing[1].ready(now):
+            self._labels.setdefault(label, hit.spec.labels)
+        if faults.full(len(self.files)):
+            faults.no_descriptor(hit.path, label)
             return
         try:
             fd, st = open_regular(hit.path)
         except NotRegularFile as exc:  # swapped since it was listed
-            self._recovered(hit.path)
-            self._not_regular(exc, hit.spec.label(hit.path), irregular)
+            faults.recovered(hit.path)
+            faults.not_regular(exc, label)
             return
         except OSError as exc:
-            self._failed(hit.path, hit.spec.label(hit.path), exc, now)
+            if out_of_descriptors(exc):
+                faults.no_descriptor(hit.path, label)
+            else:
+                faults.failed(hit.path, label, exc, now)
             return
-        self._recovered(hit.path)
+        faults.recovered(hit.path)
         size = st.st_size
         if file_id(st) != fid:  # replaced since discovery: the next poll sees the new one
             os.close(fd)
@@ -374,6 +358,10 @@ class FileFollower:
         for saved in pending:
             if saved.id in self.files:  # its inode is already followed: a new file on a freed inode
                 continue
+            if self.faults.full(len(self.files)):  # looked for again once a descriptor frees up
+                self.faults.no_descriptor(saved.path, saved.source)
+                self._restored[saved.id] = saved
+                continue
             folders = [os.path.dirname(saved.path) or ".", os.path.dirname(saved.real) or "."]
             found = find_renamed(folders, saved.id, saved.fingerprint)
             if found is not None and not saved.same_file(found[0], os.path.realpath(found[0])):
@@ -402,17 +390,13 @@ class FileFollower:
                 state = "following" if t.matched else "draining"
                 view = FileView(t.path, t.offset, t.size, t.lag, t.lines, state)
                 files.setdefault(t.source, []).append(view)
-            failing: dict[str, str] = {}
-            for source, backoff in self._failing.values():
-                failing.setdefault(source, backoff.last_error or "failing")
-            names = sorted(
-                set(files) | set(self._counts) | set(self._rates) | set(self._errors) | set(failing)
-            )
+            failing = self.faults.failing()
+            names = sorted(set(files) | set(self._counts) | set(self._rates) | self.faults.sources())
             return [
                 SourceStatus(
                     name=name,
                     lines=self._read_lines[name],
-                    errors=dict(self._errors.get(name, {})),
+                    errors=self.faults.errors(name),
                     lag_bytes=sum(f.lag_bytes for f in files.get(name, [])),
                     healthy=name not in failing,
                     labels=dict(self._labels.get(name, {})),
