@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
+from starlette.requests import ClientDisconnect
 
 from loglens import __version__
 from loglens.contracts import printable
@@ -74,6 +75,11 @@ def create_app(
         problems = [printable(problem) for problem in problems]
         body = {"status": "not ready" if problems else "ready", "problems": problems}
         return JSONResponse(body, status_code=503 if problems else 200)
+
+    @app.exception_handler(ClientDisconnect)
+    def client_gone(request: Request, exc: ClientDisconnect) -> Response:
+        """A client gone mid-request (or dropped for being too slow) is not an error of loglens: no log."""
+        return Response(status_code=400)
 
     for router in routers:
         app.include_router(router)
