@@ -35,7 +35,7 @@ from loglens.clock import Clock, SystemClock
 from loglens.config import Settings
 from loglens.contracts import Sink, Source, SourceStatus
 from loglens.errors import LoglensError
-from loglens.failures import Backoff, is_fatal, reason
+from loglens.failures import Backoff, describe, is_fatal, reason
 from loglens.records import Batch
 from loglens.sinks.runner import SinkRunner
 from loglens.state.checkpoint import CheckpointStore, Snapshot
@@ -169,14 +169,21 @@ class Runtime:
         store = CheckpointStore(self.settings.state.dir)
         try:
             snapshot = store.load()
+            if snapshot is not None:
+                self._restore(snapshot)
         except LoglensError:
             store.close()
             raise
+        except Exception as exc:  # values of the wrong shape: a damaged or foreign checkpoint
+            store.close()
+            raise store.unusable(f"cannot be restored ({describe(exc)})") from None
         self.store = store
-        if snapshot is None:
-            return
-        now = self.wall.now()
-        self.totals.load_state(snapshot.totals, now)
+        if snapshot is not None:
+            self._last_saved = snapshot
+            log.info("resuming from the checkpoint of %s", store.path)
+
+    def _restore(self, snapshot: Snapshot) -> None:
+        self.totals.load_state(snapshot.totals, self.wall.now())
         for runner in self.sources:
             saved = snapshot.sources.get(runner.source.id)
             if saved is not None:
@@ -184,8 +191,6 @@ class Runtime:
         for sink in self.sinks:
             if sink.sink.name in snapshot.sinks:
                 sink.sink.restore(snapshot.sinks[sink.sink.name])
-        self._last_saved = snapshot
-        log.info("resuming from the checkpoint of %s", store.path)
 
     def start(self) -> Runtime:
         """Bind the views, restore the checkpoint, start the loop and then the views.

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import random
 import resource
 import socket
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
-from server.agent_helpers import AgentProcess, lines_total, wait_for
+from server.agent_helpers import AgentProcess, lines_total, wait_for, without_file_permission_bypass
 from sources.tail_helpers import write_lines
 
 pytestmark = pytest.mark.integration
@@ -68,3 +71,61 @@ def test_idle_and_slow_connections_leave_metrics_answering(logs: Path, tmp_path:
         assert agent.stop() == 0
     output = agent.output().splitlines()
     assert len(output) < 5, output[:20]
+
+
+def _read_only(db: Path) -> None:
+    db.chmod(0o444)
+
+
+def _random_bytes(db: Path) -> None:
+    db.write_bytes(random.Random(7).randbytes(db.stat().st_size))
+
+
+def _cut_in_half(db: Path) -> None:
+    data = db.read_bytes()
+    db.write_bytes(data[: len(data) // 2])
+
+
+def _another_version(db: Path) -> None:
+    with closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute("UPDATE state SET value = '3' WHERE key = 'version'")
+
+
+def _foreign_values(db: Path) -> None:
+    with closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute("UPDATE state SET value = '{\"files\": 5}' WHERE key = 'source:files'")
+
+
+def _saves(agent: AgentProcess) -> int:
+    return int(httpx.get(f"{agent.url}/api/status", timeout=5).json()["checkpoint"]["saves"])
+
+
+DAMAGES = [_read_only, _random_bytes, _cut_in_half, _another_version, _foreign_values]
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_an_unusable_checkpoint_is_one_line_and_exit_2_then_reset_state_starts_afresh(
+    logs: Path, tmp_path: Path, damage: Callable[[Path], None]
+) -> None:
+    write_lines(logs / "a.log", 0, 100)
+    state = tmp_path / "state"
+    args = [str(logs / "*.log"), "--state-dir", str(state), "--from-start"]
+    first = AgentProcess(args, tmp_path / "first.out")
+    wait_for(lambda: _saves(first), what="a checkpoint saved")
+    assert first.stop() == 0
+    db = state / "checkpoint.sqlite3"
+    damage(db)
+    fenced = without_file_permission_bypass  # so that a read-only file is read-only to this root
+    broken = AgentProcess(args, tmp_path / "broken.out", preexec_fn=fenced, wait=False)
+    assert broken.wait() == 2
+    [message] = broken.output().splitlines()
+    assert message.startswith(f"loglens: checkpoint {db} ")
+    assert message.endswith("--reset-state to start afresh")
+    again = AgentProcess([*args, "--reset-state"], tmp_path / "again.out", preexec_fn=fenced)
+    try:
+        wait_for(lambda: lines_total(again.url).get(str(logs / "a.log")) == 100, what="the lines read afresh")
+        wait_for(lambda: _saves(again), what="a checkpoint saved")
+    finally:
+        assert again.stop() == 0
+    assert [p.name.split(".aside-")[0] for p in state.glob("*.aside-*")][:1] == ["checkpoint.sqlite3"]
+    assert "moved aside" in again.output()

@@ -127,8 +127,13 @@ class AgentProcess:
         return found[-1] if found else None
 
     def wait(self, timeout: float = 30) -> int:
-        """Its exit status."""
-        return self.process.wait(timeout=timeout)
+        """Its exit status; killed if it has not exited within ``timeout`` seconds."""
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise
 
     def stop(self) -> int:
         """SIGTERM, then its exit status (it saves a last checkpoint first)."""
