@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -27,6 +28,8 @@ LOCK_NAME = "lock"
 _SCHEMA = "CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 #: What to do with a checkpoint loglens cannot use.
 REMEDY = "move it aside, or run with --reset-state to start afresh"
+
+log = logging.getLogger("loglens.state")
 
 
 @dataclass
@@ -77,13 +80,13 @@ class CheckpointStore:
         self.last_saved_at: float | None = None
         self._lock_fd = _take(self.folder)
         try:
-            self._db = self._connect()
+            self._db, self._identity = self._connect()
         except BaseException:
             os.close(self._lock_fd)
             raise
 
-    def _connect(self) -> sqlite3.Connection:
-        """The database, checked whole (``quick_check``) and writable."""
+    def _connect(self) -> tuple[sqlite3.Connection, tuple[int, int]]:
+        """The database, checked whole (``quick_check``) and writable, and the identity of its file."""
         try:
             db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
@@ -100,13 +103,14 @@ class CheckpointStore:
                 db.execute("DELETE FROM state WHERE key = ''")
             finally:
                 db.execute("ROLLBACK")
+            st = os.stat(self.path)
         except sqlite3.Error as exc:
             db.close()
             raise self.unusable(f"cannot be used ({exc})") from None
         except BaseException:
             db.close()
             raise
-        return db
+        return db, (st.st_dev, st.st_ino)
 
     def unusable(self, problem: str) -> StateError:
         """The error of a checkpoint that cannot be used, saying what to do."""
@@ -114,6 +118,34 @@ class CheckpointStore:
 
     def _other_version(self, version: str | None) -> StateError:
         return self.unusable(f"was written by another loglens (version {version}, not {SCHEMA_VERSION})")
+
+    def _lock_kept(self) -> bool:
+        """Whether the lock file held is still the folder's (only the database went away)."""
+        try:
+            return os.path.samestat(os.fstat(self._lock_fd), os.stat(self.folder / LOCK_NAME))
+        except FileNotFoundError:
+            return False
+
+    def _reopen_if_gone(self) -> None:
+        """Start a fresh database when the file was deleted or replaced (the state folder removed)."""
+        try:
+            st = os.stat(self.path)
+            if (st.st_dev, st.st_ino) == self._identity:
+                return
+        except FileNotFoundError:
+            pass
+        lock_fd = self._lock_fd if self._lock_kept() else _take(self.folder)
+        try:
+            db, identity = self._connect()
+        except BaseException:
+            if lock_fd != self._lock_fd:
+                os.close(lock_fd)
+            raise
+        self._db.close()
+        if lock_fd != self._lock_fd:
+            os.close(self._lock_fd)
+        self._db, self._identity, self._lock_fd = db, identity, lock_fd
+        log.warning("checkpoint %s was gone (its state folder deleted?): saving a fresh one there", self.path)
 
     def save(self, snapshot: Snapshot) -> None:
         """Replace the stored snapshot with ``snapshot``, all or nothing."""
@@ -125,6 +157,7 @@ class CheckpointStore:
             **{f"sink:{key}": _dumps(value) for key, value in snapshot.sinks.items()},
         }
         with self._mutex:
+            self._reopen_if_gone()
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.execute("DELETE FROM state")
