@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from loglens.sources.file_state import FileState
 from loglens.state.checkpoint import CheckpointStore
-from server.agent_helpers import AgentProcess, lines_total, scrape, wait_for
+from server.agent_helpers import AgentProcess, lines_total, scrape, wait_for, without_file_permission_bypass
 
 pytestmark = pytest.mark.integration
 
@@ -94,3 +94,39 @@ def test_more_files_than_descriptors_leave_the_server_and_checkpoint_working(
         assert agent.stop() == 0
     output = agent.output().splitlines()
     assert len(output) < 10, output[:20]
+
+
+def test_a_file_that_cannot_be_read_is_shown_failing_then_recovers(logs: Path, tmp_path: Path) -> None:
+    (logs / "a.log").write_bytes(LINES)
+    (logs / "secret.log").write_bytes(LINES)
+    (logs / "secret.log").chmod(0)
+    args = [str(logs / "*.log"), "--state-dir", str(tmp_path / "state"), "--from-start"]
+    agent = AgentProcess(args, tmp_path / "out", preexec_fn=without_file_permission_bypass)
+    secret = str(logs / "secret.log")
+    try:
+        wait_for(lambda: lines_total(agent.url).get(str(logs / "a.log")) == 3, what="a.log's lines")
+        samples = wait_for(lambda: _source_samples(agent.url, secret), what="secret.log on /metrics")
+        assert samples["loglens_source_up"] == 0
+        assert samples["loglens_source_errors_total", "permission"] >= 1
+        sources = httpx.get(f"{agent.url}/api/status", timeout=5).json()["sources"]
+        [status] = [s for s in sources if s["source"] == secret]
+        assert (status["healthy"], status["last_error"], status["lines"]) == (False, "Permission denied", 0)
+        assert status["errors"]["permission"] >= 1
+        ready = httpx.get(f"{agent.url}/api/ready", timeout=5)
+        assert ready.status_code == 503
+        assert f"source {secret} fails: Permission denied" in ready.json()["problems"]
+        (logs / "secret.log").chmod(0o644)
+        wait_for(lambda: lines_total(agent.url).get(secret) == 3, timeout=60, what="secret.log read at last")
+        assert _source_samples(agent.url, secret)["loglens_source_up"] == 1
+    finally:
+        assert agent.stop() == 0
+
+
+def _source_samples(url: str, source: str) -> dict[object, float]:
+    """The loglens_source_* samples of ``source`` (errors keyed with their reason)."""
+    out: dict[object, float] = {}
+    for (name, labels), value in scrape(url).items():
+        found = dict(labels)
+        if found.get("source") == source and name.startswith("loglens_source_"):
+            out[(name, found["reason"]) if "reason" in found else name] = value
+    return out
