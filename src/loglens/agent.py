@@ -19,8 +19,9 @@ from loglens.config import Settings
 from loglens.contracts import Sink, Source
 from loglens.parsing import build_parser
 from loglens.runtime import Runtime
-from loglens.server.http import HttpServer
+from loglens.server.http import HttpServer, server_descriptors
 from loglens.sources.discovery import SourceSpec
+from loglens.sources.file_faults import descriptor_budget
 from loglens.sources.file_tail import FileFollower
 from loglens.sources.stdin import StreamSource
 
@@ -76,6 +77,7 @@ def file_follower(settings: Settings, specs: Sequence[SourceSpec], clock: Clock)
         rotate_wait=settings.tail.rotate_wait_seconds,
         max_line_bytes=settings.parse.max_line_bytes,
         timezone=settings.parse.timezone,
+        max_open_files=descriptor_budget(server_descriptors(settings.server)),
     )
 
 

@@ -63,6 +63,10 @@ class ServerConfig(Section):
     """The HTTP server of ``loglens run``."""
 
     listen: str = "127.0.0.1:9911"
+    max_connections: int = Field(default=100, ge=1, description="connections held; more drop the oldest idle")
+    request_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="a request must arrive whole within this, or it is dropped"
+    )
 
     @field_validator("listen")
     @classmethod

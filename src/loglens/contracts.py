@@ -3,6 +3,9 @@
 A *source* yields batches of parsed lines (a file follower, standard input, the replay reader). A
 *sink* receives each batch once the runtime has folded it into the totals and windows. Both move
 their position as JSON that the checkpoint keeps, so a restart resumes exactly where it stood.
+
+Names that come from file names (``source`` labels, paths) may hold surrogate escapes, as ``os`` gives
+names that are not valid UTF-8; views show them through :func:`printable`.
 """
 
 from __future__ import annotations
@@ -13,6 +16,20 @@ from typing import Any, Protocol
 
 from loglens.records import Batch
 from loglens.sources.tail_views import FileView
+
+
+def printable(text: str) -> str:
+    """``text`` as valid UTF-8, for JSON and the exposition, which refuse surrogates.
+
+    The bytes of a file name that is not UTF-8 (``caf\\xe9.log``, kept by ``os`` as surrogate escapes)
+    are shown escaped, as ``\\xe9``.
+    """
+    if text.isascii():
+        return text
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate no file name gives (from a YAML escape, say)
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -89,6 +106,10 @@ class Source(Protocol):
 
     def status(self) -> list[SourceStatus]:
         """One entry per ``source`` label this source feeds."""
+        ...
+
+    def labels_of(self, name: str) -> dict[str, str]:
+        """The extra labels of the ``source`` label ``name`` (asked at its first batch: keep it cheap)."""
         ...
 
     def close(self) -> None:

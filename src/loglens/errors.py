@@ -3,6 +3,7 @@
 LoglensError                  anything loglens reports as one clear line and exit status
 ├── ConfigError               a bad configuration file, variable or flag
 ├── SourceError               an input that cannot be opened or read (missing file, bad URL)
+│   └── StateError            a state folder or checkpoint that cannot be used
 └── FormatError               a log format or pattern that cannot be used
 """
 
@@ -21,6 +22,12 @@ class ConfigError(LoglensError):
 
 class SourceError(LoglensError):
     """An input cannot be opened or read."""
+
+
+class StateError(SourceError):
+    """The state folder or its checkpoint cannot be used (unwritable, damaged, another version)."""
+
+    exit_code = 2
 
 
 class FormatError(LoglensError):

@@ -51,8 +51,8 @@ class LinePipeline:
 
     @property
     def pending_bytes(self) -> int:
-        """Bytes of an incomplete last line not yet parsed."""
-        return self.splitter.pending_bytes
+        """Bytes of an incomplete last line not yet parsed (held, or dropped from a too-long line)."""
+        return self.splitter.pending_bytes + self.splitter.skipped_bytes
 
     def parse_lines(self, lines: pl.Series) -> Batch:
         """Parse lines that arrive already split (HTTP ingest)."""

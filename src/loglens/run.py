@@ -15,6 +15,7 @@ import click
 from loglens.agent import Agent
 from loglens.config import Settings, load_settings
 from loglens.parsing import FORMATS
+from loglens.state.checkpoint import set_aside
 
 log = logging.getLogger("loglens")
 
@@ -34,8 +35,10 @@ def run_until_signal(agent: Agent) -> None:
         stop.set()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    started = False
     try:
-        agent.start()
+        agent.start()  # (when it fails, nothing was started: nothing to stop)
+        started = True
         settings = agent.settings
         log.info(
             "following %d source(s); metrics on %s/metrics, status on %s/api/status; state in %s",
@@ -47,7 +50,8 @@ def run_until_signal(agent: Agent) -> None:
         while not stop.wait(0.5):
             pass
     finally:
-        agent.stop()
+        if started:
+            agent.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
@@ -94,6 +98,11 @@ def run_settings(
     default=None,
     help="Read files present at the first start from their beginning (default: from their end).",
 )
+@click.option(
+    "--reset-state",
+    is_flag=True,
+    help="Move the state folder's checkpoint aside (checkpoint.sqlite3.aside-TIME) and start afresh.",
+)
 def run_command(
     paths: tuple[str, ...],
     config: Path | None,
@@ -102,6 +111,7 @@ def run_command(
     format_: str | None,
     pattern: str | None,
     from_start: bool | None,
+    reset_state: bool,
 ) -> None:
     """Follow log files as they are written and serve /metrics, /api/status and /api/insights.
 
@@ -113,4 +123,9 @@ def run_command(
     settings = run_settings(paths, config, listen, state_dir, format_, pattern, from_start)
     if not settings.sources:
         log.warning("no sources given: serving the push API only")
-    run_until_signal(Agent(settings))
+    agent = Agent(settings)
+    if reset_state:
+        aside = set_aside(settings.state.dir)
+        if aside is not None:
+            log.warning("moved aside the checkpoint of %s to %s; starting afresh", settings.state.dir, aside)
+    run_until_signal(agent)

@@ -31,7 +31,7 @@ from loglens.clock import Clock, SystemClock
 from loglens.config import Settings
 from loglens.contracts import Sink, Source, SourceStatus
 from loglens.errors import LoglensError
-from loglens.failures import Backoff, is_fatal, reason
+from loglens.failures import Backoff, describe, is_fatal, reason
 from loglens.records import Batch
 from loglens.sinks.runner import SinkRunner
 from loglens.state.checkpoint import CheckpointStore, Snapshot
@@ -180,14 +180,21 @@ class Runtime:
         store = CheckpointStore(self.settings.state.dir)
         try:
             snapshot = store.load()
+            if snapshot is not None:
+                self._restore(snapshot)
         except LoglensError:
             store.close()
             raise
+        except Exception as exc:  # values of the wrong shape: a damaged or foreign checkpoint
+            store.close()
+            raise store.unusable(f"cannot be restored ({describe(exc)})") from None
         self.store = store
-        if snapshot is None:
-            return
-        now = self.wall.now()
-        self.totals.load_state(snapshot.totals, now)
+        if snapshot is not None:
+            self._last_saved = snapshot
+            log.info("resuming from the checkpoint of %s", store.path)
+
+    def _restore(self, snapshot: Snapshot) -> None:
+        self.totals.load_state(snapshot.totals, self.wall.now())
         for runner in self.sources:
             saved = snapshot.sources.get(runner.source.id)
             if saved is not None:
@@ -195,8 +202,6 @@ class Runtime:
         for sink in self.sinks:
             if sink.sink.name in snapshot.sinks:
                 sink.sink.restore(snapshot.sinks[sink.sink.name])
-        self._last_saved = snapshot
-        log.info("resuming from the checkpoint of %s", store.path)
 
     def start(self) -> Runtime:
         """Bind the views, restore the checkpoint, start the loop and then the views.
@@ -288,7 +293,7 @@ class Runtime:
             try:
                 with closing(runner.source.poll(now)) as batches:
                     for batch in self._batches(batches):
-                        self._fold(batch)
+                        self._fold(batch, runner.source)
                 runner.backoff.succeeded()
             except BaseException as exc:
                 if is_fatal(exc):
@@ -316,7 +321,7 @@ class Runtime:
             for runner in self.sources:
                 with closing(runner.source.poll(self.wall.now())) as batches:
                     for batch in batches:
-                        self._fold(batch)
+                        self._fold(batch, runner.source)
         for sink in self.sinks:
             sink.call("flush")
 
@@ -327,11 +332,11 @@ class Runtime:
         if not self.event_time or self.windows.watermark is not None:
             self.engine.tick()
 
-    def _fold(self, batch: Batch) -> None:
-        """Fold one batch into the totals and windows, then hand it to the sinks."""
+    def _fold(self, batch: Batch, source: Source) -> None:
+        """Fold one batch of ``source`` into the totals and windows, then hand it to the sinks."""
         now = self.wall.now()
-        if batch.source not in self.totals.sources:
-            self._register_sources()
+        if batch.source not in self.totals.sources:  # known with its labels before its first count
+            self.totals.source(batch.source, source.labels_of(batch.source))
         self._guard(batch.source, "totals", lambda: self.totals.update(batch, now))
         if self.windows is not None and not batch.records.is_empty():
             self._guard(batch.source, "windows", lambda: self._fold_windows(batch.records))

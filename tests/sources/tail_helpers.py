@@ -37,13 +37,19 @@ class Harness:
     """A runtime with one :class:`FileFollower` over ``folder`` and a checkpoint, restartable."""
 
     def __init__(
-        self, folder: Path, *specs: str, from_start: bool = False, state: Path | None = None
+        self,
+        folder: Path,
+        *specs: str,
+        from_start: bool = False,
+        state: Path | None = None,
+        max_open_files: int | None = None,
     ) -> None:
         self.folder = folder
         self.specs = [
             SourceSpec(spec if os.path.isabs(spec) else str(folder / spec), "level") for spec in specs
         ]
         self.from_start = from_start
+        self.max_open_files = max_open_files
         self.clock = FrozenClock()
         self.settings = load_settings(state={"dir": state or folder.parent / "state"})
         self._start()
@@ -51,7 +57,11 @@ class Harness:
     def _start(self) -> None:
         """A fresh follower and runtime, restored from the state folder's checkpoint."""
         self.follower = FileFollower(
-            self.specs, clock=self.clock, from_start=self.from_start, rotate_wait=ROTATE_WAIT
+            self.specs,
+            clock=self.clock,
+            from_start=self.from_start,
+            rotate_wait=ROTATE_WAIT,
+            max_open_files=self.max_open_files,
         )
         self.runtime = Runtime(self.settings, [self.follower], clock=self.clock, windows=False)
         self.totals = self.runtime.totals

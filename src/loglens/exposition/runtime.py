@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from loglens.contracts import printable
 from loglens.query import Query
 
 
@@ -69,7 +70,8 @@ class RuntimeCollector(Collector):
             "loglens_lines_per_second", "Lines read per second over the last 10 seconds.", labels=names
         )
         for view in views:
-            values = [view.name, *(labels.get(view.name, {}).get(key, "") for key in extra)]
+            extra_values = (labels.get(view.name, {}).get(key, "") for key in extra)
+            values = [printable(value) for value in (view.name, *extra_values)]
             rotations.add_metric(values, view.rotations)
             truncations.add_metric(values, view.truncations)
             for why, count in sorted(view.errors.items()):

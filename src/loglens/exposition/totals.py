@@ -13,6 +13,7 @@ from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, M
 from prometheus_client.registry import Collector
 
 from loglens.aggregate.totals import Totals
+from loglens.contracts import printable
 
 
 class TotalsCollector(Collector):
@@ -25,14 +26,15 @@ class TotalsCollector(Collector):
         extra = sorted({key for labels in self.totals.labels.values() for key in labels} - {"source"})
         return ["source", *extra]
 
+    def _label_values(self, source: str, names: list[str]) -> list[str]:
+        extra = self.totals.labels[source]
+        return [printable(source), *(printable(extra.get(name, "")) for name in names[1:])]
+
     def collect(self) -> Iterator[Metric]:
         """Yield one family per metric, a sample per source and label set."""
         with self.totals.lock:
             names = self._label_names()
-            base = {
-                source: [source, *(self.totals.labels[source].get(k, "") for k in names[1:])]
-                for source in self.totals.sources
-            }
+            base = {source: self._label_values(source, names) for source in self.totals.sources}
             lines = CounterMetricFamily("loglens_lines", "Lines read, good and bad.", labels=names)
             errors = CounterMetricFamily(
                 "loglens_parse_errors", "Lines skipped, by reason.", labels=[*names, "reason"]

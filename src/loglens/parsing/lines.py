@@ -1,7 +1,9 @@
 """Cut a byte stream into complete lines, in columnar batches, with bounded memory.
 
 A line longer than ``max_line_bytes`` is counted as ``too_long`` and skipped, and never held whole:
-once the pending partial line passes the limit its bytes are dropped until the next newline.
+once the pending partial line passes the limit its bytes are dropped until the next newline. Like any
+line, it is counted, and its bytes consumed, only when its newline comes, so a reader that resumes at
+the bytes consumed reads it again from its start.
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ class LineSplitter:
     def __init__(self, max_line_bytes: int = 64 * 1024) -> None:
         self.max_line_bytes = max_line_bytes
         self._pending = b""
-        self._skipping = False
+        self._skipped = 0  # bytes dropped of a too-long line whose newline has not come
         self._density: tuple[int, int] | None = None  # lines and bytes of the last chunk
 
     def read_size(self, default: int) -> int:
@@ -91,15 +93,21 @@ class LineSplitter:
         """Length of :attr:`pending`."""
         return len(self._pending)
 
+    @property
+    def skipped_bytes(self) -> int:
+        """Bytes dropped so far of a too-long line whose newline has not come (not consumed yet)."""
+        return self._skipped
+
     def feed(self, data: bytes) -> LineChunk:
         """Add ``data``; return the lines it completes."""
         consumed = too_long = start = 0
-        if self._skipping:
+        if self._skipped:
             newline = data.find(b"\n")
             if newline < 0:
-                return _empty_chunk(consumed=len(data))
-            self._skipping = False
-            consumed = start = newline + 1
+                self._skipped += len(data)
+                return _empty_chunk()
+            start = newline + 1
+            consumed, too_long, self._skipped = self._skipped + start, 1, 0
         last = data.rfind(b"\n", start)
         parts: tuple[bytes | memoryview, ...] = ()
         if last >= 0:
@@ -107,10 +115,7 @@ class LineSplitter:
             start = last + 1
         self._pending += data[start:]
         if len(self._pending) > self.max_line_bytes:
-            consumed += len(self._pending)
-            too_long += 1
-            self._pending = b""
-            self._skipping = True
+            self._skipped, self._pending = len(self._pending), b""
         if not parts:
             return _empty_chunk(too_long, consumed)
         lines, long_lines = split_lines(parts, self.max_line_bytes)
@@ -121,7 +126,9 @@ class LineSplitter:
     def finish(self) -> LineChunk:
         """End of input: the partial line, if any, becomes a last line."""
         pending, self._pending = self._pending, b""
-        self._skipping = False
+        if self._skipped:
+            skipped, self._skipped = self._skipped, 0
+            return _empty_chunk(too_long=1, consumed=skipped)
         if not pending:
             return _empty_chunk()
         chunk = self.feed(pending + b"\n")

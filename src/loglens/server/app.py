@@ -11,8 +11,10 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import Metric
+from starlette.requests import ClientDisconnect
 
 from loglens import __version__
+from loglens.contracts import printable
 from loglens.query import Query
 
 #: The loop counts as stuck when it has not completed a pass for this long (or 20 poll intervals).
@@ -72,8 +74,14 @@ def create_app(
             problems.append("the ingest loop has not completed its first pass")
         problems += [f"source {s.name} fails: {s.last_error}" for s in query.sources() if not s.healthy]
         problems += [f"sink {s.name} fails: {s.last_error}" for s in query.sinks() if not s.healthy]
+        problems = [printable(problem) for problem in problems]
         body = {"status": "not ready" if problems else "ready", "problems": problems}
         return JSONResponse(body, status_code=503 if problems else 200)
+
+    @app.exception_handler(ClientDisconnect)
+    def client_gone(request: Request, exc: ClientDisconnect) -> Response:
+        """A client gone mid-request (or dropped for being too slow) is not an error of loglens: no log."""
+        return Response(status_code=400)
 
     for router in routers:
         app.include_router(router)

@@ -10,7 +10,7 @@ import uvicorn
 from fastapi import APIRouter
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
 
-from loglens.config import Settings
+from loglens.config import ServerConfig, Settings
 from loglens.errors import LoglensError
 from loglens.exposition.runtime import RuntimeCollector
 from loglens.exposition.totals import TotalsCollector
@@ -20,8 +20,10 @@ from loglens.push.store import PushStore
 from loglens.runtime import Runtime
 from loglens.server.alerts_routes import build_alerts_router
 from loglens.server.app import create_app
+from loglens.server.connections import ACCEPT_BACKLOG, GuardedServer, guarded_protocol
 from loglens.server.insights_routes import build_insights_router
 from loglens.server.status_routes import build_status_router
+from loglens.sources.file_faults import RESERVED_DESCRIPTORS
 
 
 class HttpServer:
@@ -79,10 +81,17 @@ class HttpServer:
 
     def start(self) -> None:
         """Serve in a thread."""
+        server = self.settings.server
         config = uvicorn.Config(
-            self.app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=2
+            self.app,
+            http=guarded_protocol(server.max_connections, server.request_timeout_seconds),
+            backlog=ACCEPT_BACKLOG,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=2,
         )
-        self._server = uvicorn.Server(config)
+        self._server = GuardedServer(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, name="loglens-http"
         )
@@ -98,6 +107,11 @@ class HttpServer:
         if self._socket is not None:
             self._socket.close()
             self._socket = None
+
+
+def server_descriptors(server: ServerConfig) -> int:
+    """Descriptors to keep for all but followed files: the HTTP server's, and the fixed reserve."""
+    return RESERVED_DESCRIPTORS + server.max_connections + ACCEPT_BACKLOG
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -116,7 +130,7 @@ def _bind(host: str, port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(address)
-        sock.listen(128)
+        sock.listen(ACCEPT_BACKLOG)
     except OSError as exc:
         sock.close()
         raise LoglensError(f"cannot listen on {host}:{port}: {exc.strerror}") from None

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from loglens.aggregate.totals import Totals
 from loglens.contracts import SourceStatus as SourceReport
+from loglens.contracts import printable
 from loglens.query import Query
 
 
@@ -122,8 +123,8 @@ def _source(view: SourceReport, totals: Totals) -> SourceStatus:
         reasons = dict(counters.parse_errors) if counters else {}
     current = next((f for f in view.files if f.state == "following"), view.files[0] if view.files else None)
     return SourceStatus(
-        source=view.name,
-        path=current.path if current else None,
+        source=printable(view.name),
+        path=printable(current.path) if current else None,
         offset=current.offset if current else 0,
         size=current.size if current else 0,
         lag_bytes=view.lag_bytes,
@@ -135,6 +136,6 @@ def _source(view: SourceReport, totals: Totals) -> SourceStatus:
         lines_per_second=round(view.lines_per_second, 3),
         healthy=view.healthy,
         errors=view.errors,
-        last_error=view.last_error,
-        files=[FileStatus(**asdict(f)) for f in view.files],
+        last_error=printable(view.last_error) if view.last_error else None,
+        files=[FileStatus(**{**asdict(f), "path": printable(f.path)}) for f in view.files],
     )

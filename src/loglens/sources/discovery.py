@@ -139,13 +139,62 @@ class Found:
     stat: os.stat_result
 
 
+_KINDS = (
+    (stat.S_ISFIFO, "FIFO"),
+    (stat.S_ISSOCK, "socket"),
+    (stat.S_ISCHR, "character device"),
+    (stat.S_ISBLK, "block device"),
+    (stat.S_ISDIR, "folder"),
+    (stat.S_ISREG, "regular file"),
+)
+
+
+class NotRegularFile(OSError):
+    """A path that names something else than a regular file (a FIFO, a socket, a device)."""
+
+    def __init__(self, path: str, st: os.stat_result) -> None:
+        super().__init__(f"{path}: not a regular file ({file_kind(st)})")
+        self.path = path
+        self.stat = st
+
+
+def file_kind(st: os.stat_result) -> str:
+    """What a stat result is, in words: ``FIFO``, ``socket``, ``device``..."""
+    return next((name for test, name in _KINDS if test(st.st_mode)), "special file")
+
+
+def open_regular(path: str) -> tuple[int, os.stat_result]:
+    """Open ``path`` read-only, if it is a regular file, without ever blocking.
+
+    The type is checked on the open descriptor (the path may have been swapped since it was listed):
+    opening a FIFO blocks until a writer opens it, unless ``O_NONBLOCK``, which is then cleared.
+
+    Raises:
+        NotRegularFile: it is a FIFO, a socket, a device or a folder.
+        OSError: it cannot be opened.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFile(path, st)
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, st
+
+
 def discover(
-    specs: Iterable[SourceSpec], failed: Callable[[SourceSpec, OSError], None] | None = None
+    specs: Iterable[SourceSpec],
+    failed: Callable[[SourceSpec, OSError], None] | None = None,
+    irregular: Callable[[SourceSpec, str, os.stat_result], None] | None = None,
 ) -> dict[FileId, Found]:
     """Every regular file the specs name, by identity (the first spec to name a file owns it).
 
     Symbolic links are followed: the identity is the target's, the path stays the link's. A spec whose
     folder cannot be listed is handed to ``failed`` (and skipped); without it, the error is raised.
+    A FIFO, socket or device a spec names is handed to ``irregular`` (folders are skipped).
     """
     found: dict[FileId, Found] = {}
     for spec in specs:
@@ -163,6 +212,8 @@ def discover(
                 continue
             if stat.S_ISREG(st.st_mode):
                 found.setdefault(file_id(st), Found(path, os.path.realpath(path), spec, st))
+            elif irregular is not None and not stat.S_ISDIR(st.st_mode):
+                irregular(spec, path, st)
     return found
 
 
@@ -235,10 +286,10 @@ def _regular_files(folders: Iterable[str]) -> Iterator[tuple[str, os.stat_result
 def open_verified(path: str, wanted: FileId, fingerprint: Fingerprint) -> int | None:
     """Open ``path`` read-only if it is still the file ``wanted`` and starts with ``fingerprint``."""
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd, st = open_regular(path)
     except OSError:
         return None
-    if file_id(os.fstat(fd)) == wanted and fingerprint.matches(fd):
+    if file_id(st) == wanted and fingerprint.matches(fd):
         return fd
     os.close(fd)
     return None

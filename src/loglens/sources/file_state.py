@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import astuple, dataclass
 from typing import Any
 
-from loglens.sources.discovery import FileId, Fingerprint
+from loglens.sources.discovery import MIN_MATCH_BYTES, FileId, Fingerprint, is_rotated_name
 
 
 @dataclass
@@ -51,6 +52,24 @@ class FileState:
     def fingerprint(self) -> Fingerprint:
         """The saved fingerprint."""
         return Fingerprint(self.fp_length, self.fp_digest)
+
+    def resumable(self, fd: int, size: int) -> bool:
+        """Whether the file, found again open as ``fd`` with ``size`` bytes, starts as it did and holds the
+        offset; or is shorter with its whole fingerprint (first KiB) unchanged: cut (``truncate -s``),
+        and the read resumes at its end."""
+        return self.fingerprint.matches(fd) and (size >= self.offset or self.fingerprint.complete)
+
+    def same_file(self, path: str, real: str) -> bool:
+        """Whether the file found again by its inode at ``path`` is this one, not a new one on a freed inode.
+
+        Trusted when found at the same place, when its fingerprint is long enough to identify it, or when
+        the new name is a rotated name of the old one (a rename).
+        """
+        if self.real == real or self.fp_length >= MIN_MATCH_BYTES:
+            return True
+        return is_rotated_name(os.path.basename(path), os.path.basename(self.path)) or is_rotated_name(
+            os.path.basename(real), os.path.basename(self.real)
+        )
 
     def to_row(self) -> list[Any]:
         """The fields in order, JSON-ready."""

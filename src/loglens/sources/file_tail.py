@@ -30,25 +30,27 @@ from typing import Any
 
 from loglens.clock import Clock, SystemClock
 from loglens.contracts import SourceStatus
-from loglens.failures import Backoff, is_fatal
+from loglens.failures import is_fatal
 from loglens.parsing import build_parser
 from loglens.pipeline import LinePipeline
 from loglens.records import Batch
+from loglens.sources.copies import CopyIndex
 from loglens.sources.discovery import (
     MIN_MATCH_BYTES,
     FileId,
-    Fingerprint,
     Found,
+    NotRegularFile,
     SourceSpec,
     discover,
     file_id,
     find_copy,
     find_renamed,
-    is_rotated_name,
+    open_regular,
 )
+from loglens.sources.file_faults import FileFaults, descriptor_budget, out_of_descriptors
 from loglens.sources.file_state import FileState
 from loglens.sources.tail_views import FileView, RateMeter
-from loglens.sources.tracked import TrackedFile, line_start_before, same_bytes_before
+from loglens.sources.tracked import TrackedFile, line_start_before
 
 log = logging.getLogger("loglens.tail")
 
@@ -63,7 +65,8 @@ class FileFollower:
 
     Not thread-safe for writers: one thread calls :meth:`poll`, :meth:`state` and :meth:`restore`;
     any thread may call :meth:`status`. A file that fails to open or read is counted under its
-    source's errors and retried with backoff; the other files go on.
+    source's errors and retried with backoff; the other files go on. At most ``max_open_files`` files
+    are open (default: the open-file limit less a reserve, :mod:`~loglens.sources.file_faults`).
     """
 
     id = "files"
@@ -78,6 +81,7 @@ class FileFollower:
         max_line_bytes: int = 64 * 1024,
         timezone: str = "UTC",
         read_budget: int = READ_BUDGET,
+        max_open_files: int | None = None,
     ) -> None:
         self.specs = list(specs)
         self.clock = clock or SystemClock()
@@ -100,10 +104,10 @@ class FileFollower:
         self._path_ids: dict[str, FileId] = {}
         self._read_lines: Counter[str] = Counter()
         self._rates: dict[str, RateMeter] = {}
-        self._fp_index: dict[int, dict[str, list[TrackedFile]]] | None = None
-        self._errors: dict[str, Counter[str]] = {}
-        # (source, state) of what fails: files by path, folder listings by "listing " + the spec's path
-        self._failing: dict[str, tuple[str, Backoff]] = {}
+        self._copies = CopyIndex(self.files)
+        # what fails: files by path, folder listings by "listing " + the spec's path
+        budget = descriptor_budget() if max_open_files is None else max_open_files
+        self.faults = FileFaults(log, self.lock, budget)
 
     # -- checkpoint -------------------------------------------------------------------------------
 
@@ -137,19 +141,24 @@ class FileFollower:
         """
         now = self.clock.now() if now is None else now
         unlisted: set[str] = set()
+        faults = self.faults
 
         def failed(spec: SourceSpec, exc: OSError) -> None:
             unlisted.add(spec.key)
-            self._failed(f"listing {spec.path}", spec.label(spec.path), exc, now)
+            faults.failed(f"listing {spec.path}", spec.label(spec.path), exc, now)
 
-        listed = [spec for spec in self.specs if self._ready(f"listing {spec.path}", now)]
-        found = discover(listed, failed)
+        def irregular(spec: SourceSpec, path: str, st: os.stat_result) -> None:
+            faults.not_regular(NotRegularFile(path, st), spec.label(path))
+
+        faults.begin_poll()
+        listed = [spec for spec in self.specs if faults.ready(f"listing {spec.path}", now)]
+        found = discover(listed, failed, irregular)
         for spec in listed:
-            if spec.key not in unlisted and f"listing {spec.path}" in self._failing:
-                self._recovered(f"listing {spec.path}")
+            if spec.key not in unlisted and faults.is_failing(f"listing {spec.path}"):
+                faults.recovered(f"listing {spec.path}")
         unlisted |= {spec.key for spec in self.specs} - {spec.key for spec in listed}
         at_paths = {hit.path: fid for fid, hit in found.items()}
-        self._fp_index = None
+        self._copies.reset()
         self.backlog = False
         for fid, tracked in list(self.files.items()):
             hit = found.pop(fid, None)
@@ -166,6 +175,7 @@ class FileFollower:
                 yield from self._start(fid, hit, now)
         if self._restored:
             yield from self._resolve_restored(now)
+        faults.end_poll(len(self.files))
         self._known_specs.update(self._specs)
         self._path_ids = {**{p: f for p, f in self._path_ids.items() if f in self.files}, **at_paths}
         with self.lock:
@@ -176,9 +186,9 @@ class FileFollower:
 
     def _read(self, tracked: TrackedFile, now: float) -> Iterator[Batch]:
         """Read what was appended to one file; a failure is counted for its source and backed off."""
-        failing = self._failing.get(tracked.path)
-        if failing is not None and not failing[1].ready(now):
+        if not self.faults.ready(tracked.path, now):
             return
+        failing = self.faults.is_failing(tracked.path)
         before = tracked.position
         try:
             if tracked.rewritten():
@@ -189,55 +199,49 @@ class FileFollower:
         except BaseException as exc:
             if is_fatal(exc):
                 raise
-            self._failed(tracked.path, tracked.source, exc, now)
+            self.faults.failed(tracked.path, tracked.source, exc, now)
             return
-        if failing is not None:
-            self._recovered(tracked.path)
+        if failing:
+            self.faults.recovered(tracked.path)
         if tracked.position != before:
             tracked.active_at = now
         self.backlog |= tracked.position < tracked.size
 
-    def _ready(self, key: str, now: float) -> bool:
-        """Whether ``key`` (a file's path, or ``listing`` and a spec's path) is not waiting out a backoff."""
-        failing = self._failing.get(key)
-        return failing is None or failing[1].ready(now)
-
-    def _failed(self, path: str, source: str, exc: BaseException, now: float) -> None:
-        with self.lock:
-            _, backoff = self._failing.setdefault(path, (source, Backoff(path, log)))
-            why = backoff.failed(exc, now)
-            self._errors.setdefault(source, Counter())[why] += 1
-
-    def _recovered(self, path: str) -> None:
-        with self.lock:
-            failing = self._failing.pop(path, None)
-        if failing is not None:
-            failing[1].succeeded()
-
     def _start(self, fid: FileId, hit: Found, now: float) -> Iterator[Batch]:
-        """Begin following a file not followed yet."""
-        failing = self._failing.get(hit.path)
-        if failing is not None and not failing[1].ready(now):
+        """Begin following a file not followed yet, if the descriptor budget allows."""
+        faults, label = self.faults, hit.spec.label(hit.path)
+        if not faults.ready(hit.path, now):
+            return
+        with self.lock:
+            self._labels.setdefault(label, hit.spec.labels)
+        if faults.full(len(self.files)):
+            faults.no_descriptor(hit.path, label)
             return
         try:
-            fd = os.open(hit.path, os.O_RDONLY)
+            fd, st = open_regular(hit.path)
+        except NotRegularFile as exc:  # swapped since it was listed
+            faults.recovered(hit.path)
+            faults.not_regular(exc, label)
+            return
         except OSError as exc:
-            self._failed(hit.path, hit.spec.label(hit.path), exc, now)
+            if out_of_descriptors(exc):
+                faults.no_descriptor(hit.path, label)
+            else:
+                faults.failed(hit.path, label, exc, now)
+            return
+        if file_id(st) != fid:  # replaced since discovery: the next poll sees the new one
+            os.close(fd)
             return
         try:
-            st = os.fstat(fd)
-            if file_id(st) != fid:  # replaced since discovery: the next poll sees the new one
-                os.close(fd)
-                return
             offset, source, rewritten = self._start_point(fid, fd, st.st_size, hit)
             tracked = self._track(fd, fid, hit.path, hit.real, source, hit.spec.key, offset, now)
         except BaseException as exc:  # e.g. its parser cannot be built: this file fails, not the poll
             if is_fatal(exc):
                 raise
             os.close(fd)
-            self._failed(hit.path, hit.spec.label(hit.path), exc, now)
+            faults.failed(hit.path, label, exc, now)
             return
-        self._recovered(hit.path)
+        faults.recovered(hit.path)
         previous = self._path_ids.get(hit.path)
         if previous is not None and previous != fid:
             self._count(source, "rotations")
@@ -254,16 +258,16 @@ class FileFollower:
         a small known file found under a rotated name resumes (a rename); anything else is new.
         """
         saved = self._restored.pop(fid, None) or self._retired.pop(fid, None)
-        fits = saved is not None and size >= saved.offset and saved.fingerprint.matches(fd)
+        fits = saved is not None and saved.resumable(fd, size)
         if saved is not None and fits and (saved.real == hit.real or saved.fp_length >= MIN_MATCH_BYTES):
             return saved.offset, saved.source, None
         if saved is not None and saved.live and saved.real == hit.real:
             return 0, saved.source, saved
         offset = line_start_before(fd, size) if self._from_end(hit.spec) else 0
-        copied = self._copy_source(fd, hit.path, size) if offset < size else None
+        copied = self._copies.source_of(fd, hit.path, size) if offset < size else None
         if copied is not None:  # its lines are counted through the original
             return size, copied, None
-        if saved is not None and fits and _same_file(saved, hit.path, hit.real):
+        if saved is not None and fits and saved.same_file(hit.path, hit.real):
             return saved.offset, saved.source, None
         return offset, hit.spec.label(hit.path), None
 
@@ -273,6 +277,10 @@ class FileFollower:
     def _track(
         self, fd: int, fid: FileId, path: str, real: str, source: str, spec_key: str, offset: int, now: float
     ) -> TrackedFile:
+        if offset < 0:  # only a damaged checkpoint holds one
+            end = line_start_before(fd, os.fstat(fd).st_size)
+            log.warning("%s: the checkpoint's offset %d is negative; reading on from its end", path, offset)
+            offset = end
         spec = self._specs.get(spec_key) or SourceSpec(spec_key)
         parse = (spec.format, spec.pattern, self.timezone)
         tracked = TrackedFile(
@@ -291,8 +299,7 @@ class FileFollower:
             self._labels[source] = spec.labels
         self._retired.pop(fid, None)  # an inode seen before: now this file, whatever was saved of it
         self._restored.pop(fid, None)
-        if self._fp_index is not None:
-            self._index(tracked)
+        self._copies.add(tracked)
         return tracked
 
     def _forget(self, tracked: TrackedFile) -> None:
@@ -314,10 +321,22 @@ class FileFollower:
     # -- rotation and truncation ------------------------------------------------------------------
 
     def _truncated(self, tracked: TrackedFile) -> Iterator[Batch]:
-        """The file shrank or was rewritten: read it from 0, and recover its unread tail from a copy."""
+        """The file shrank or was rewritten: read it from 0, and recover its unread tail from a copy.
+
+        A file cut shorter (``truncate -s``) whose whole fingerprint (its first KiB) is unchanged keeps
+        what is left, which was counted: it is read on from its new end.
+        """
         old = tracked.state()
-        log.info("%s: truncated at offset %d; reading from the start", tracked.path, old.offset)
         self._count(tracked.source, "truncations")
+        fingerprint = tracked.fingerprint
+        if tracked.size < tracked.position and fingerprint.complete and fingerprint.matches(tracked.fd):
+            log.warning(
+                "%s: cut to %d bytes, shorter than the %d read, its first bytes unchanged; reading on from "
+                "its end", tracked.path, tracked.size, tracked.position,
+            )  # fmt: skip
+            tracked.restart_at(min(tracked.offset, tracked.size))
+            return
+        log.info("%s: truncated at offset %d; reading from the start", tracked.path, old.offset)
         tracked.restart_at(0)
         yield from self._recover(old, self.clock.now())
 
@@ -326,13 +345,8 @@ class FileFollower:
         fingerprint = old.fingerprint
         if fingerprint.length < MIN_MATCH_BYTES:
             return
-        for other in list(self.files.values()):
-            untouched = other.offset == other.start_offset and not other.pipeline.pending_bytes
-            behind = old.offset < other.offset and other.id != old.id
-            named = is_rotated_name(os.path.basename(other.path), os.path.basename(old.path))
-            if untouched and behind and named and fingerprint.matches(other.fd):
-                other.restart_at(old.offset)  # a copy found earlier and started at its end
-                return
+        if self._copies.restart_copy(old):
+            return
         found = find_copy([old.path, old.real], fingerprint, old.offset, set(self.files))
         if found is not None:
             path, fd = found
@@ -343,34 +357,6 @@ class FileFollower:
             copy.matched = False
             yield from self._read(copy, now)
 
-    def _copy_source(self, fd: int, path: str, size: int) -> str | None:
-        """Source of a followed file this new file is a copy of, or None.
-
-        A copy has a rotated name of the original (:func:`is_rotated_name`) and the same first and last bytes.
-        """
-        if self._fp_index is None:
-            self._fp_index = {}
-            for tracked in self.files.values():
-                self._index(tracked)
-        if not self._fp_index:
-            return None
-        head = os.pread(fd, min(size, max(self._fp_index)), 0)
-        for length, digests in self._fp_index.items():
-            if len(head) < length:
-                continue
-            for original in digests.get(Fingerprint.of(head[:length]).digest, []):
-                named = is_rotated_name(os.path.basename(path), os.path.basename(original.path))
-                if named and original.id in self.files and same_bytes_before(fd, original.fd, size):
-                    return original.source
-        return None
-
-    def _index(self, tracked: TrackedFile) -> None:
-        fingerprint = tracked.fingerprint
-        if self._fp_index is not None and fingerprint.length >= MIN_MATCH_BYTES:
-            self._fp_index.setdefault(fingerprint.length, {}).setdefault(fingerprint.digest, []).append(
-                tracked
-            )
-
     def _resolve_restored(self, now: float) -> Iterator[Batch]:
         """Checkpointed files not found by the sources were renamed or deleted while loglens was stopped:
         look for each by identity in its folder and read what it gained since the checkpoint."""
@@ -378,9 +364,13 @@ class FileFollower:
         for saved in pending:
             if saved.id in self.files:  # its inode is already followed: a new file on a freed inode
                 continue
+            if self.faults.full(len(self.files)):  # looked for again once a descriptor frees up
+                self.faults.no_descriptor(saved.path, saved.source)
+                self._restored[saved.id] = saved
+                continue
             folders = [os.path.dirname(saved.path) or ".", os.path.dirname(saved.real) or "."]
             found = find_renamed(folders, saved.id, saved.fingerprint)
-            if found is not None and not _same_file(saved, found[0], os.path.realpath(found[0])):
+            if found is not None and not saved.same_file(found[0], os.path.realpath(found[0])):
                 os.close(found[1])
                 found = None
             if found is None:
@@ -406,17 +396,13 @@ class FileFollower:
                 state = "following" if t.matched else "draining"
                 view = FileView(t.path, t.offset, t.size, t.lag, t.lines, state)
                 files.setdefault(t.source, []).append(view)
-            failing: dict[str, str] = {}
-            for source, backoff in self._failing.values():
-                failing.setdefault(source, backoff.last_error or "failing")
-            names = sorted(
-                set(files) | set(self._counts) | set(self._rates) | set(self._errors) | set(failing)
-            )
+            failing = self.faults.failing()
+            names = sorted(set(files) | set(self._counts) | set(self._rates) | self.faults.sources())
             return [
                 SourceStatus(
                     name=name,
                     lines=self._read_lines[name],
-                    errors=dict(self._errors.get(name, {})),
+                    errors=self.faults.errors(name),
                     lag_bytes=sum(f.lag_bytes for f in files.get(name, [])),
                     healthy=name not in failing,
                     labels=dict(self._labels.get(name, {})),
@@ -431,22 +417,14 @@ class FileFollower:
                 for name in names
             ]
 
+    def labels_of(self, name: str) -> dict[str, str]:
+        """The extra labels of the source label ``name``: its spec's."""
+        with self.lock:
+            return dict(self._labels.get(name, {}))
+
     def close(self) -> None:
         """Close every open file."""
         with self.lock:
             for tracked in self.files.values():
                 tracked.close()
             self.files.clear()
-
-
-def _same_file(saved: FileState, path: str, real: str) -> bool:
-    """Whether a checkpointed file found again by its inode is that file, not a new one on a freed inode.
-
-    Trusted when found at the same place, when its fingerprint is long enough to identify it, or when
-    the new name is a rotated name of the old one (a rename).
-    """
-    if saved.real == real or saved.fp_length >= MIN_MATCH_BYTES:
-        return True
-    return is_rotated_name(os.path.basename(path), os.path.basename(saved.path)) or is_rotated_name(
-        os.path.basename(real), os.path.basename(saved.real)
-    )

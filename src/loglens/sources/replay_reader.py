@@ -83,6 +83,10 @@ class ReplayReader:
             for name in names
         ]
 
+    def labels_of(self, name: str) -> dict[str, str]:
+        """None: a replayed file has no extra labels."""
+        return {}
+
     def close(self) -> None:
         """Close the inputs not read."""
         for _, handle in self._handles:

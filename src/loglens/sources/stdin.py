@@ -109,6 +109,10 @@ class StreamSource:
             )
         ]
 
+    def labels_of(self, name: str) -> dict[str, str]:
+        """None: standard input has no extra labels."""
+        return {}
+
     def close(self) -> None:
         """Stop reading (the descriptor belongs to the caller)."""
         self._ended = True
