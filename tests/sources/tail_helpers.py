@@ -43,10 +43,11 @@ class Harness:
         from_start: bool = False,
         state: Path | None = None,
         max_open_files: int | None = None,
+        format: str = "level",
     ) -> None:
         self.folder = folder
         self.specs = [
-            SourceSpec(spec if os.path.isabs(spec) else str(folder / spec), "level") for spec in specs
+            SourceSpec(spec if os.path.isabs(spec) else str(folder / spec), format) for spec in specs
         ]
         self.from_start = from_start
         self.max_open_files = max_open_files
