@@ -1,4 +1,4 @@
-"""What the follower shows of itself: files and sources as the status API and ``/metrics`` see them."""
+"""What the follower shows of its files (``/api/status``), and its read rate."""
 
 from __future__ import annotations
 
@@ -19,22 +19,6 @@ class FileView:
     lag_bytes: int
     lines: int
     state: str  # "following", or "draining" once rotated away or deleted
-
-
-@dataclass(frozen=True)
-class SourceView:
-    """One source label with its files and loglens's own counters for it."""
-
-    name: str
-    files: list[FileView]
-    rotations: int
-    truncations: int
-    lines_per_second: float
-
-    @property
-    def lag_bytes(self) -> int:
-        """Bytes written to the source's files and not yet counted."""
-        return sum(f.lag_bytes for f in self.files)
 
 
 class RateMeter:
