@@ -120,8 +120,8 @@ async def test_fits_80_by_24(log_file: Any, follow: Follow) -> None:
         for n in range(12):
             log_file.hits(NOW - 1, 12 - n, section=f"/section{n}", status=200 + 100 * (n % 4))
         await app.update_data()
-        for _ in range(100):  # the table draws in a later frame than the stats, on a busy machine
-            await pilot.pause()
+        for _ in range(200):  # the table may draw frames after the stats on a busy machine: up to 10 s
+            await pilot.pause(0.05)
             text = screen_text(app)
             if "/section0" in text and "/section7" in text:
                 break
