@@ -95,8 +95,13 @@ def test_spike_fires_on_screen_and_recovers(tmp_path: Path, pane_factory: Callab
         writer.terminate()
         writer.wait(timeout=30)
     events = [orjson.loads(line) for line in alerts.read_bytes().splitlines()]
-    assert [e["event"] for e in events] == ["fire", "recover"]
-    assert events[0]["value"] >= 10 > events[1]["value"]
+    # A writer starved for a few seconds on a loaded machine, then catching up, can make the rule (it has
+    # no `for:`) flap once more before the writer is stopped; every event must still alternate and agree
+    # with the threshold.
+    kinds = [e["event"] for e in events]
+    assert kinds[:2] == ["fire", "recover"]
+    assert kinds == ["fire", "recover"] * (len(kinds) // 2) + ["fire"] * (len(kinds) % 2)
+    assert all((e["value"] >= 10) == (e["event"] == "fire") for e in events)
     pane.tmux(["send-keys", "-t", "watch", "q"])
     wait_for(lambda: not pane.running(), "q to quit", pane, timeout=20)
     assert "Traceback" not in pane.screen()
