@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -27,3 +28,11 @@ def require_tool(name: str, apt_package: str) -> str:
 def real_data() -> Path:
     """Folder of the real log samples."""
     return REAL
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (closed again before it is returned)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port

@@ -23,9 +23,14 @@ def test_headless_demo_serves_metrics_of_generated_traffic_and_cleans_up() -> No
         [sys.executable, "-m", "loglens", *command], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     assert proc.stderr is not None
-    banner = [proc.stderr.readline() for _ in range(6)]
-    folder = Path(re.search(r"generated logs in (\S+)", banner[0])[1])  # type: ignore[index]
-    url = re.search(r"(http://\S+)/metrics", banner[1])[1]  # type: ignore[index]
+    banner = ""
+    while "Ctrl-C stops the demo." not in banner:
+        line = proc.stderr.readline()
+        assert line, f"the demo ended before its banner: {banner}"
+        banner += line
+    folder = Path(re.search(r"generated logs in (\S+)", banner)[1])  # type: ignore[index]
+    url = re.search(r"metrics +(http://\S+)/metrics", banner)[1]  # type: ignore[index]
+    assert re.search(r"spike +40 s to +80 s +not reached", banner), banner
     lines = 0.0
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and lines < 20:
@@ -37,6 +42,7 @@ def test_headless_demo_serves_metrics_of_generated_traffic_and_cleans_up() -> No
     status = httpx.get(f"{url}/api/status", timeout=5).json()
     assert len(status["sources"]) == 3
     assert proc.wait(timeout=30) == 0
+    assert re.search(r"error-burst +100 s to +110 s +not reached", proc.stderr.read())
     assert not folder.parent.exists()
 
 
@@ -47,7 +53,7 @@ def test_the_console_and_metrics_of_the_demo_agree_on_every_total(tmp_path: Path
     generator = start_generator(tmp_path / "logs")
     agent = Agent(demo_settings(tmp_path, "127.0.0.1:0")).start()
     try:
-        monitor = Monitor(agent.runtime, replace(ALERT, timewindow=600))
+        monitor = Monitor(agent.runtime, replace(ALERT, time_window=600))
         wait_for(lambda: sum(lines_total(agent.url).values()) >= 40, what="40 generated lines on /metrics")
         generator.terminate()
         generator.wait(10)

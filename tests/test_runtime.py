@@ -153,7 +153,7 @@ def test_watch_url_shows_the_agents_state_in_its_event_time(tmp_path: Path) -> N
     (logs / "a.log").write_text("".join(SAMPLE[:3000]))
     with Agent(agent_settings(logs, tmp_path / "state")) as agent:
         wait_for(lambda: lines_total(agent.url).get(str(logs / "a.log")) == 3000, what="3000 lines")
-        options = WatchOptions(timewindow=600, section_limit=5)
+        options = WatchOptions(time_window=600, section_limit=5)
         remote = RemoteMonitor(agent.url, options).refresh()
         query = agent.runtime.query
         latest = query.watermark

@@ -8,6 +8,7 @@ import click
 
 from loglens.agent import source_specs
 from loglens.config import Settings, load_settings
+from loglens.options import examples
 
 
 def describe(settings: Settings) -> list[str]:
@@ -17,7 +18,7 @@ def describe(settings: Settings) -> list[str]:
         ConfigError, FormatError, SourceError: the first problem found, as one line.
     """
     specs = source_specs(settings)
-    lines = [f"listen {settings.server.listen}, state in {settings.state.dir}"]
+    lines = [f"listen {settings.server.listen}, state folder {settings.state.dir}"]
     for spec in specs:
         found = sum(1 for _ in spec.matches())
         how = f"pattern {spec.pattern!r}" if spec.pattern else f"format {spec.format}"
@@ -28,14 +29,23 @@ def describe(settings: Settings) -> list[str]:
     return lines
 
 
-@click.command("check")
-@click.option("--config", type=click.Path(path_type=Path), required=True, help="YAML settings file to check.")
-def check_command(config: Path) -> None:
-    """Validate a settings file: unknown keys, bad values, formats, patterns and source paths.
+@click.command(
+    "check",
+    epilog=examples(
+        "loglens check --config loglens.yaml",
+        "LOGLENS__SERVER__LISTEN=:9911 loglens check --config loglens.yaml",
+        "loglens check   # the defaults and LOGLENS__* variables alone",
+    ),
+)
+@click.option("--config", type=click.Path(path_type=Path), help="YAML settings file to check.")
+def check_command(config: Path | None) -> None:
+    """Validate settings: the file's unknown keys, bad values, formats, patterns and source paths, and
+    the LOGLENS__* environment variables over it.
 
-    Exits 0 and describes the sources when the file is usable, else prints one line naming the problem.
+    Exits 0 and describes the sources when the settings are usable, else prints one line naming the
+    problem and where it came from (exit 2).
     """
     lines = describe(load_settings(config))
-    click.echo(f"{config}: ok")
+    click.echo(f"{config or 'settings'}: ok")
     for line in lines:
         click.echo(f"  {line}")

@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "replay": "loglens.replay:replay_command",
     "run": "loglens.run:run_command",
     "check": "loglens.check:check_command",
+    "completion": "loglens.completion:completion_command",
     "generate": "loglens.generate.command:generate",
     "push": "loglens.push.command:push",
     "watch": "loglens.ui.console.command:watch",
@@ -49,7 +50,13 @@ class LazyGroup(click.Group):
             sys.exit(exc.exit_code)
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="\b\nExamples:\n  loglens demo\n  loglens run /var/log/nginx/access.log\n"
+    "  loglens replay access.log.gz\n\n\b\nExit status: 0 success, 1 runtime failure, 2 usage or "
+    "configuration error, 3 replay parsed no line.",
+)
 @click.version_option(__version__, prog_name="loglens")
 def main() -> None:
     """loglens: log monitoring and metrics for access and application logs."""

@@ -68,13 +68,29 @@ class ServerConfig(Section):
         default=10.0, gt=0, description="a request must arrive whole within this, or it is dropped"
     )
 
-    @field_validator("listen")
+    @field_validator("listen", mode="before")
     @classmethod
-    def _host_port(cls, value: str) -> str:
-        host, sep, port = value.rpartition(":")
-        if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-            raise ValueError(f"expected HOST:PORT, got {value!r}")
-        return value
+    def _host_port(cls, value: object) -> object:
+        """``HOST:PORT``; ``:PORT``: every interface (as Prometheus exporters read it); ``PORT``: loopback."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str):
+            return value  # pydantic names the wrong type
+        text = value.strip()
+        host, sep, port = text.rpartition(":")
+        if not sep:
+            host, port = "127.0.0.1", text
+        elif not host:
+            host = "0.0.0.0"
+        if not port.isdigit() or not 0 <= int(port) <= 65535 or (host.startswith("[") != host.endswith("]")):
+            raise ValueError(f"expected HOST:PORT, :PORT or PORT (0-65535), got {value!r}")
+        return f"{host}:{int(port)}"
+
+    @property
+    def loopback(self) -> bool:
+        """Whether only this machine can reach the server."""
+        host = self.host
+        return host == "localhost" or host == "::1" or host.startswith("127.")
 
     @property
     def host(self) -> str:
@@ -104,10 +120,18 @@ class ParseConfig(Section):
         return zone
 
 
+def default_state_dir() -> Path:
+    """``/var/lib/loglens`` for root, else ``$XDG_STATE_HOME/loglens`` (``~/.local/state/loglens``)."""
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        return Path("/var/lib/loglens")
+    base = os.environ.get("XDG_STATE_HOME") or ""
+    return (Path(base) if os.path.isabs(base) else Path.home() / ".local" / "state") / "loglens"
+
+
 class StateConfig(Section):
     """Where checkpoints live."""
 
-    dir: Path = Path(".loglens")
+    dir: Path = Field(default_factory=default_state_dir)
     checkpoint_interval_seconds: float = Field(default=1.0, gt=0)
 
 
@@ -315,13 +339,33 @@ def _holds(data: Any, loc: tuple[int | str, ...]) -> bool:
     return True
 
 
+#: Settings that command-line flags set, by dotted key (the flags share these names across commands).
+FLAGS = {
+    "server.listen": "--listen",
+    "state.dir": "--state-dir",
+    "parse.format": "--format",
+    "parse.pattern": "--pattern",
+    "parse.timezone": "--timezone",
+    "parse.max_line_bytes": "--max-line-bytes",
+    "tail.from_start": "--from-start",
+    "alert.threshold": "--alert-threshold",
+    "alert.window_seconds": "--alert-window",
+    "alert.incident_limit": "--incident-limit",
+    "sources": "the FILE arguments",
+}
+
+
 def _origin(
     loc: tuple[int | str, ...], config: Path | None, data: dict[str, Any], given: dict[str, Any]
 ) -> str:
-    """Where the value at ``loc`` came from: arguments over environment over the YAML file."""
+    """Where the value at ``loc`` came from: a flag over the environment over the YAML file."""
+    names = list(itertools.takewhile(lambda part: isinstance(part, str), loc))
     if _holds(given, loc):
+        for depth in range(len(names), 0, -1):
+            flag = FLAGS.get(".".join(str(name) for name in names[:depth]))
+            if flag is not None:
+                return flag
         return "configuration"
-    names = itertools.takewhile(lambda part: isinstance(part, str), loc)
     key = ENV_PREFIX + "__".join(str(name) for name in names).upper()
     for upper, name in _env_variables().items():
         if upper == key or key.startswith(upper + "__") or upper.startswith(key + "__"):
@@ -336,10 +380,11 @@ def describe_validation_error(
     given: dict[str, Any] | None = None,
 ) -> str:
     """Render a pydantic error as one line, each problem after where its value came from (the file,
-    an environment variable): ``loglens.yaml: unknown key 'server.lisen'; ...``."""
+    an environment variable, a flag): ``loglens.yaml: unknown key 'server.lisen'; ...``."""
     problems: dict[str, list[str]] = {}
     for err in exc.errors():
         key = ".".join(str(p) for p in err["loc"])
-        problem = f"unknown key '{key}'" if err["type"] == "extra_forbidden" else f"'{key}': {err['msg']}"
+        message = err["msg"].removeprefix("Value error, ")
+        problem = f"unknown key '{key}'" if err["type"] == "extra_forbidden" else f"'{key}': {message}"
         problems.setdefault(_origin(err["loc"], config, data or {}, given or {}), []).append(problem)
     return "; ".join(f"{origin}: " + "; ".join(found) for origin, found in problems.items())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import sys
 import threading
 from pathlib import Path
 from types import FrameType
@@ -14,7 +13,18 @@ import click
 
 from loglens.agent import Agent
 from loglens.config import Settings, load_settings
-from loglens.parsing import FORMATS
+from loglens.options import (
+    config_option,
+    examples,
+    format_option,
+    from_start_option,
+    listen_option,
+    log_level_option,
+    max_line_bytes_option,
+    pattern_option,
+    setup_logging,
+    timezone_option,
+)
 from loglens.state.checkpoint import set_aside
 
 log = logging.getLogger("loglens")
@@ -41,7 +51,7 @@ def run_until_signal(agent: Agent) -> None:
         started = True
         settings = agent.settings
         log.info(
-            "following %d source(s); metrics on %s/metrics, status on %s/api/status; state in %s",
+            "following %d source(s); metrics on %s/metrics, status on %s/api/status; state folder %s",
             len(agent.follower.specs),
             agent.url,
             agent.url,
@@ -64,45 +74,61 @@ def run_settings(
     format_: str | None = None,
     pattern: str | None = None,
     from_start: bool | None = None,
+    timezone: str | None = None,
+    max_line_bytes: int | None = None,
 ) -> Settings:
     """Settings for ``loglens run``: the config file < environment < these flags.
 
     Paths given here replace the file's ``sources``.
     """
+    parse = {"format": format_, "pattern": pattern, "timezone": timezone, "max_line_bytes": max_line_bytes}
     overrides: dict[str, Any] = {
         "server": {"listen": listen} if listen else None,
         "state": {"dir": state_dir} if state_dir else None,
-        "parse": {k: v for k, v in {"format": format_, "pattern": pattern}.items() if v} or None,
+        "parse": {k: v for k, v in parse.items() if v is not None} or None,
         "tail": {"from_start": from_start} if from_start is not None else None,
         "sources": [{"path": path} for path in paths] if paths else None,
     }
     return load_settings(config, **overrides)
 
 
-@click.command("run")
+def warn_if_exposed(settings: Settings) -> None:
+    """One line when the server is reachable from other machines and nothing asks for a token."""
+    if not settings.server.loopback and not settings.push.token:
+        log.warning(
+            "listening on %s, beyond this machine, with no token: anyone who reaches it can push "
+            "(set push.token or LOGLENS__PUSH__TOKEN)",
+            settings.server.listen,
+        )
+
+
+@click.command(
+    "run",
+    epilog=examples(
+        "loglens run /var/log/nginx/access.log '/var/log/app/*.log'",
+        "loglens run --listen :9911 --from-start /var/log/nginx/",
+        "loglens run --config loglens.yaml --log-level debug",
+    ),
+)
 @click.argument("paths", nargs=-1, metavar="[FILE|GLOB|DIR]...")
-@click.option("--config", type=click.Path(path_type=Path), help="YAML settings file.")
-@click.option("--listen", metavar="HOST:PORT", help="Address of the HTTP server [default: 127.0.0.1:9911].")
+@config_option()
+@listen_option()
 @click.option(
-    "--state-dir", type=click.Path(path_type=Path), help="Folder of the checkpoint [default: .loglens]."
+    "--state-dir",
+    type=click.Path(path_type=Path),
+    help="Folder of the checkpoint [default: $XDG_STATE_HOME/loglens, /var/lib/loglens as root].",
 )
-@click.option(
-    "--format", "format_", type=click.Choice(FORMATS), help="Log format of sources without their own."
-)
-@click.option(
-    "--pattern", help="Custom format: regex with named groups, Apache LogFormat or nginx log_format."
-)
-@click.option(
-    "--from-start",
-    is_flag=True,
-    default=None,
-    help="Read files present at the first start from their beginning (default: from their end).",
-)
+@format_option(default=None)
+@pattern_option()
+@timezone_option()
+@max_line_bytes_option()
+@from_start_option("Read files present at the first start from their beginning (default: from their end).")
 @click.option(
     "--reset-state",
     is_flag=True,
     help="Move the state folder's checkpoint aside (checkpoint.sqlite3.aside-TIME) and start afresh.",
 )
+@log_level_option()
 def run_command(
     paths: tuple[str, ...],
     config: Path | None,
@@ -110,8 +136,11 @@ def run_command(
     state_dir: Path | None,
     format_: str | None,
     pattern: str | None,
+    timezone: str | None,
+    max_line_bytes: int | None,
     from_start: bool | None,
     reset_state: bool,
+    log_level: str,
 ) -> None:
     """Follow log files as they are written and serve /metrics, /api/status and /api/insights.
 
@@ -119,10 +148,13 @@ def run_command(
     and deletion are handled. Offsets and counter totals are checkpointed together every second and at
     shutdown, so a restart, even after kill -9, counts every line exactly once.
     """
-    logging.basicConfig(level=logging.INFO, format="loglens: %(message)s", stream=sys.stderr)
-    settings = run_settings(paths, config, listen, state_dir, format_, pattern, from_start)
+    setup_logging(log_level)
+    settings = run_settings(
+        paths, config, listen, state_dir, format_, pattern, from_start, timezone, max_line_bytes
+    )
     if not settings.sources:
         log.warning("no sources given: serving the push API only")
+    warn_if_exposed(settings)
     agent = Agent(settings)
     if reset_state:
         aside = set_aside(settings.state.dir)

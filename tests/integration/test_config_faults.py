@@ -68,7 +68,7 @@ def test_replay_refuses_an_unknown_zone_in_one_line(tmp_path: Path) -> None:
     result = _loglens("replay", "--timezone", "Mars/Olympus", str(log))
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip().splitlines() == [
-        "loglens: configuration: 'parse.timezone': Value error, unknown time zone 'Mars/Olympus'; "
+        "loglens: --timezone: 'parse.timezone': unknown time zone 'Mars/Olympus'; "
         "use a tz database name such as Europe/Paris"
     ]
 

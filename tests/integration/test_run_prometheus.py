@@ -5,7 +5,6 @@ Also: the exposition passes ``promtool check metrics``.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,18 +15,11 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families 
 
 from loglens.agent import Agent
 from server.agent_helpers import agent_settings, lines_total, wait_for
-from support import REAL, require_tool
+from support import REAL, free_port, require_tool
 
 pytestmark = pytest.mark.integration
 
 SAMPLE = (REAL / "apache_combined_10k.log").read_text(encoding="utf-8").splitlines(keepends=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -48,7 +40,7 @@ def prometheus(agent: Agent, tmp_path: Path) -> Iterator[str]:
         f"scrape_configs:\n  - job_name: loglens\n    static_configs:\n      - targets: ['{host}:{port}']\n",
         encoding="utf-8",
     )
-    listen = f"127.0.0.1:{_free_port()}"
+    listen = f"127.0.0.1:{free_port()}"
     with open(tmp_path / "prometheus.out", "wb") as out:
         process = subprocess.Popen(
             [binary, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",

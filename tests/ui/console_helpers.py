@@ -22,7 +22,7 @@ def watch_monitor(
 ) -> Monitor:
     """A :class:`Monitor` over ``watch``'s runtime (not started: each refresh polls)."""
     settings = load_settings(
-        alert={"threshold": options.threshold, "window_seconds": options.alertwindow,
+        alert={"threshold": options.threshold, "window_seconds": options.alert_window,
                "incident_limit": options.incident_limit},
         limits={"lateness_seconds": lateness_seconds} if lateness_seconds is not None else None,
     )  # fmt: skip

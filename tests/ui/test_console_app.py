@@ -38,7 +38,7 @@ def screen_text(app: WatchApp) -> str:
 
 @pytest.mark.asyncio
 async def test_appended_lines_show_after_a_refresh(log_file: Any, follow: Follow) -> None:
-    app, _clock = make_app(log_file, follow, timewindow=10)
+    app, _clock = make_app(log_file, follow, time_window=10)
     async with app.run_test(size=(80, 24)) as pilot:
         assert shown(app, "#stats").startswith("hits 0 ")
         log_file.hits(NOW - 2, 6, section="/shop", status=200)
@@ -59,7 +59,7 @@ async def test_appended_lines_show_after_a_refresh(log_file: Any, follow: Follow
 
 @pytest.mark.asyncio
 async def test_alert_fires_and_recovers_with_the_exact_message(log_file: Any, follow: Follow) -> None:
-    app, clock = make_app(log_file, follow, alertwindow=5, threshold=3)
+    app, clock = make_app(log_file, follow, alert_window=5, threshold=3)
     async with app.run_test(size=(100, 30)) as pilot:
         assert shown(app, "#alert").startswith("No alert - hits = 0.0")
         log_file.hits(NOW - 8, 6)
@@ -132,3 +132,28 @@ async def test_fits_80_by_24(log_file: Any, follow: Follow) -> None:
         for widget in ("#header", "#stats", "#alert", "#graph", "#status"):
             region = app.query_one(widget).region
             assert region.height >= 1 and region.bottom <= 24, widget
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("key", ["q", "ctrl+c"])
+async def test_q_and_ctrl_c_quit_at_once(log_file: Any, follow: Follow, key: str) -> None:
+    app, _clock = make_app(log_file, follow)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(key)
+        await pilot.pause()
+        assert not app.is_running
+    assert app.return_code == 0
+
+
+@pytest.mark.asyncio
+async def test_notes_show_above_the_footer_and_follow_their_source(log_file: Any, follow: Follow) -> None:
+    clock = FrozenClock(NOW)
+    monitor = watch_monitor(follow(log_file.path, False), WatchOptions(), clock)
+    told = ["first"]
+    app = WatchApp(monitor, None, str(log_file.path), notes=lambda: told[-1])
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert shown(app, "#notes") == "first"
+        told.append("second")
+        await app.update_data()
+        await pilot.pause()
+        assert shown(app, "#notes") == "second"

@@ -31,7 +31,7 @@ NOW = 1_700_000_000
 def test_garbage_dash_bytes_and_out_of_order_lines(log_file: Any, follow: Follow) -> None:
     """None crashes; bytes of ``-`` count 0; lines 60 s back land in their own second."""
     clock = FrozenClock(NOW)
-    monitor = watch_monitor(follow(log_file.path, False), WatchOptions(timewindow=10), clock)
+    monitor = watch_monitor(follow(log_file.path, False), WatchOptions(time_window=10), clock)
     monitor.refresh()  # starts following the file at its end
     log_file.hits(NOW - 1, 3, size="100")
     log_file.write("this is not a log line at all\n")
@@ -72,7 +72,7 @@ def test_replay_alerts_at_the_logs_own_time(tmp_path: Path, log_file: Any, follo
     alert_log = tmp_path / "alerts.jsonl"
     sink = JsonLinesSink(alert_log)
     clock = FrozenClock(NOW)
-    options = WatchOptions(alertwindow=10, threshold=5)
+    options = WatchOptions(alert_window=10, threshold=5)
     monitor = watch_monitor(follow(log_file.path, True), options, clock, replay=True, sinks=(sink,))
     snap = monitor.refresh()
     sink.close()
@@ -106,7 +106,7 @@ def test_event_clock_follows_the_watermark_then_the_wall() -> None:
 
 def test_plain_report_every_refresh(log_file: Any, follow: Follow) -> None:
     clock = FrozenClock(NOW)
-    monitor = watch_monitor(follow(log_file.path, False), WatchOptions(alertwindow=5, threshold=3), clock)
+    monitor = watch_monitor(follow(log_file.path, False), WatchOptions(alert_window=5, threshold=3), clock)
     monitor.refresh()
     log_file.hits(NOW, 20, section="/shop", status=503)
     out = io.StringIO()
@@ -139,7 +139,7 @@ def _plain(monitor: Monitor) -> str:
 )
 def test_any_mix_of_junk_and_late_lines_is_counted(log_file: Any, follow: Follow, lines: list[Any]) -> None:
     """Whatever arrives, nothing crashes, every line is counted once and every hit lands in its second."""
-    monitor = watch_monitor(follow(log_file.path, False), WatchOptions(timewindow=61), FrozenClock(NOW))
+    monitor = watch_monitor(follow(log_file.path, False), WatchOptions(time_window=61), FrozenClock(NOW))
     monitor.refresh()  # a new follower per example: it starts at the end of what earlier examples wrote
     with log_file.path.open("ab") as handle:
         for kind, value in lines:
@@ -158,7 +158,7 @@ def test_replay_ignores_a_stray_old_timestamp(log_file: Any, follow: Follow) -> 
     start = NOW - 86_400
     for second in range(start, start + 60):
         log_file.hits(second, 10)
-    options = WatchOptions(alertwindow=10, threshold=5)
+    options = WatchOptions(alert_window=10, threshold=5)
     monitor = watch_monitor(follow(log_file.path, True), options, FrozenClock(NOW), replay=True)
     monitor.refresh()
     log_file.hits(start - 3600, 1)

@@ -27,10 +27,26 @@ class Pane:
 
     def __init__(self, command: str, width: int = 100, height: int = 30) -> None:
         self.socket = f"loglens-test-{uuid.uuid4().hex[:8]}"
-        self.tmux([
-            "start-server", ";", "set-option", "-g", "remain-on-exit", "on", ";",
-            "new-session", "-d", "-s", "watch", "-x", str(width), "-y", str(height), command,
-        ])
+        self.tmux(
+            [
+                "start-server",
+                ";",
+                "set-option",
+                "-g",
+                "remain-on-exit",
+                "on",
+                ";",
+                "new-session",
+                "-d",
+                "-s",
+                "watch",
+                "-x",
+                str(width),
+                "-y",
+                str(height),
+                command,
+            ]
+        )
 
     def tmux(self, args: list[str]) -> str:
         assert TMUX is not None, "tmux is required under CI=true"
@@ -44,6 +60,13 @@ class Pane:
 
     def running(self) -> bool:
         return self.tmux(["display-message", "-p", "-t", "watch", "#{pane_dead}"]).strip() == "0"
+
+    def exit_status(self) -> int | None:
+        """The command's exit status once it has ended, else None."""
+        dead, status = self.tmux(
+            ["display-message", "-p", "-t", "watch", "#{pane_dead} #{pane_dead_status}"]
+        ).split()
+        return int(status) if dead == "1" else None
 
     def close(self) -> None:
         self.tmux(["kill-server"])
@@ -75,15 +98,28 @@ def test_spike_fires_on_screen_and_recovers(tmp_path: Path, pane_factory: Callab
     log, alerts = tmp_path / "access.log", tmp_path / "alerts.jsonl"
     log.touch()
     watch = (
-        f"{BIN / 'loglens'} watch {log} --timewindow 5 --alertwindow 5 --alert-threshold 10 --refresh 0.5 "
+        f"{BIN / 'loglens'} watch {log} --time-window 5 --alert-window 5 --alert-threshold 10 --refresh 0.5 "
         f"--alert-log {alerts}"
     )
     pane = pane_factory(watch)
     wait_for(lambda: "No alert - hits = 0.0" in pane.screen(), "the console", pane)
     writer = subprocess.Popen(
-        [BIN / "loglens", "generate", "-o", str(log), "-r", "4", "-s", "spike@4+8:factor=6", "-d", "40",
-         "--seed", "7"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            BIN / "loglens",
+            "generate",
+            "-o",
+            str(log),
+            "-r",
+            "4",
+            "-s",
+            "spike@4+8:factor=6",
+            "-d",
+            "40",
+            "--seed",
+            "7",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_for(lambda: "High traffic generated an alert - hits = " in pane.screen(), "the alert", pane)
@@ -105,3 +141,26 @@ def test_spike_fires_on_screen_and_recovers(tmp_path: Path, pane_factory: Callab
     pane.tmux(["send-keys", "-t", "watch", "q"])
     wait_for(lambda: not pane.running(), "q to quit", pane, timeout=20)
     assert "Traceback" not in pane.screen()
+
+
+def test_ctrl_c_quits_watch_at_once(tmp_path: Path, pane_factory: Callable[[str], Pane]) -> None:
+    log = tmp_path / "access.log"
+    log.touch()
+    pane = pane_factory(f"{BIN / 'loglens'} watch {log} --refresh 0.5")
+    wait_for(lambda: "No alert - hits = 0.0" in pane.screen(), "the console", pane)
+    pane.tmux(["send-keys", "-t", "watch", "C-c"])
+    wait_for(lambda: not pane.running(), "Ctrl-C to quit", pane, timeout=20)
+    assert pane.exit_status() == 0
+    assert "Traceback" not in pane.screen()
+
+
+def test_ctrl_c_quits_the_demo_which_prints_its_schedule(pane_factory: Callable[[str], Pane]) -> None:
+    pane = pane_factory(f"{BIN / 'loglens'} demo --listen 127.0.0.1:0")
+    wait_for(lambda: "schedule: next spike in" in pane.screen(), "the demo's schedule line", pane)
+    assert "/metrics" in pane.screen()
+    pane.tmux(["send-keys", "-t", "watch", "C-c"])
+    wait_for(lambda: not pane.running(), "Ctrl-C to quit", pane, timeout=20)
+    assert pane.exit_status() == 0
+    screen = pane.screen()
+    assert "incident schedule (seconds from the demo's start):" in screen
+    assert "Traceback" not in screen

@@ -10,6 +10,7 @@ import httpx
 import orjson
 
 from loglens.errors import LoglensError
+from loglens.options import examples
 
 DEFAULT_URL = "http://127.0.0.1:9911/api/metrics"
 METRIC_TYPES = ("counter", "gauge", "histogram", "summary")
@@ -59,7 +60,14 @@ def _file_batch(stream: IO[bytes]) -> dict[str, Any]:
     return data
 
 
-@click.command("push")
+@click.command(
+    "push",
+    epilog=examples(
+        "loglens push --source deploy-job deploys=1 --type counter --label env=prod",
+        'loglens push --file batch.json --token "$TOKEN"',
+        "loglens push --url http://metrics.internal:9911/api/metrics --source cron queue_depth=12",
+    ),
+)
 @click.argument("samples", nargs=-1, metavar="[NAME=VALUE]...")
 @click.option(
     "-f", "--file", "batch_file", type=click.File("rb"), help="JSON batch or list of metrics ('-': stdin)."
@@ -93,13 +101,7 @@ def push(
     token: str | None,
     timeout: float,
 ) -> None:
-    """Push metrics to a loglens server: NAME=VALUE arguments, a JSON file, or both.
-
-    \b
-    Examples:
-      loglens push --source deploy-job deploys=1 --type counter --label env=prod
-      loglens push --file batch.json --token "$TOKEN"
-    """
+    """Push metrics to a loglens server: NAME=VALUE arguments, a JSON file, or both."""
     if not samples and batch_file is None:
         raise click.UsageError("give NAME=VALUE arguments or --file")
     batch = _file_batch(batch_file) if batch_file is not None else {}

@@ -75,8 +75,9 @@ class HttpServer:
 
     @property
     def url(self) -> str:
-        """Base URL of the HTTP app."""
+        """Base URL of the HTTP app (on this machine's loopback when it listens on every interface)."""
         host, port = self.address
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
         return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     def start(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import ClassVar
 
 from rich.text import Text
@@ -20,13 +21,13 @@ from loglens.ui.console.monitor import Feed, Snapshot
 HELP = """\
 [b]loglens watch[/b]
 
-  q   quit
+  q   quit (Ctrl-C too)
   p   pause / resume the screen (reading and alerts go on)
   s   cycle the order of the sections: hits, errors, error share, name
   ?   this help (any key closes it)
 
-The header counts the last --timewindow seconds. The high-traffic alert
-fires when the hits of the last --alertwindow seconds, divided by that
+The header counts the last --time-window seconds. The high-traffic alert
+fires when the hits of the last --alert-window seconds, divided by that
 window, reach --alert-threshold, and recovers when they fall below it.
 Alerts are checked every second of time, shown every --refresh seconds.
 """
@@ -69,16 +70,26 @@ class WatchApp(App[None]):
     #mix { width: 1fr; padding: 0 1; }
     #incidents { height: auto; max-height: 4; }
     #status { height: 1; color: $text-muted; }
+    #notes { height: auto; max-height: 2; color: $text-muted; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
         Binding("p", "pause", "Pause"),
         Binding("s", "cycle_sort", "Sort"),
         Binding("question_mark", "help", "Help", key_display="?"),
     ]
 
-    def __init__(self, monitor: Feed, refresh_seconds: float | None, sources: str) -> None:
+    def __init__(
+        self,
+        monitor: Feed,
+        refresh_seconds: float | None,
+        sources: str,
+        notes: Callable[[], str] | None = None,
+    ) -> None:
+        """``notes``: lines shown above the footer, read at every redraw (the demo's URLs and schedule)."""
         super().__init__()
+        self.notes = notes
         self.monitor = monitor
         self.refresh_seconds = refresh_seconds
         self.sources = sources
@@ -98,6 +109,8 @@ class WatchApp(App[None]):
             yield Static(id="mix")
         yield Static(id="incidents")
         yield Static(id="status")
+        if self.notes is not None:
+            yield Static(id="notes")
         yield Footer()
 
     async def on_mount(self) -> None:
@@ -118,6 +131,8 @@ class WatchApp(App[None]):
         """Render the current snapshot into the widgets."""
         snap = self.snapshot
         self._header(snap)
+        if self.notes is not None:
+            self.query_one("#notes", Static).update(self.notes())
         status = self.query_one("#status", Static)
         if self.problem:
             status.update(self.problem)

@@ -18,7 +18,17 @@ from loglens.clock import Clock, SystemClock
 from loglens.config import Settings, load_settings
 from loglens.contracts import Source
 from loglens.errors import ConfigError, SourceError
-from loglens.parsing import FORMATS, build_parser
+from loglens.options import (
+    alert_options,
+    alert_overrides,
+    config_option,
+    examples,
+    from_start_option,
+    option,
+    parse_options,
+    parse_overrides,
+)
+from loglens.parsing import build_parser
 from loglens.runtime import Runtime
 from loglens.sources.discovery import SourceSpec
 from loglens.sources.file_tail import FileFollower
@@ -64,32 +74,35 @@ def open_follower(
     return FileFollower(specs, from_start=from_start, max_line_bytes=max_line_bytes, timezone=timezone)
 
 
-@click.command("watch")
+@click.command(
+    "watch",
+    epilog=examples(
+        "loglens watch /var/log/nginx/access.log --alert-threshold 50",
+        "tail -f /var/log/app.log | loglens watch -",
+        "loglens watch --url http://127.0.0.1:9911",
+    ),
+)
 @click.argument("files", nargs=-1)
 @click.option(
     "--url",
     metavar="URL",
     help="Show a running `loglens run` (e.g. http://127.0.0.1:9911) instead of reading FILES.",
 )
-@click.option(
-    "--timewindow",
+@option(
+    "--time-window",
+    aliases=("--timewindow",),
     type=click.IntRange(min=1),
     default=10,
     show_default=True,
     help="Seconds the header, sections and mixes cover.",
 )
-@click.option(
-    "--alertwindow",
+@alert_options
+@option(
+    "--section-limit",
     type=click.IntRange(min=1),
-    help="Seconds the high-traffic rate is averaged over [default: alert.window_seconds, 120].",
-)
-@click.option(
-    "--alert-threshold",
-    type=click.FloatRange(min=0, min_open=True),
-    help="Hits/s (averaged over --alertwindow) at which the alert fires [default: alert.threshold, 10].",
-)
-@click.option(
-    "--section-limit", type=click.IntRange(min=1), default=8, show_default=True, help="Top sections shown."
+    default=8,
+    show_default=True,
+    help="Top sections shown (8 fit an 80x24 terminal; replay reports 10).",
 )
 @click.option(
     "--refresh",
@@ -99,70 +112,51 @@ def open_follower(
     help="Seconds between screen (or report) updates.",
 )
 @click.option(
-    "--incident-limit",
-    type=click.IntRange(min=1),
-    help="Past incidents kept and shown [default: alert.incident_limit, 3].",
-)
-@click.option(
     "--alert-log",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Append every fire and recover to this file, one JSON object per line.",
 )
-@click.option(
-    "--format",
-    "format_",
-    type=click.Choice(FORMATS),
-    default="auto",
-    show_default=True,
-    help="Log format; auto detects it per file.",
-)
-@click.option(
-    "--pattern", help="Custom format: regex with named groups, Apache LogFormat or nginx log_format."
-)
-@click.option("--timezone", help="Zone of timestamps that carry none (default UTC).")
-@click.option(
-    "--from-start",
-    is_flag=True,
-    help="Read the files from their start; time then follows the logs' own timestamps.",
-)
+@parse_options
+@from_start_option("Read the files from their start; time then follows the logs' own timestamps.")
 @click.option(
     "--plain",
     is_flag=True,
     help="Print a plain-text report every refresh (the default when stdout is not a terminal).",
 )
-@click.option("--config", type=click.Path(path_type=Path), help="YAML settings file.")
+@config_option()
 def watch(
     files: tuple[str, ...],
     url: str | None,
-    timewindow: int,
-    alertwindow: int | None,
+    time_window: int,
+    alert_window: int | None,
     alert_threshold: float | None,
+    incident_limit: int | None,
     section_limit: int,
     refresh: float,
-    incident_limit: int | None,
     alert_log: Path | None,
     format_: str,
     pattern: str | None,
     timezone: str | None,
-    from_start: bool,
+    max_line_bytes: int | None,
+    from_start: bool | None,
     plain: bool,
     config: Path | None,
 ) -> None:
     """Follow log FILES (- for standard input), or a running agent (--url), and show live traffic, top
-    sections, status codes and the high-traffic alert."""
+    sections, status codes and the high-traffic alert. q or Ctrl-C quits.
+    """
     if url is not None and files:
         raise ConfigError("give FILES or --url, not both")
     if url is None and not files:
         raise ConfigError("give the FILES to follow, or --url of a running loglens")
-    flags = {"threshold": alert_threshold, "window_seconds": alertwindow, "incident_limit": incident_limit}
     settings = load_settings(
         config,
-        parse={"timezone": timezone} if timezone else None,
-        alert={key: value for key, value in flags.items() if value is not None} or None,
+        parse=parse_overrides(timezone, max_line_bytes),
+        alert=alert_overrides(alert_threshold, alert_window, incident_limit),
     )
     alert = settings.alert
     options = WatchOptions(
-        timewindow, alert.window_seconds, alert.threshold, section_limit, alert.incident_limit
+        time_window, alert.window_seconds, alert.threshold, section_limit, alert.incident_limit
     )
     if url is not None:
         show(RemoteMonitor(url, options), refresh, url, plain)
@@ -175,14 +169,14 @@ def watch(
             pattern,
             parse.timezone,
             parse.max_line_bytes,
-            from_start,
+            bool(from_start),
         )
     ]
     if STDIN in files:
         sources.append(StreamSource(0, "stdin", format_, pattern, parse.timezone, parse.max_line_bytes))
     alert_sink = JsonLinesSink(alert_log) if alert_log else None
     runtime = watch_runtime(
-        settings, sources, event_time=from_start, alert_sinks=(alert_sink,) if alert_sink else ()
+        settings, sources, event_time=bool(from_start), alert_sinks=(alert_sink,) if alert_sink else ()
     )
     runtime.start()
     try:

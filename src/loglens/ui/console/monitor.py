@@ -29,8 +29,8 @@ READ_BUDGET_SECONDS = 0.5
 class WatchOptions:
     """The knobs of the console (the alert ones shape the runtime's rule, or come from the agent)."""
 
-    timewindow: int = 10
-    alertwindow: int = 120
+    time_window: int = 10
+    alert_window: int = 120
     threshold: float = 10.0
     section_limit: int = 8
     incident_limit: int = 3
@@ -42,7 +42,7 @@ class Snapshot:
 
     now: int
     options: WatchOptions
-    window: dict[str, Any]  # :func:`loglens.aggregate.insights.insights` of the last ``timewindow`` seconds
+    window: dict[str, Any]  # :func:`loglens.aggregate.insights.insights` of the last ``time_window`` seconds
     rate_series: list[int]  # hits per second over the alert window, oldest first
     alert_value: float  # the high-traffic rate at ``now``
     firing: bool
@@ -73,7 +73,7 @@ def _alert_fields(options: WatchOptions, alerts: AlertState) -> tuple[WatchOptio
     rule = next((r for r in alerts.rules if r.name == "high_traffic"), None)
     if rule is None:
         return options, 0.0, False
-    shown = replace(options, alertwindow=rule.window_seconds, threshold=rule.threshold)
+    shown = replace(options, alert_window=rule.window_seconds, threshold=rule.threshold)
     return shown, rule.value, rule.firing
 
 
@@ -112,8 +112,8 @@ class Monitor:
         return Snapshot(
             now=now,
             options=options,
-            window=query.insights(options.timewindow, options.section_limit, section_sort, now),
-            rate_series=[hits for _, hits in query.hits_series(options.alertwindow, now)],
+            window=query.insights(options.time_window, options.section_limit, section_sort, now),
+            rate_series=[hits for _, hits in query.hits_series(options.alert_window, now)],
             alert_value=value,
             firing=firing,
             alert_message=alerts.last_message,
@@ -174,13 +174,13 @@ class RemoteMonitor:
         alerts = self._get("/api/alerts")
         rule = next((r for r in alerts["rules"] if r["name"] == "high_traffic"), None)
         if rule is not None:
-            opts = replace(opts, alertwindow=rule["window_seconds"], threshold=rule["threshold"])
+            opts = replace(opts, alert_window=rule["window_seconds"], threshold=rule["threshold"])
         end = self._end(self._get("/api/series", window=1)["latest"])
         at = {"end": end} if end is not None else {}
         window = self._get(
-            "/api/insights", window=opts.timewindow, sections=opts.section_limit, sort=section_sort, **at
+            "/api/insights", window=opts.time_window, sections=opts.section_limit, sort=section_sort, **at
         )
-        series = self._get("/api/series", window=opts.alertwindow, **at)
+        series = self._get("/api/series", window=opts.alert_window, **at)
         status = self._get("/api/status")
         now = int(datetime.fromisoformat(window["end"].replace("Z", "+00:00")).timestamp())
         errors: Counter[str] = Counter()

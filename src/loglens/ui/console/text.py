@@ -39,7 +39,7 @@ def clock_time(second: int) -> str:
 
 def header_line(snap: Snapshot) -> str:
     """When and over what the window is."""
-    return f"{format_time(snap.now)} UTC · last {snap.options.timewindow}s"
+    return f"{format_time(snap.now)} UTC · last {snap.options.time_window}s"
 
 
 def stats_line(snap: Snapshot) -> str:
@@ -56,14 +56,15 @@ def alert_line(snap: Snapshot) -> str:
     if snap.alert_message:
         return snap.alert_message
     o = snap.options
-    return f"No alert - hits = {snap.alert_value:.1f}/s over {o.alertwindow}s (threshold {o.threshold:g})"
+    return f"No alert - hits = {snap.alert_value:.1f}/s over {o.alert_window}s (threshold {o.threshold:g})"
 
 
 def graph_title(snap: Snapshot) -> str:
     """Caption of the hits/s graph."""
     peak = max(snap.rate_series, default=0)
     o = snap.options
-    return f"hits/s, last {o.alertwindow}s · avg {snap.alert_value:.1f} · peak {peak} · limit {o.threshold:g}"
+    average = f"avg {snap.alert_value:.1f}"
+    return f"hits/s, last {o.alert_window}s · {average} · peak {peak} · limit {o.threshold:g}"
 
 
 def incident_line(incident: Incident, now: int) -> str:
