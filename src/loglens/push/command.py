@@ -72,7 +72,13 @@ def _file_batch(stream: IO[bytes]) -> dict[str, Any]:
 @click.option(
     "-f", "--file", "batch_file", type=click.File("rb"), help="JSON batch or list of metrics ('-': stdin)."
 )
-@click.option("--url", default=DEFAULT_URL, show_default=True, help="The server's push endpoint.")
+@click.option(
+    "--url",
+    envvar="LOGLENS_PUSH_URL",
+    default=DEFAULT_URL,
+    show_default=True,
+    help="The server's push endpoint [env: LOGLENS_PUSH_URL].",
+)
 @click.option("--source", help="The source label: who pushes. Overrides the file's.")
 @click.option(
     "--type", "metric_type", type=click.Choice(METRIC_TYPES), default="gauge", show_default=True,
