@@ -10,6 +10,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from loglens.cli import main
@@ -20,9 +21,9 @@ from support import REAL
 APACHE = REAL / "apache_combined_10k.log"
 
 
-def _replay_json(*args: str, stdin: bytes | None = None) -> dict:
+def _replay_json(*args: str, stdin: bytes | None = None, exit_code: int = 0) -> dict:
     result = CliRunner().invoke(main, ["replay", "--output", "json", *args], input=stdin)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == exit_code, result.output
     return json.loads(result.stdout)
 
 
@@ -88,6 +89,67 @@ def test_empty_file(tmp_path: Path) -> None:
     empty.write_bytes(b"")
     doc = _replay_json(str(empty))
     assert (doc["lines"], doc["hits"], doc["first_ts"]) == (0, 0, None)
+
+
+def test_a_file_of_blank_lines_is_empty_not_unparsed(tmp_path: Path) -> None:
+    blank = tmp_path / "blank.log"
+    blank.write_bytes(b"\n\n\n")
+    doc = _replay_json(str(blank))
+    assert (doc["lines"], doc["parsed"], doc["parse_errors"]) == (3, 0, {"empty": 3})
+
+
+@pytest.mark.parametrize(
+    ("args", "tried"),
+    [
+        ((), ", and --format auto detected no format"),
+        (("--format", "combined"), " as combined"),
+        (("--format", "json"), " as json"),
+        (("--pattern", '%h %t "%r" %>s %b'), " with the --pattern given"),
+    ],
+)
+def test_nothing_parsed_prints_the_report_then_exits_3_with_a_hint(
+    tmp_path: Path, args: tuple[str, ...], tried: str
+) -> None:
+    path = tmp_path / "app.txt"
+    path.write_text("starting up\nlistening on 8080\n\n")
+    result = CliRunner().invoke(main, ["replay", "--output", "json", *args, str(path)])
+    assert result.exit_code == 3
+    doc = json.loads(result.stdout)
+    assert (doc["lines"], doc["parsed"]) == (3, 0)
+    [hint] = result.stderr.splitlines()
+    assert hint.startswith(f"loglens: no line parsed{tried} (")
+    assert "--format" in hint.partition(";")[2] and "--pattern" in hint
+    assert "3 read, rejected as empty 1, no_match 2" in hint
+
+
+def test_one_parsed_line_is_enough_for_exit_0(tmp_path: Path) -> None:
+    path = tmp_path / "mostly-junk.log"
+    path.write_bytes(b"junk\n" * 500 + APACHE.read_bytes().splitlines(keepends=True)[0])
+    doc = _replay_json(str(path))
+    assert (doc["lines"], doc["parsed"]) == (501, 1)
+
+
+def test_exit_codes_of_the_installed_command(tmp_path: Path) -> None:
+    """0 on a good file, 1 on a missing one, 2 on a bad flag, 3 when nothing parsed (the table printed)."""
+    junk = tmp_path / "junk.log"
+    junk.write_text("not a log line\n")
+    loglens = str(Path(sys.executable).with_name("loglens"))
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([loglens, "replay", *args], capture_output=True, text=True, timeout=60)
+
+    assert run(str(APACHE)).returncode == 0
+    assert run(str(tmp_path / "missing.log")).returncode == 1
+    bad_format = run("--format", "apache", str(APACHE))
+    assert bad_format.returncode == 2
+    assert "--format" in bad_format.stderr
+    nothing = run(str(junk))
+    assert nothing.returncode == 3
+    assert "parse errors" in nothing.stdout
+    assert nothing.stderr.splitlines() == [
+        "loglens: no line parsed, and --format auto detected no format (1 read, rejected as no_match 1); "
+        "name one with --format, or give --pattern"
+    ]
 
 
 def test_binary_garbage_and_invalid_utf8_are_counted_not_fatal(tmp_path: Path) -> None:
@@ -162,5 +224,5 @@ def test_a_file_of_very_short_lines_is_read_in_chunks_of_bounded_lines(tmp_path:
         sizes = [len(chunk.lines) for chunk in read_ahead(handle, splitter)]
     assert sum(sizes) == 1_000_000
     assert max(sizes) <= MAX_CHUNK_LINES * 1.4  # the first read, 256 KiB, holds 131,072
-    report = _replay_json(str(path))
+    report = _replay_json(str(path), exit_code=3)  # not one line parsed
     assert (report["lines"], report["parse_errors"]) == (1_000_000, {"no_match": 1_000_000})

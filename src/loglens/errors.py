@@ -4,7 +4,8 @@ LoglensError                  anything loglens reports as one clear line and exi
 ├── ConfigError               a bad configuration file, variable or flag
 ├── SourceError               an input that cannot be opened or read (missing file, bad URL)
 │   └── StateError            a state folder or checkpoint that cannot be used
-└── FormatError               a log format or pattern that cannot be used
+├── FormatError               a log format or pattern that cannot be used
+└── NothingParsedError        ``loglens replay`` read lines, yet not one of them parsed
 """
 
 
@@ -34,3 +35,9 @@ class FormatError(LoglensError):
     """A format name or custom pattern is unusable."""
 
     exit_code = 2
+
+
+class NothingParsedError(LoglensError):
+    """A replay read lines and parsed none: most likely the wrong format (its own exit status, 3)."""
+
+    exit_code = 3

@@ -17,6 +17,7 @@ from loglens.aggregate.breakdown import Breakdown
 from loglens.aggregate.counters import Limits, SourceCounters
 from loglens.aggregate.totals import Totals
 from loglens.config import Settings, load_settings
+from loglens.errors import NothingParsedError
 from loglens.parsing import FORMATS
 from loglens.records import Batch
 from loglens.runtime import Runtime
@@ -116,6 +117,27 @@ class _SummarySink:
         """Nothing held."""
 
 
+def check_parsed(summary: SourceCounters, format: str, pattern: str | None) -> None:
+    """Raise :class:`NothingParsedError` when lines were read and not one parsed.
+
+    An empty input, or one of blank lines only, read nothing to parse: it passes. ``auto`` keeps a
+    format only once that format has read a line, so when nothing parsed, it detected nothing.
+    """
+    errors = summary.parse_errors
+    if summary.parsed or summary.lines == errors["empty"]:
+        return
+    reasons = ", ".join(f"{reason} {count:,}" for reason, count in sorted(errors.items()))
+    read = f"{summary.lines:,} read, rejected as {reasons}"
+    if pattern:
+        hint = f"no line parsed with the --pattern given ({read}); check it against a line, or try --format"
+    elif format == "auto":
+        hint = f"no line parsed, and --format auto detected no format ({read}); "
+        hint += "name one with --format, or give --pattern"
+    else:
+        hint = f"no line parsed as {format} ({read}); try another --format, or give --pattern"
+    raise NothingParsedError(hint)
+
+
 def _progress(files: tuple[str, ...]) -> AbstractContextManager[Callable[[int], None] | None]:
     """A progress bar on a terminal; elsewhere nothing, and rich is not even imported."""
     if not sys.stderr.isatty():
@@ -174,7 +196,10 @@ def replay_command(
     max_line_bytes: int | None,
     config: Path | None,
 ) -> None:
-    """Read log FILES (plain, .gz, or - for stdin) and report hits, statuses, sections, levels and errors."""
+    """Read log FILES (plain, .gz, or - for stdin) and report hits, statuses, sections, levels and errors.
+
+    Exit status 3 (after the report) when lines were read and not one parsed.
+    """
     from loglens import report
 
     parse = {"timezone": timezone, "max_line_bytes": max_line_bytes}
@@ -199,3 +224,4 @@ def replay_command(
         from loglens.report_table import print_table
 
         print_table(result, section_limit, top)
+    check_parsed(result.summary, format_, pattern)
