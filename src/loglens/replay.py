@@ -18,7 +18,7 @@ from loglens.aggregate.counters import Limits, SourceCounters
 from loglens.aggregate.totals import Totals
 from loglens.config import Settings, load_settings
 from loglens.errors import NothingParsedError
-from loglens.parsing import FORMATS
+from loglens.options import config_option, examples, parse_options, parse_overrides
 from loglens.records import Batch
 from loglens.runtime import Runtime
 from loglens.sinks.panels import PanelSink
@@ -147,19 +147,16 @@ def _progress(files: tuple[str, ...]) -> AbstractContextManager[Callable[[int], 
     return progress_bar(files)
 
 
-@click.command("replay")
+@click.command(
+    "replay",
+    epilog=examples(
+        "loglens replay access.log",
+        "loglens replay --output json access.log.*.gz > report.json",
+        "zcat old.log.gz | loglens replay --format combined -",
+    ),
+)
 @click.argument("files", nargs=-1, required=True)
-@click.option(
-    "--format",
-    "format_",
-    type=click.Choice(FORMATS),
-    default="auto",
-    show_default=True,
-    help="Log format; auto detects it per file.",
-)
-@click.option(
-    "--pattern", help="Custom format: regex with named groups, Apache LogFormat or nginx log_format."
-)
+@parse_options
 @click.option(
     "--output",
     "-o",
@@ -173,7 +170,7 @@ def _progress(files: tuple[str, ...]) -> AbstractContextManager[Callable[[int], 
     type=click.IntRange(min=1),
     default=10,
     show_default=True,
-    help="Top sections to report.",
+    help="Top sections to report (watch shows 8, to fit its screen).",
 )
 @click.option(
     "--top",
@@ -182,18 +179,16 @@ def _progress(files: tuple[str, ...]) -> AbstractContextManager[Callable[[int], 
     show_default=True,
     help="Rows in the other top-N panels (clients, not found, referrers, agents).",
 )
-@click.option("--timezone", help="Zone of timestamps that carry none (default UTC).")
-@click.option("--max-line-bytes", type=click.IntRange(min=256), help="Longer lines are skipped as too_long.")
-@click.option("--config", type=click.Path(path_type=Path), help="YAML settings file.")
+@config_option()
 def replay_command(
     files: tuple[str, ...],
     format_: str,
     pattern: str | None,
+    timezone: str | None,
+    max_line_bytes: int | None,
     output: str,
     section_limit: int,
     top: int,
-    timezone: str | None,
-    max_line_bytes: int | None,
     config: Path | None,
 ) -> None:
     """Read log FILES (plain, .gz, or - for stdin) and report hits, statuses, sections, levels and errors.
@@ -202,8 +197,7 @@ def replay_command(
     """
     from loglens import report
 
-    parse = {"timezone": timezone, "max_line_bytes": max_line_bytes}
-    settings = load_settings(config, parse={k: v for k, v in parse.items() if v is not None} or None)
+    settings = load_settings(config, parse=parse_overrides(timezone, max_line_bytes))
     limits = Limits(settings.limits.max_label_values, settings.limits.section_limit)
     with _progress(files) as advance:
         result = replay(
