@@ -112,6 +112,10 @@ class Source(Protocol):
         """The extra labels of the ``source`` label ``name`` (asked at its first batch: keep it cheap)."""
         ...
 
+    def committed(self, state: dict[str, Any]) -> None:
+        """``state``, from :meth:`state`, is in the checkpoint now: what lies before it may be let go."""
+        ...
+
     def close(self) -> None:
         """Release files and descriptors."""
         ...

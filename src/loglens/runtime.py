@@ -407,6 +407,8 @@ class Runtime:
             return
         self._checkpoint_backoff.succeeded()
         self._current_at = snapshot.saved_at
+        for runner in self.sources:
+            runner.source.committed(snapshot.sources[runner.source.id])
 
     @property
     def checkpoint_at(self) -> float | None:

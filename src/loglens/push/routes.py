@@ -1,15 +1,13 @@
 """``POST /api/metrics``: services push their own metrics, validated, into a :class:`PushStore`."""
 
-import hmac
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from loglens.config import PushConfig
 from loglens.push.models import PushError, PushResponse, request_schema, validate_body
 from loglens.push.store import PushStore
+from loglens.server.guards import bearer_check, read_body
 
 _ERROR_RESPONSE = {"model": PushResponse}
 _RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -28,7 +26,7 @@ def build_push_router(config: PushConfig, store: PushStore) -> APIRouter:
     document says so.
     """
     router = APIRouter(tags=["push"])
-    authorized = _bearer_check(config.token) if config.token else _open
+    authorized = bearer_check(config.token, "push.token (LOGLENS__PUSH__TOKEN)")
 
     @router.post(
         "/api/metrics",
@@ -46,7 +44,7 @@ def build_push_router(config: PushConfig, store: PushStore) -> APIRouter:
         media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
         if media_type != "application/json":
             return _error(415, f"content type must be application/json, got {media_type or 'none'!r}")
-        body = await _read_body(request, config.max_body_bytes)
+        body = await read_body(request, config.max_body_bytes)
         if body is None:
             return _error(
                 413, f"body is over the limit of {config.max_body_bytes} bytes (push.max_body_bytes)"
@@ -66,39 +64,6 @@ def build_push_router(config: PushConfig, store: PushStore) -> APIRouter:
         return _respond(200 if processed else 400, processed, errors)
 
     return router
-
-
-async def _open() -> bool:
-    return True
-
-
-def _bearer_check(token: str) -> Callable[..., Awaitable[bool]]:
-    bearer = HTTPBearer(auto_error=False, description="push.token (LOGLENS__PUSH__TOKEN)")
-    expected = token.encode()
-
-    async def check(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> bool:
-        return credentials is not None and hmac.compare_digest(credentials.credentials.encode(), expected)
-
-    return check
-
-
-async def _read_body(request: Request, limit: int) -> bytes | None:
-    """The body, or None as soon as the declared or the received size passes ``limit``.
-
-    Not the route's ``max_body_size``: Starlette's limiter answers in plain text, and push clients expect
-    the JSON error shape of every other answer.
-    """
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _respond(status_code: int, processed: int, errors: list[PushError]) -> Response:

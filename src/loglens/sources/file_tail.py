@@ -417,6 +417,9 @@ class FileFollower:
                 for name in names
             ]
 
+    def committed(self, state: dict[str, Any]) -> None:
+        """Nothing to let go: the files are the writers'."""
+
     def labels_of(self, name: str) -> dict[str, str]:
         """The extra labels of the source label ``name``: its spec's."""
         with self.lock:

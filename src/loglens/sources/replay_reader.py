@@ -83,6 +83,9 @@ class ReplayReader:
             for name in names
         ]
 
+    def committed(self, state: dict[str, Any]) -> None:
+        """Nothing to let go: a replay keeps no checkpoint."""
+
     def labels_of(self, name: str) -> dict[str, str]:
         """None: a replayed file has no extra labels."""
         return {}

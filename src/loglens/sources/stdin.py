@@ -109,6 +109,9 @@ class StreamSource:
             )
         ]
 
+    def committed(self, state: dict[str, Any]) -> None:
+        """Nothing to let go: what was read is gone."""
+
     def labels_of(self, name: str) -> dict[str, str]:
         """None: standard input has no extra labels."""
         return {}
