@@ -17,8 +17,13 @@ from loglens.alerts.rules import HitRateRule, Rule
 from loglens.clock import Clock, SystemClock
 from loglens.config import Settings
 from loglens.contracts import Sink, Source
+from loglens.ingest.admission import Admission
+from loglens.ingest.collector import IngestCollector
+from loglens.ingest.routes import IngestStats, build_ingest_router
+from loglens.ingest.source import SpoolSource
+from loglens.ingest.spool import Spool
 from loglens.parsing import build_parser
-from loglens.runtime import Runtime
+from loglens.runtime import Runtime, View
 from loglens.server.http import HttpServer, server_descriptors
 from loglens.sources.discovery import SourceSpec
 from loglens.sources.file_faults import descriptor_budget
@@ -81,6 +86,17 @@ def file_follower(settings: Settings, specs: Sequence[SourceSpec], clock: Clock)
     )
 
 
+def ingest_parts(settings: Settings, clock: Clock) -> tuple[Spool, SpoolSource, APIRouter, IngestCollector]:
+    """The spool in the state folder, its source, the ingest routes over it, and their metrics."""
+    config = settings.ingest
+    spool = Spool(settings.state.dir / "spool", config.spool_segment_bytes, config.spool_max_bytes)
+    source = SpoolSource(spool, settings.parse.timezone, settings.parse.max_line_bytes)
+    stats = IngestStats()
+    admission = Admission(config, clock)
+    router = build_ingest_router(config, spool, admission, stats, settings.parse.max_line_bytes)
+    return spool, source, router, IngestCollector(stats, spool)
+
+
 def default_rules(settings: Settings) -> list[Rule]:
     """The built-in alert rules: high traffic, from ``settings.alert``."""
     return [HitRateRule(settings.alert.threshold, settings.alert.window_seconds)]
@@ -112,12 +128,23 @@ class Agent:
         self.settings = settings
         clock = clock or SystemClock()
         self.follower = file_follower(settings, source_specs(settings), clock)
+        sources: list[Source] = [self.follower, *stdin_sources(settings)]
+        routers = list(routers)
+        views: list[View] = []
+        self.spool: Spool | None = None
+        if settings.ingest.enabled:
+            self.spool, source, router, collector = ingest_parts(settings, clock)
+            sources.append(source)
+            routers.append(router)
         self.server = HttpServer(settings, routers)
+        if self.spool is not None:
+            self.server.registry.register(collector)
+            views.append(self.spool)  # after the server: it stops once no request can wait on it
         self.runtime = Runtime(
             settings,
-            [self.follower, *stdin_sources(settings)],
+            sources,
             sinks,
-            views=[self.server],
+            views=[self.server, *views],
             rules=default_rules(settings),
             alert_sinks=alert_sinks,
             clock=clock,

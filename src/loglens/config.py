@@ -210,6 +210,29 @@ class PushConfig(Section):
         return self
 
 
+class IngestConfig(Section):
+    """``POST /api/logs`` and ``POST /log_collector``: lines sent over HTTP, spooled, then counted."""
+
+    enabled: bool = True
+    token: str | None = Field(default=None, description="bearer token the ingest endpoints require")
+    source: str = Field(default="http", description="source label of requests that name none")
+    format: FormatName = Field(default="auto", description="format of requests that name none")
+    max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, description="per request, unzipped")
+    max_sources: int = Field(default=100, ge=1, description="distinct source labels ingest may create")
+    rate_limit_lines_per_second: float | None = Field(
+        default=None, gt=0, description="per source; over it requests get 429 with Retry-After"
+    )
+    cors_origins: list[str] = Field(
+        default_factory=lambda: ["*"], description="origins browsers may send from"
+    )
+    spool_segment_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=4096, description="spool files roll past this"
+    )
+    spool_max_bytes: int = Field(
+        default=1 << 30, ge=1 << 20, description="above this, unread spool requests get 503 with Retry-After"
+    )
+
+
 class Settings(BaseSettings):
     """Every setting of loglens."""
 
@@ -228,6 +251,7 @@ class Settings(BaseSettings):
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     push: PushConfig = Field(default_factory=PushConfig)
     alert: AlertConfig = Field(default_factory=AlertConfig)
+    ingest: IngestConfig = Field(default_factory=IngestConfig)
 
     @classmethod
     def settings_customise_sources(

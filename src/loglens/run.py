@@ -93,12 +93,18 @@ def run_settings(
 
 
 def warn_if_exposed(settings: Settings) -> None:
-    """One line when the server is reachable from other machines and nothing asks for a token."""
-    if not settings.server.loopback and not settings.push.token:
+    """One line when the server is reachable from other machines and a write endpoint asks for no token."""
+    if settings.server.loopback:
+        return
+    open_ = [] if settings.push.token else ["push.token (LOGLENS__PUSH__TOKEN)"]
+    if settings.ingest.enabled and not settings.ingest.token:
+        open_.append("ingest.token (LOGLENS__INGEST__TOKEN)")
+    if open_:
         log.warning(
             "listening on %s, beyond this machine, with no token: anyone who reaches it can push "
-            "(set push.token or LOGLENS__PUSH__TOKEN)",
+            "metrics or send lines (set %s)",
             settings.server.listen,
+            " and ".join(open_),
         )
 
 
@@ -153,7 +159,7 @@ def run_command(
         paths, config, listen, state_dir, format_, pattern, from_start, timezone, max_line_bytes
     )
     if not settings.sources:
-        log.warning("no sources given: serving the push API only")
+        log.warning("no sources given: serving the push and ingest APIs only")
     warn_if_exposed(settings)
     agent = Agent(settings)
     if reset_state:

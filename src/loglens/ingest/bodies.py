@@ -1,0 +1,160 @@
+"""Request bodies of ``POST /api/logs`` and ``POST /log_collector``, turned into log lines.
+
+Shapes taken: ``text/plain`` (one line per line), ``application/x-ndjson`` (one JSON value per line),
+``application/json`` (an array, or one value). A JSON value is a string (the line) or an object whose
+line is in ``message``, ``log`` or ``msg``, the fields Fluent Bit, Vector and syslog-ng put it in. A line
+holding newlines becomes several lines, as a file would hold them. Bodies may be gzip (``Content-Encoding:
+gzip``, or the gzip magic bytes).
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+#: Fields of a JSON object that hold its line, in the order they are looked for.
+LINE_FIELDS = ("message", "log", "msg")
+#: Media types read as plain text. ``application/x-www-form-urlencoded`` is what ``curl --data-binary``
+#: sends unless told otherwise.
+TEXT_TYPES = frozenset({"text/plain", "application/x-www-form-urlencoded", "application/octet-stream", ""})
+NDJSON_TYPES = frozenset(
+    {"application/x-ndjson", "application/ndjson", "application/jsonl", "application/json-lines"}
+)
+JSON_TYPES = frozenset({"application/json"})
+#: Errors named in an answer; the rest are counted.
+MAX_ERRORS = 10
+
+
+class BadBody(ValueError):
+    """The request as a whole cannot be read (HTTP 400, or 413/415 as :attr:`status` says)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class Lines:
+    """The lines of one request, and the items refused (``rejected``), the first few with why."""
+
+    lines: list[str] = field(default_factory=list)
+    rejected: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def refuse(self, why: str) -> None:
+        self.rejected += 1
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append(why)
+
+    def add(self, text: str, max_line_bytes: int, where: str) -> None:
+        for line in text.split("\n"):
+            line = line.removesuffix("\r")
+            if len(line) > max_line_bytes // 4 and len(line.encode("utf-8", "replace")) > max_line_bytes:
+                self.refuse(f"{where}: longer than {max_line_bytes} bytes (parse.max_line_bytes)")
+            else:
+                self.lines.append(line)
+
+
+def decompress(body: bytes, encoding: str, limit: int) -> bytes:
+    """``body`` unzipped when it is gzip; at most ``limit`` bytes once unzipped.
+
+    Raises:
+        BadBody: not gzip though said to be, broken, or larger than ``limit`` unzipped (413).
+    """
+    encoding = encoding.strip().lower()
+    if encoding not in ("", "identity", "gzip", "x-gzip"):
+        raise BadBody(f"Content-Encoding {encoding!r} is not supported (gzip or none)", 415)
+    if encoding in ("", "identity") and not body.startswith(b"\x1f\x8b"):
+        return body
+    unzip = zlib.decompressobj(wbits=31)
+    try:
+        data = unzip.decompress(body, limit + 1)
+    except zlib.error as exc:
+        raise BadBody(f"the body is not valid gzip: {exc}") from None
+    if len(data) > limit or unzip.unconsumed_tail:
+        raise BadBody(f"the body is over {limit} bytes once unzipped (ingest.max_body_bytes)", 413)
+    if not unzip.eof:
+        raise BadBody("the gzip body is cut short")
+    return data
+
+
+def _line_of(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        for key in LINE_FIELDS:
+            line = value.get(key)
+            if isinstance(line, str):
+                return line
+    return None
+
+
+def _add_value(out: Lines, value: Any, max_line_bytes: int, where: str) -> None:
+    line = _line_of(value)
+    if line is None:
+        kind = (
+            "an object with no string message, log or msg"
+            if isinstance(value, dict)
+            else type(value).__name__
+        )
+        out.refuse(f"{where}: {kind}, not a line")
+    else:
+        out.add(line, max_line_bytes, where)
+
+
+def read_lines(body: bytes, media_type: str, max_line_bytes: int) -> Lines:
+    """The lines of a bulk body of ``media_type`` (already unzipped).
+
+    Raises:
+        BadBody: the media type is not one of those read (415), or JSON that does not parse.
+    """
+    media_type = media_type.partition(";")[0].strip().lower()
+    out = Lines()
+    if media_type in TEXT_TYPES:
+        text = body.decode("utf-8", "replace")
+        if text:
+            out.add(text.removesuffix("\n"), max_line_bytes, "body")
+        if out.errors:  # name the line numbers: a plain body has no item numbers
+            out.errors = [error.replace("body", "a line", 1) for error in out.errors]
+    elif media_type in NDJSON_TYPES:
+        for number, raw in enumerate(body.split(b"\n"), 1):
+            if not raw.strip():
+                continue
+            try:
+                value = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                out.refuse(f"line {number}: not JSON ({exc})")
+                continue
+            _add_value(out, value, max_line_bytes, f"line {number}")
+    elif media_type in JSON_TYPES:
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise BadBody(f"the body is not valid JSON: {exc}") from None
+        for number, value in enumerate(data if isinstance(data, list) else [data]):
+            _add_value(out, value, max_line_bytes, f"item {number}")
+    else:
+        known = "text/plain, application/x-ndjson or application/json"
+        raise BadBody(f"content type {media_type!r} is not read here ({known})", 415)
+    return out
+
+
+def collector_line(body: bytes) -> str:
+    """The line of a ``/log_collector`` body, ``{"message": "<one log line>"}``.
+
+    Raises:
+        BadBody: not JSON, not an object, or no non-empty string ``message``.
+    """
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise BadBody(f"the body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise BadBody(f'expected an object {{"message": "<one log line>"}}, got {type(data).__name__}')
+    message = data.get("message")
+    if not isinstance(message, str) or not message.strip():
+        raise BadBody('"message" is missing or empty: send {"message": "<one log line>"}')
+    return message
