@@ -19,6 +19,7 @@ import orjson
 
 from loglens.clock import SystemClock
 from loglens.errors import ConfigError, LoglensError
+from loglens.generate.curves import PROFILES
 from loglens.generate.engine import Generator, Settings
 from loglens.generate.formats import ACCESS_FORMATS, FORMATS, LEVEL_STYLES
 from loglens.generate.outputs import ROTATE_MODES, open_output
@@ -112,7 +113,10 @@ def _write_timeline(generator: Generator, path: Path | None) -> None:
     scenarios: Any = info["scenarios"]
     if not scenarios:
         return
-    click.echo(f"timeline: origin {info['origin']} rate {info['rate']}/s seed {info['seed']}", err=True)
+    profile = "" if info["profile"] == "flat" else f" profile {info['profile']}"
+    click.echo(
+        f"timeline: origin {info['origin']} rate {info['rate']}/s{profile} seed {info['seed']}", err=True
+    )
     for entry in scenarios:
         params = " ".join(f"{k}={v}" for k, v in entry["params"].items())
         click.echo(
@@ -158,7 +162,15 @@ _SCENARIO_HELP = "; ".join(_kind_help(name, kind) for name, kind in KINDS.items(
     default=10.0,
     show_default=True,
     callback=_positive,
-    help="Lines per second (event time).",
+    help="Lines per second (event time); with --profile diurnal or weekly, the mean over a day or week.",
+)
+@click.option(
+    "--profile",
+    type=click.Choice(list(PROFILES)),
+    default="flat",
+    show_default=True,
+    help="Traffic over the day, by the lines' UTC time: flat (steady), diurnal (low around 04:00, high "
+    "from noon to evening), weekly (diurnal, weekends at 70%).",
 )
 @click.option("-n", "--count", type=click.IntRange(min=1), default=None, help="Stop after this many lines.")
 @click.option(
@@ -255,6 +267,7 @@ def generate(
     level_style: str | None,
     durations: bool,
     rate: float,
+    profile: str,
     count: int | None,
     duration: float | None,
     start: float | None,
@@ -282,6 +295,7 @@ def generate(
         level_style=level_style or "iso",
         durations=durations,
         rate=rate,
+        profile=profile,
         count=count,
         duration=duration,
         start=start,

@@ -31,6 +31,8 @@ from loglens.generate.vocabulary import (
 
 #: Client kinds: a person with a browser, a crawler, a script or monitoring tool.
 BROWSER, BOT, TOOL = 0, 1, 2
+#: Share of each client kind, both of the clients and of the lines.
+KIND_SHARES = np.array([0.86, 0.07, 0.07])
 #: Path kinds, which decide methods, statuses, sizes, referrers and durations.
 STATIC, PAGE, API, FORM, ADMIN = 0, 1, 2, 3, 4
 
@@ -108,6 +110,32 @@ def _weighted(pool: tuple[tuple[str, float], ...]) -> tuple[list[str], np.ndarra
     names = [name for name, _ in pool]
     weights = np.array([w for _, w in pool], dtype=float)
     return names, weights / weights.sum()
+
+
+def allot(weights: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """Give each item a pool so that each pool's total weight comes close to its share of the whole.
+
+    Items go heaviest first to the pool furthest below its target, so a pool ends within about one item
+    of its share while weights stay heavy-tailed: the lines a client makes (its weight) follow the
+    shares, not just the number of clients. Returns the pool index of each item.
+    """
+    targets = shares / shares.sum() * weights.sum()
+    got = np.zeros(len(shares))
+    pools = np.empty(len(weights), dtype=np.int64)
+    for i in np.argsort(-weights, kind="stable"):
+        k = int(np.argmax(targets - got))
+        pools[i] = k
+        got[k] += weights[i]
+    return pools
+
+
+def _kind_weights(kinds: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Heavy-tailed client activity, scaled within each kind so that kinds make ``KIND_SHARES`` of lines."""
+    activity = zipf_weights(len(kinds), 1.15, rng)
+    totals = np.bincount(kinds, weights=activity, minlength=len(KIND_SHARES))
+    scale = np.divide(KIND_SHARES, totals, out=np.zeros(len(totals)), where=totals > 0)
+    weights = activity * scale[kinds]
+    return weights / weights.sum()
 
 
 def _section_paths(section: str, rng: np.random.Generator) -> list[tuple[str, int, int]]:
@@ -210,14 +238,16 @@ def build_catalog(seed: int, clients: int = 320) -> Catalog:
     rng = np.random.default_rng([seed, 0])
     agents: list[str] = []
     kind_agents: list[tuple[np.ndarray, np.ndarray]] = []
-    for pool in (BROWSER_AGENTS, BOT_AGENTS, TOOL_AGENTS):
+    browsers = tuple((agent, share) for agent, _, _, share in BROWSER_AGENTS)
+    for pool in (browsers, BOT_AGENTS, TOOL_AGENTS):
         names, weights = _weighted(pool)
         kind_agents.append((np.arange(len(agents), len(agents) + len(names)), weights))
         agents += names
     scanner_agents = range(len(agents), len(agents) + len(SCANNER_AGENTS))
     agents += SCANNER_AGENTS
 
-    kinds = rng.choice(3, clients, p=[0.86, 0.07, 0.07])
+    kinds = rng.choice(3, clients, p=KIND_SHARES)
+    client_weight = _kind_weights(kinds, rng)
     bot_prefixes = ((66, 249), (157, 55), (40, 77), (5, 255), (220, 181), (54, 36), (185, 191))
     addresses = [
         ipv4(rng, bot_prefixes[int(rng.integers(len(bot_prefixes)))])
@@ -227,7 +257,10 @@ def build_catalog(seed: int, clients: int = 320) -> Catalog:
         else ipv4(rng)
         for kind in kinds
     ]
-    client_agent = np.array([int(rng.choice(kind_agents[k][0], p=kind_agents[k][1])) for k in kinds])
+    client_agent = np.empty(clients, dtype=np.int64)
+    for kind, (ids, shares) in enumerate(kind_agents):
+        members = np.flatnonzero(kinds == kind)
+        client_agent[members] = ids[allot(client_weight[members], shares)]
     users = sorted(
         {
             f"{rng.choice(FIRST_NAMES)}"
@@ -264,7 +297,7 @@ def build_catalog(seed: int, clients: int = 320) -> Catalog:
     authed = np.array([s >= 0 and sections[s] in AUTHED_SECTIONS for s in path_section])
     return Catalog(
         clients=addresses,
-        client_weight=zipf_weights(clients, 1.15, rng),
+        client_weight=client_weight,
         client_kind=kinds,
         client_agent=client_agent,
         client_user=client_user,

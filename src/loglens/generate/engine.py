@@ -16,6 +16,7 @@ import numpy as np
 
 from loglens.clock import Clock
 from loglens.generate.content import build_catalog
+from loglens.generate.curves import PROFILES
 from loglens.generate.formats import AccessRenderer, AppRenderer, iso_time
 from loglens.generate.incidents import Incidents
 from loglens.generate.messages import build_messages
@@ -38,7 +39,8 @@ class Settings:
         app: application records (``level``, or ``json`` with ``--kind app``) instead of access records.
         level_style: shape of ``level`` lines (see ``formats.LEVEL_STYLES``).
         durations: add request durations (``combined`` and access ``json``).
-        rate: base lines per (event-time) second.
+        rate: base lines per (event-time) second; with a profile, the mean over its day or week.
+        profile: the traffic curve over the day (``curves.PROFILES``: flat, diurnal, weekly).
         count: stop after this many lines. duration: stop at this event-time offset (seconds).
         start: epoch seconds of the first line; None means now.
         speed: event seconds per wall second; None means real time without ``start``, and as fast as
@@ -52,6 +54,7 @@ class Settings:
     level_style: str = "iso"
     durations: bool = False
     rate: float = 10.0
+    profile: str = "flat"
     count: int | None = None
     duration: float | None = None
     start: float | None = None
@@ -73,8 +76,12 @@ class Generator:
         self.settings = settings
         self.origin = origin
         self._origin_ms = round(origin * 1000)
+        curve = PROFILES[settings.profile]
         self.profile = RateProfile(
-            settings.rate, [(s.start, s.end, *s.rate_effect()) for s in settings.scenarios]
+            settings.rate,
+            [(s.start, s.end, *s.rate_effect()) for s in settings.scenarios],
+            curve,
+            curve.phase(origin),
         )
         self._access: tuple[AccessSampler, AccessRenderer] | None = None
         self._app: tuple[AppSampler, AppRenderer] | None = None
@@ -103,6 +110,7 @@ class Generator:
             "origin": iso_time(self.origin),
             "format": s.fmt,
             "rate": s.rate,
+            "profile": s.profile,
             "seed": s.seed,
             "lines": self.total,
             "end": None if s.duration is None else iso_time(self.origin + s.duration),

@@ -10,56 +10,93 @@ METHODS: tuple[str, ...] = ("GET", "POST", "PUT", "DELETE", "HEAD")
 PROTOCOLS: tuple[str, ...] = ("HTTP/1.1", "HTTP/2.0", "HTTP/1.0")
 SITE = "https://www.example.com"
 
-# (user agent, weight) per client kind.
-BROWSER_AGENTS: tuple[tuple[str, float], ...] = (
+#: Shares of page views by browser and by operating system, worldwide, desktop + mobile + tablet:
+#: StatCounter Global Stats, "Browser Market Share Worldwide" and "Operating System Market Share
+#: Worldwide", February 2025, in whole percent. Smaller browsers and StatCounter's "Unknown" and other
+#: systems are left out, except Linux, which gets 1 point of that remainder; the generator's shares are
+#: of what is listed.
+BROWSER_SHARES: dict[str, float] = {
+    "Chrome": 66,
+    "Safari": 18,
+    "Edge": 5,
+    "Firefox": 3,
+    "Samsung Internet": 2,
+    "Opera": 2,
+}
+OS_SHARES: dict[str, float] = {"Android": 46, "Windows": 25, "iOS": 18, "macOS": 6, "Linux": 1}
+
+_CHROME = "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/133.0.0.0"
+_WEBKIT = "AppleWebKit/605.1.15 (KHTML, like Gecko)"
+_MAC = "Macintosh; Intel Mac OS X 10_15_7"
+_WIN = "Windows NT 10.0; Win64; x64"
+#: (user agent, browser, OS, share) of the agents people browse with, as of the month above. How a browser
+#: splits over systems is ours; the shares add up to ``BROWSER_SHARES`` per browser and to ``OS_SHARES``
+#: per system.
+BROWSER_AGENTS: tuple[tuple[str, str, str, float], ...] = (
+    (f"Mozilla/5.0 (Linux; Android 10; K) {_CHROME} Mobile Safari/537.36", "Chrome", "Android", 42.5),
+    (f"Mozilla/5.0 ({_WIN}) {_CHROME} Safari/537.36", "Chrome", "Windows", 17.5),
     (
-        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-        "Chrome/124.0.0.0 Safari/537.36",
-        30,
-    ),
-    (
-        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
-        "Chrome/124.0.0.0 Safari/537.36",
-        12,
-    ),
-    (
-        "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-        "Chrome/124.0.6367.82 Mobile Safari/537.36",
-        12,
-    ),
-    (
-        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-        "Chrome/123.0.0.0 Safari/537.36",
+        f"Mozilla/5.0 (iPhone; CPU iPhone OS 18_3 like Mac OS X) {_WEBKIT} CriOS/133.0.6943.120 "
+        "Mobile/15E148 Safari/604.1",
+        "Chrome",
+        "iOS",
         3,
     ),
+    (f"Mozilla/5.0 ({_MAC}) {_CHROME} Safari/537.36", "Chrome", "macOS", 2.5),
+    (f"Mozilla/5.0 (X11; Linux x86_64) {_CHROME} Safari/537.36", "Chrome", "Linux", 0.5),
     (
-        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-        "Version/17.4 Mobile/15E148 Safari/604.1",
-        12,
+        f"Mozilla/5.0 (iPhone; CPU iPhone OS 18_3 like Mac OS X) {_WEBKIT} Version/18.3 Mobile/15E148 "
+        "Safari/604.1",
+        "Safari",
+        "iOS",
+        13,
     ),
     (
-        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-        "Version/17.4 Safari/605.1.15",
-        6,
+        f"Mozilla/5.0 (iPad; CPU OS 18_3 like Mac OS X) {_WEBKIT} Version/18.3 Mobile/15E148 Safari/604.1",
+        "Safari",
+        "iOS",
+        2,
+    ),
+    (f"Mozilla/5.0 ({_MAC}) {_WEBKIT} Version/18.3 Safari/605.1.15", "Safari", "macOS", 3),
+    (f"Mozilla/5.0 ({_WIN}) {_CHROME} Safari/537.36 Edg/133.0.0.0", "Edge", "Windows", 4.7),
+    (f"Mozilla/5.0 ({_MAC}) {_CHROME} Safari/537.36 Edg/133.0.0.0", "Edge", "macOS", 0.3),
+    (f"Mozilla/5.0 ({_WIN}; rv:135.0) Gecko/20100101 Firefox/135.0", "Firefox", "Windows", 1.8),
+    (
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10.15; rv:135.0) Gecko/20100101 Firefox/135.0",
+        "Firefox",
+        "macOS",
+        0.2,
     ),
     (
-        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-        "Chrome/124.0.0.0 Safari/537.36 Edg/124.0.2478.67",
-        8,
+        "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:135.0) Gecko/20100101 Firefox/135.0",
+        "Firefox",
+        "Linux",
+        0.5,
     ),
-    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:125.0) Gecko/20100101 Firefox/125.0", 5),
-    ("Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0", 2),
+    ("Mozilla/5.0 (Android 14; Mobile; rv:135.0) Gecko/135.0 Firefox/135.0", "Firefox", "Android", 0.5),
     (
-        "Mozilla/5.0 (Linux; Android 13; SM-S911B) AppleWebKit/537.36 (KHTML, like Gecko) "
-        "SamsungBrowser/24.0 Chrome/117.0.0.0 Mobile Safari/537.36",
-        3,
+        "Mozilla/5.0 (Linux; Android 14; SAMSUNG SM-S921B) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "SamsungBrowser/27.0 Chrome/125.0.0.0 Mobile Safari/537.36",
+        "Samsung Internet",
+        "Android",
+        2,
     ),
     (
-        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-        "Chrome/124.0.0.0 Safari/537.36 OPR/109.0.0.0",
+        f"Mozilla/5.0 ({_WIN}) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/132.0.0.0 Safari/537.36 "
+        "OPR/117.0.0.0",
+        "Opera",
+        "Windows",
+        1,
+    ),
+    (
+        "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/132.0.0.0 "
+        "Mobile Safari/537.36 OPR/87.0.0.0",
+        "Opera",
+        "Android",
         1,
     ),
 )
+#: Crawlers and scripts: (user agent, weight) within their kind.
 BOT_AGENTS: tuple[tuple[str, float], ...] = (
     ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", 40),
     ("Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)", 20),
