@@ -35,7 +35,6 @@ BIN = Path(sys.executable).parent
 PROGRAMS = ("loglens", "curl", "zcat", "tail", "jq", "make", ".venv/bin/python")
 #: Examples that cannot run here, and why: each reason names what is missing or where it is run instead.
 WAITING = {
-    "/api/logs": "POST /api/logs does not exist yet (the collector's ingest endpoint)",
     "make ": "make demo and make test are what CI and tests/test_demo.py run",
     "bench/": "a benchmark (bench/README.md), not a usage example",
 }

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -184,3 +186,17 @@ def test_100000_lines_from_8_concurrent_clients_are_counted_exactly(make_agent: 
     assert lines_total(agent.url) == {"c0": 50_000, "c1": 50_000}
     assert _requests(agent.url, "c0") + _requests(agent.url, "c1") == 100_000
     assert scrape(agent.url)["loglens_ingest_lines_total", (("source", "c0"),)] == 50_000
+
+
+def test_loglens_generate_posts_to_a_running_loglens_and_every_line_counts(make_agent: MakeAgent) -> None:
+    """The generator's HTTP output is a real client of /api/logs: two streams, every line counted."""
+    agent = make_agent()
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "loglens"), "generate", "--start", "2026-12-01T00:00:00Z",
+         "-n", "2500", "--seed", "3", "--format", "combined", "--streams", "2", "--batch-size", "300",
+         "--output", f"{agent.url}/api/logs", "--source", "gen"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    wait_for(lambda: lines_total(agent.url) == {"gen-0": 1250, "gen-1": 1250}, what="2,500 generated lines")
+    assert _requests(agent.url, "gen-0") + _requests(agent.url, "gen-1") == 2500

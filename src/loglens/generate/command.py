@@ -24,6 +24,7 @@ from loglens.generate.engine import Generator, Settings
 from loglens.generate.formats import ACCESS_FORMATS, FORMATS, LEVEL_STYLES
 from loglens.generate.outputs import ROTATE_MODES, open_output
 from loglens.generate.scenarios import KINDS, Kind, Scenario, parse_scenario, parse_seconds
+from loglens.options import examples
 
 _SIZE = re.compile(r"^\s*(\d+)\s*([kmg]?)i?b?\s*$", re.IGNORECASE)
 
@@ -132,7 +133,14 @@ def _kind_help(name: str, kind: Kind) -> str:
 _SCENARIO_HELP = "; ".join(_kind_help(name, kind) for name, kind in KINDS.items())
 
 
-@click.command("generate")
+@click.command(
+    "generate",
+    epilog=examples(
+        "loglens generate --rate 200 --scenario spike@60+30 -o access.log",
+        "loglens generate --profile diurnal --start 2026-12-01T00:00:00Z --duration 1d --rate 5 -o day.log",
+        "loglens generate --format level --rate 100 --output http://127.0.0.1:9911/api/logs",
+    ),
+)
 @click.option(
     "-f",
     "--format",

@@ -166,7 +166,7 @@ class FilesOutput:
 
 
 class HttpOutput:
-    """Lines POSTed in batches as ``{"source": ..., "lines": [...]}`` JSON bodies."""
+    """Lines POSTed in batches to ``POST /api/logs``: a JSON array, ``?source=`` naming the stream."""
 
     def __init__(
         self,
@@ -214,13 +214,14 @@ class HttpOutput:
             self._client.close()
 
     def _post(self, stream: int, lines: list[str], attempts: int = 3) -> None:
-        body = orjson.dumps({"source": self.sources[stream], "lines": lines})
+        body = orjson.dumps(lines)
+        params = {"source": self.sources[stream]}
         problem = ""
         for attempt in range(attempts):
             if attempt and self._sleep is not None:
                 self._sleep(0.5 * 2**attempt)
             try:
-                response = self._client.post(self.url, content=body)
+                response = self._client.post(self.url, content=body, params=params)
             except httpx.TransportError as exc:
                 problem = f"cannot reach it ({exc})"
                 continue

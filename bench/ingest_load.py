@@ -1,0 +1,141 @@
+"""Load the ingest endpoints of a real ``loglens run`` over loopback; report what was acknowledged durable.
+
+Client processes send for ``--seconds`` each phase: 1,000-line ``text/plain`` requests to ``/api/logs``,
+then one-line ``{"message": ...}`` requests to ``/log_collector``. Every 200 means the lines were fsynced
+in the spool. After each phase the script waits until ``/metrics`` counts every acknowledged line, and
+reports the rates, the time to count, and the peak RSS of ``loglens run``.
+
+    .venv/bin/python bench/ingest_load.py --seconds 10 --clients 4
+
+Targets (issue 14): /api/logs at least 100,000 lines/s; /log_collector at least 3,000 requests/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+LINE = '10.1.{a}.{b} - - [01/Dec/2026:07:56:43 +0000] "GET /shop/item/{n} HTTP/1.1" 200 {n} "-" "bench/1.0"'
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def bulk_client(url: str, seconds: float, seed: int) -> tuple[int, int]:
+    """Send 1,000-line requests until ``seconds`` pass; (lines acknowledged, requests refused)."""
+    body = ("\n".join(LINE.format(a=seed, b=i % 250, n=i) for i in range(1000)) + "\n").encode()
+    acknowledged = refused = 0
+    with httpx.Client(base_url=url, timeout=30, headers={"content-type": "text/plain"}) as http:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            answer = http.post("/api/logs", params={"source": "bench", "format": "combined"}, content=body)
+            if answer.status_code == 200:
+                acknowledged += answer.json()["accepted"]
+            else:
+                refused += 1
+    return acknowledged, refused
+
+
+def collector_client(url: str, seconds: float, seed: int) -> tuple[int, int]:
+    """Send one-line requests until ``seconds`` pass; (requests acknowledged, requests refused)."""
+    import asyncio
+
+    async def run() -> tuple[int, int]:
+        done = [0, 0]
+        end = time.monotonic() + seconds
+        limits = httpx.Limits(max_connections=16, max_keepalive_connections=16)
+        async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as http:
+
+            async def worker(w: int) -> None:
+                n = 0
+                while time.monotonic() < end:
+                    message = LINE.format(a=seed, b=w, n=n)
+                    answer = await http.post(
+                        "/log_collector?source=collector&format=combined", json={"message": message}
+                    )
+                    done[0 if answer.status_code == 200 else 1] += 1
+                    n += 1
+
+            await asyncio.gather(*(worker(w) for w in range(16)))
+        return done[0], done[1]
+
+    return asyncio.run(run())
+
+
+def counted(url: str, source: str) -> float:
+    text = httpx.get(f"{url}/metrics", timeout=10).text
+    return sum(float(v) for v in re.findall(rf'^loglens_lines_total{{source="{source}"}} (\S+)$', text, re.M))
+
+
+def wait_counted(url: str, source: str, expected: int) -> float:
+    started = time.monotonic()
+    while counted(url, source) < expected:
+        if time.monotonic() - started > 300:
+            raise SystemExit(f"only {counted(url, source):.0f} of {expected} {source} lines counted")
+        time.sleep(0.1)
+    return time.monotonic() - started
+
+
+def peak_rss_mib(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmHWM:\s+(\d+)", status)[1]) / 1024  # type: ignore[index]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=4)
+    args = parser.parse_args()
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory(prefix="loglens-ingest-bench-") as work:
+        loglens = Path(sys.executable).parent / "loglens"
+        server = subprocess.Popen(
+            [loglens, "run", "--listen", f"127.0.0.1:{port}", "--state-dir", str(Path(work) / "state"),
+             "--log-level", "warning"],
+        )  # fmt: skip
+        try:
+            while True:
+                try:
+                    if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            with multiprocessing.Pool(args.clients) as pool:
+                started = time.monotonic()
+                bulk = pool.starmap(bulk_client, [(url, args.seconds, n) for n in range(args.clients)])
+                elapsed = time.monotonic() - started
+                lines = sum(a for a, _ in bulk)
+                lag = wait_counted(url, "bench", lines)
+                print(f"/api/logs      {lines / elapsed:>10,.0f} lines/s acknowledged durable "
+                      f"({lines:,} lines, {sum(r for _, r in bulk)} refused, {args.clients} clients, "
+                      f"1,000-line requests); all counted {lag:.1f} s after the last answer")  # fmt: skip
+                started = time.monotonic()
+                single = pool.starmap(collector_client, [(url, args.seconds, n) for n in range(args.clients)])
+                elapsed = time.monotonic() - started
+                requests = sum(a for a, _ in single)
+                lag = wait_counted(url, "collector", requests)
+                print(f"/log_collector {requests / elapsed:>10,.0f} requests/s acknowledged durable "
+                      f"({requests:,} requests, {sum(r for _, r in single)} refused); all counted {lag:.1f} s "
+                      "after the last answer")  # fmt: skip
+            print(f"peak RSS of loglens run: {peak_rss_mib(server.pid):.0f} MiB")
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+
+
+if __name__ == "__main__":
+    main()
