@@ -1,7 +1,7 @@
 """Every example in README.md and docs/*.md, run as written against generated logs.
 
 Shell blocks run line by line (a line continued with ``\\`` or an open quote is one command), in the order the
-document gives them, each in a fresh copy of a sandbox holding the files the examples name. Paths under
+document gives them, in the document's own copy of a sandbox holding the files the examples name. Paths under
 /var/log, /var/lib/loglens and /tmp/demo point into the sandbox, and the documented addresses (port 9911)
 point to a ``loglens run`` the test starts on a free port. A command that serves or follows until stopped
 (``run``, ``watch``, a paced ``generate``) is stopped with Ctrl-C (SIGINT) once it shows that it works, and
@@ -130,17 +130,17 @@ def _template(root: Path) -> Path:
 
 @dataclass
 class Sandbox:
-    """A fresh copy of the template per example, and the documented server."""
+    """A copy of the template per document, and the documented server."""
 
     template: Path
     root: Path
     port: int
-    count: int = 0
 
-    def fresh(self) -> Path:
-        self.count += 1
-        folder = self.root / f"example-{self.count}"
-        shutil.copytree(self.template, folder)
+    def folder(self, doc: str) -> Path:
+        """The document's copy of the template: its examples run in order and may use each other's files."""
+        folder = self.root / doc
+        if not folder.exists():
+            shutil.copytree(self.template, folder)
         return folder
 
     def rewrite(self, text: str, folder: Path) -> str:
@@ -214,6 +214,12 @@ def _group(pgid: int) -> list[tuple[int, str]]:
     return found
 
 
+def _ingested(url: str) -> float:
+    """Lines the server at ``url`` took over HTTP so far."""
+    text = httpx.get(f"{url}/metrics", timeout=5).text
+    return sum(float(v) for v in re.findall(r"^loglens_ingest_lines_total\{[^}]*\} (\S+)$", text, re.M))
+
+
 def _is_loglens(cmdline: str) -> bool:
     """Whether a process runs the loglens command (its interpreter's first arguments)."""
     return any(arg == "loglens" or arg.endswith("/loglens") for arg in cmdline.split(" ")[:2])
@@ -222,6 +228,10 @@ def _is_loglens(cmdline: str) -> bool:
 def _shows_it_works(out: Path, err: Path, folder: Path, command: str) -> Callable[[], bool]:
     """The sign that a long-running example is up: a served URL answers, a report or new lines appear."""
     target = re.search(r"(?:-o|--output) (\S+)", command)
+    if target and target[1].startswith("http://"):
+        base = target[1].split("/api/")[0]
+        sent = _ingested(base)
+        return lambda: _ingested(base) > sent
     written = Path(target[1]) if target else out
     written = written if written.is_absolute() else folder / written
     before = written.stat().st_size if written.exists() else 0
@@ -240,14 +250,11 @@ def _shows_it_works(out: Path, err: Path, folder: Path, command: str) -> Callabl
 
 def _run_sh(example: Example, sandbox: Sandbox) -> str | None:
     """Run one shell example; None when it worked, else what went wrong."""
-    folder = sandbox.fresh()
+    folder = sandbox.folder(example.doc)
     command = sandbox.rewrite(example.text, folder)
     out, err = folder / "example.out", folder / "example.err"
-    long_running = LONG_RUNNING.search(command) or (
-        "loglens generate" in command
-        and "--start" not in command
-        and not re.search(r"(-n|--count) ", command)
-    )
+    paced = "loglens generate" in command and ("--start" not in command or "--speed" in command)
+    long_running = LONG_RUNNING.search(command) or paced
     ready = _shows_it_works(out, err, folder, command)
     with out.open("wb") as stdout, err.open("wb") as stderr:
         process = subprocess.Popen(
@@ -275,12 +282,12 @@ def _run_sh(example: Example, sandbox: Sandbox) -> str | None:
                 process.wait()
     stderr_text = err.read_text(errors="replace")
     if code != 0 or "Traceback" in stderr_text:
-        return f"{example}\n  exit {code}; stderr: {stderr_text[-600:]}"
+        return f"{example}\n  exit {code}; stderr: {stderr_text[-4000:]}"
     return None
 
 
 def _run_block(example: Example, sandbox: Sandbox) -> str | None:
-    folder = sandbox.fresh()
+    folder = sandbox.folder(example.doc)
     text = sandbox.rewrite(example.text, folder)
     if example.kind == "yaml":
         (folder / "loglens.yaml").write_text(text, encoding="utf-8")
@@ -316,7 +323,7 @@ def test_an_example_that_cannot_run_here_says_why(example: Example) -> None:
 
 def test_the_examples_are_found() -> None:
     """The extraction itself: a continued command is one example, output lines are not examples."""
-    generate = [e.text for e in ALL if e.doc == "generate.md" and "--start 2025-01-01" in e.text]
+    generate = [e.text for e in ALL if e.doc == "generate.md" and "spike@12h+15m" in e.text]
     assert len(generate) == 1 and "--timeline day.timeline.json" in generate[0]
     push = [e.text for e in ALL if e.doc == "push.md" and e.text.startswith("curl -X POST")]
     assert push and push[0].rstrip().endswith("}]}'")

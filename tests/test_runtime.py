@@ -223,3 +223,35 @@ def test_lateness_is_judged_in_line_order_whichever_reader_took_the_line(tmp_pat
     assert runtime.query.late_lines == 0
     assert runtime.query.insights(120)["hits"] == 20
     runtime.close()
+
+
+class _Interrupted(FileFollower):
+    """A follower whose second poll is interrupted by Ctrl-C in the loop's thread, as polars raises it."""
+
+    polls = 0
+
+    def poll(self, now: float):  # type: ignore[no-untyped-def]
+        self.polls += 1
+        if self.polls == 2:
+            raise KeyboardInterrupt
+        yield from super().poll(now)
+
+
+def test_ctrl_c_in_the_loop_thread_stops_the_loop_and_keeps_the_saved_checkpoint(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "a.log").write_text("".join(SAMPLE[:50]), encoding="utf-8")
+    settings = agent_settings(logs, tmp_path / "state")
+    follower = _Interrupted([SourceSpec(str(logs / "a.log"), "combined")], from_start=True)
+    runtime = Runtime(settings, [follower])
+    with caplog.at_level(logging.INFO, logger="loglens.runtime"):
+        runtime.start()
+        loop = runtime._thread
+        assert loop is not None
+        wait_for(lambda: follower.polls >= 2 and not loop.is_alive(), what="the loop to end")
+        runtime.stop()
+    assert "interrupted: stopping without a last checkpoint" in caplog.text
+    saved = CheckpointStore(tmp_path / "state").load()
+    assert saved is not None and saved.totals  # the first poll's checkpoint stands

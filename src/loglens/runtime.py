@@ -259,15 +259,22 @@ class Runtime:
     def _loop(self) -> None:
         state, tail = self.settings.state, self.settings.tail
         next_save = self.wall.now()  # the first poll is saved at once: it fixes where files start
-        while not self._stop.is_set():
-            more = self.poll_once()
-            now = self.wall.now()
-            if now >= next_save:
-                self.totals.expire(now - self.settings.limits.series_ttl_seconds)
-                self.checkpoint()
-                next_save = now + state.checkpoint_interval_seconds
-            if not more:
-                self._stop.wait(tail.poll_interval_seconds)
+        try:
+            while not self._stop.is_set():
+                more = self.poll_once()
+                now = self.wall.now()
+                if now >= next_save:
+                    self.totals.expire(now - self.settings.limits.series_ttl_seconds)
+                    self.checkpoint()
+                    next_save = now + state.checkpoint_interval_seconds
+                if not more:
+                    self._stop.wait(tail.poll_interval_seconds)
+        except KeyboardInterrupt:
+            # Ctrl-C raised in this thread (polars checks for signals while it works, in any thread), maybe
+            # in the middle of a fold: the last checkpoint saved stands; this state is not saved over it.
+            self._stop.set()
+            log.info("interrupted: stopping without a last checkpoint (the one saved before stands)")
+            return
         self._final()
 
     def _final(self) -> None:
