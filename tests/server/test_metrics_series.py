@@ -1,4 +1,4 @@
-"""What ``/metrics`` holds, over the real HTTP server: no rate gauges."""
+"""What ``/metrics`` holds, over the real HTTP server: no rate gauges, HTTP series only for access logs."""
 
 from __future__ import annotations
 
@@ -9,12 +9,24 @@ from pathlib import Path
 import httpx
 
 from loglens.agent import Agent
-from server.agent_helpers import agent_settings, lines_total, wait_for
+from server.agent_helpers import agent_settings, lines_total, scrape, wait_for
+from support import REAL
+
+HTTP_FAMILIES = (
+    "loglens_http_requests_total",
+    "loglens_http_section_requests_total",
+    "loglens_http_response_bytes_total",
+    "loglens_http_request_duration_seconds",
+)
 
 
 def _access_line(method: str, second: int, duration: float = 0.05) -> str:
     stamp = datetime.fromtimestamp(second, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
     return f'10.0.0.1 - - [{stamp}] "{method} /api/x HTTP/1.1" 200 512 "-" "curl/8" {duration}\n'
+
+
+def _sources(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], family: str) -> set[str]:
+    return {dict(labels)["source"] for (name, labels) in samples if name.startswith(family)}
 
 
 def test_metrics_hold_no_rate_gauge_and_status_keeps_the_rate(tmp_path: Path) -> None:
@@ -31,3 +43,30 @@ def test_metrics_hold_no_rate_gauge_and_status_keeps_the_rate(tmp_path: Path) ->
         assert "_per_second" not in text
         (status,) = httpx.get(f"{agent.url}/api/status").json()["sources"]
         assert status["lines_per_second"] > 0
+
+
+def test_application_logs_export_no_http_series_and_access_logs_do(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    now = int(time.time())
+    app_lines = (REAL / "loghub" / "Zookeeper_2k.log").read_text(encoding="utf-8").splitlines(keepends=True)
+    (logs / "zookeeper.log").write_text("".join(app_lines[:200]), encoding="utf-8")
+    json_lines = [f'{{"ts": {now}, "level": "WARN", "msg": "slow query {i}"}}\n' for i in range(30)]
+    (logs / "app.json").write_text("".join(json_lines), encoding="utf-8")
+    (logs / "access.log").write_text("".join(_access_line("GET", now) for _ in range(10)), encoding="utf-8")
+    sources = [
+        {"path": str(logs / "zookeeper.log"), "format": "level"},
+        {"path": str(logs / "app.json"), "format": "json"},
+        {"path": str(logs / "access.log")},
+    ]
+    with Agent(agent_settings(logs, tmp_path / "state", sources=sources)) as agent:
+        counts = {"zookeeper.log": 200, "app.json": 30, "access.log": 10}
+        expected = {str(logs / name): count for name, count in counts.items()}
+        wait_for(lambda: lines_total(agent.url) == expected, what="every line on /metrics")
+        samples = scrape(agent.url)
+        for family in HTTP_FAMILIES:
+            assert _sources(samples, family) == {str(logs / "access.log")}, family
+        assert _sources(samples, "loglens_log_messages_total") == {
+            str(logs / "zookeeper.log"),
+            str(logs / "app.json"),
+        }
