@@ -1,8 +1,10 @@
-"""What ``/metrics`` holds, over the real HTTP server: no rate gauges, HTTP series only for access logs."""
+"""What ``/metrics`` holds, over the real HTTP server: no rate gauges, HTTP series only for access logs,
+and the ``method`` label limited to the standard methods (the rest as ``OTHER``)."""
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -70,3 +72,25 @@ def test_application_logs_export_no_http_series_and_access_logs_do(tmp_path: Pat
             str(logs / "zookeeper.log"),
             str(logs / "app.json"),
         }
+
+
+def test_methods_outside_the_standard_ones_are_pooled_as_other(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    now = int(time.time())
+    methods = ["GET"] * 5 + ["PATCH", "OPTIONS", "PROPFIND", "get", "FOO", "Post", "MKCOL", "BREW"]
+    (logs / "access.log").write_text("".join(_access_line(m, now) for m in methods), encoding="utf-8")
+    with Agent(agent_settings(logs, tmp_path / "state")) as agent:
+        source = str(logs / "access.log")
+        wait_for(lambda: lines_total(agent.url).get(source) == len(methods), what="every line on /metrics")
+        by_method: Counter[str] = Counter()
+        for (name, labels), value in scrape(agent.url).items():
+            if name == "loglens_http_requests_total":
+                by_method[dict(labels)["method"]] += int(value)
+        assert by_method == {"GET": 5, "PATCH": 1, "OPTIONS": 1, "OTHER": 6}
+
+        def insight_methods() -> dict[str, int] | None:
+            insights = httpx.get(f"{agent.url}/api/insights", params={"window": 600, "at": "latest"}).json()
+            return insights["methods"] if sum(insights["methods"].values()) == len(methods) else None
+
+        assert wait_for(insight_methods, what="every request in the insights") == by_method

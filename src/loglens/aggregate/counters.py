@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from loglens.aggregate.capped import OTHER, CappedCounter
-from loglens.records import Batch, access_records
+from loglens.records import Batch, access_records, method_label
 
 #: Upper bounds (seconds) of the request-duration histogram buckets, Prometheus' defaults.
 DURATION_BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -123,11 +123,11 @@ class SourceCounters:
         # Busiest first, ties by name: when a capped counter fills, the keys it admits do not depend on
         # hash order.
         by_request = (
-            access.group_by("method", "status")
+            access.group_by(method_label(), "status")
             .len()
             .sort(["len", "method", "status"], descending=[True, False, False])
         )
-        pairs = [((method or "-", str(status)), count) for method, status, count in by_request.iter_rows()]
+        pairs = [((method, str(status)), count) for method, status, count in by_request.iter_rows()]
         self.requests.update(pairs, now)
         sections = (
             access["section"].drop_nulls().value_counts().sort(["count", "section"], descending=[True, False])
