@@ -39,7 +39,7 @@ def clock_time(second: int) -> str:
 
 def header_line(snap: Snapshot) -> str:
     """When and over what the window is."""
-    return f"{format_time(snap.now)} UTC · last {snap.options.timewindow}s"
+    return f"{format_time(snap.now)} · last {snap.options.timewindow}s"
 
 
 def stats_line(snap: Snapshot) -> str:
