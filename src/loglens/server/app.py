@@ -1,4 +1,5 @@
-"""The FastAPI app: ``/metrics``, ``/api/health``, ``/api/ready``, and the routers of each capability."""
+"""The FastAPI app: ``/metrics``, ``/api/health``, ``/api/ready``, ``/api/docs`` (offline), and the
+routers of each capability."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import Metric
@@ -19,6 +21,8 @@ from loglens.query import Query
 
 #: The loop counts as stuck when it has not completed a pass for this long (or 20 poll intervals).
 STUCK_AFTER_SECONDS = 10.0
+OPENAPI_URL = "/api/openapi.json"
+DOCS_URL = "/api/docs"
 
 
 def create_app(
@@ -35,7 +39,15 @@ def create_app(
         query: the runtime's state, for health and readiness (None: an app without a runtime).
         poll_interval: seconds between the loop's passes, to tell a stuck loop.
     """
-    app = FastAPI(title="loglens", version=__version__, docs_url="/api/docs", openapi_url="/api/openapi.json")
+    app = FastAPIOffline(
+        title="loglens",
+        version=__version__,
+        openapi_url=OPENAPI_URL,
+        docs_url=DOCS_URL,
+        swagger_ui_oauth2_redirect_url=f"{DOCS_URL}/oauth2-redirect",
+        static_url=f"{DOCS_URL}/static",  # Swagger UI's script, style and icon, from the installed package
+        redoc_url=None,
+    )
     stuck_after = max(STUCK_AFTER_SECONDS, 20 * poll_interval)
 
     def liveness_problems() -> list[str]:
