@@ -1,4 +1,5 @@
-"""The pages of the HTTP app, over the real server: ``/api/docs`` needs nothing from another host."""
+"""The pages of the HTTP app, over the real server: ``/`` lists every endpoint, ``/api/docs`` needs nothing
+from another host."""
 
 from __future__ import annotations
 
@@ -70,6 +71,25 @@ def agent(tmp_path: Path) -> Iterator[Agent]:
         source = str(logs / "access.log")
         wait_for(lambda: lines_total(running.url).get(source) == 5, what="5 lines on /metrics")
         yield running
+
+
+def test_the_index_lists_every_endpoint_and_each_link_answers(agent: Agent) -> None:
+    response = httpx.get(f"{agent.url}/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    page = _parse(response.text)
+    listed = {(row[0], row[1]) for row in page.rows[1:]}
+    expected = {
+        ("GET", path)
+        for path in ("/metrics", "/api/status", "/api/insights", "/api/series", "/api/alerts", "/api/docs",
+                     "/api/openapi.json", "/api/health", "/api/ready", "/api/extra")
+    } | {("POST", "/api/metrics")}  # fmt: skip
+    assert listed == expected
+    assert all(row[2] for row in page.rows[1:]), page.rows  # each says what it serves
+    assert ["GET", "/api/extra", "An extra route an embedder adds."] in page.rows
+    assert set(page.links) == {path for method, path in expected if method == "GET"}
+    for link in page.links:
+        assert httpx.get(urljoin(f"{agent.url}/", link)).status_code == 200, link
 
 
 def test_the_api_docs_are_served_whole_by_loglens(agent: Agent) -> None:

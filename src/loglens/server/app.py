@@ -1,5 +1,5 @@
-"""The FastAPI app: ``/metrics``, ``/api/health``, ``/api/ready``, ``/api/docs`` (offline), and the
-routers of each capability."""
+"""The FastAPI app: ``/`` (an index of the endpoints), ``/metrics``, ``/api/health``, ``/api/ready``,
+``/api/docs`` (offline), and the routers of each capability."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from fastapi_offline import FastAPIOffline
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
@@ -18,11 +18,17 @@ from starlette.requests import ClientDisconnect
 from loglens import __version__
 from loglens.contracts import printable
 from loglens.query import Query
+from loglens.server.index import index_page
 
 #: The loop counts as stuck when it has not completed a pass for this long (or 20 poll intervals).
 STUCK_AFTER_SECONDS = 10.0
 OPENAPI_URL = "/api/openapi.json"
 DOCS_URL = "/api/docs"
+#: What the framework's own routes serve, for the index page.
+FRAMEWORK_ROUTES = {
+    OPENAPI_URL: "The OpenAPI document of the JSON API.",
+    DOCS_URL: "The JSON API, browsable: Swagger UI, its files served by loglens itself.",
+}
 
 
 def create_app(
@@ -61,6 +67,11 @@ def create_app(
         if not checkpoint.healthy:
             problems.append(f"saving the checkpoint fails ({checkpoint.failures} failure(s))")
         return problems
+
+    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
+    def index(request: Request) -> HTMLResponse:
+        """This page: every endpoint, what it serves, and a link to each one that can be followed."""
+        return HTMLResponse(index_page(request.app, FRAMEWORK_ROUTES, request.scope.get("root_path", "")))
 
     @app.get("/metrics", include_in_schema=False)
     def metrics(request: Request) -> Response:
