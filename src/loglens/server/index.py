@@ -48,7 +48,8 @@ def index_page(app: FastAPI, notes: Mapping[str, str], root_path: str = "") -> s
         rows.append(f"<tr><td>{method}</td><td>{shown}</td><td>{escape(what)}</td></tr>")
     title = escape(f"{app.title} {app.version}")
     return (
-        f'<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8"><title>{title}</title></head>\n'
+        f'<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8"><title>{title}</title>\n'
+        "<style>th, td { text-align: left; padding-right: 1em; }</style></head>\n"
         f"<body>\n<h1>{title}</h1>\n<table>\n<tr><th>method</th><th>endpoint</th><th>what</th></tr>\n"
         + "\n".join(rows)
         + "\n</table>\n</body>\n</html>\n"
