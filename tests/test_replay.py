@@ -207,6 +207,21 @@ def test_prometheus_output_counts_every_line() -> None:
     assert sum(float(v) for v in requests) == 10_000
 
 
+def test_the_method_mix_keeps_the_standard_methods_and_pools_the_rest(tmp_path: Path) -> None:
+    stamp = "[09/May/2018:16:00:39 +0000]"
+    methods = ["GET", "GET", "DELETE", "PROPFIND", "get", "M-SEARCH", "SPAM"]
+    lines = [f'10.0.0.1 - - {stamp} "{method} /a HTTP/1.1" 200 12' for method in methods]
+    lines.append(f'10.0.0.1 - - {stamp} "-" 400 0')  # no method at all
+    path = tmp_path / "access.log"
+    path.write_text("\n".join(lines) + "\n")
+    doc = _replay_json(str(path))
+    assert doc["hits"] == len(lines)
+    assert doc["methods"] == {"OTHER": 5, "GET": 2, "DELETE": 1}
+    result = CliRunner().invoke(main, ["replay", "--output", "prometheus", str(path)])
+    labels = set(re.findall(r'^loglens_http_requests_total\{.*method="([^"]*)"', result.stdout, re.M))
+    assert labels == {"GET", "DELETE", "OTHER"}
+
+
 def test_custom_logformat_pattern(tmp_path: Path) -> None:
     path = tmp_path / "custom.log"
     path.write_text('10.0.0.1 [09/May/2018:16:00:39 +0000] "GET /shop/cart HTTP/1.1" 200 12 5300\n')

@@ -36,6 +36,12 @@ RECORD_SCHEMA: dict[str, pl.DataType] = {
 
 _EMPTY_RECORDS = pl.DataFrame(schema=RECORD_SCHEMA)
 
+#: The request methods that keep their own name in the ``method`` label and the method mixes (RFC 9110's
+#: and PATCH; case-sensitive, as methods are).
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH")
+#: What every other method is counted as, and a request line without one.
+OTHER_METHOD = "OTHER"
+
 #: Parse-error reasons loglens counts (``loglens_parse_errors_total{reason}``).
 ERROR_REASONS: tuple[str, ...] = ("no_match", "bad_timestamp", "too_long", "empty", "bad_json", "unparsable")
 
@@ -51,6 +57,13 @@ def access_records(records: pl.DataFrame) -> pl.DataFrame:
     if records["status"].null_count() == 0:
         return records
     return records.filter(pl.col("status").is_not_null())
+
+
+def method_label() -> pl.Expr:
+    """The ``method`` of access records as counted: a standard method as itself, any other (or none) as
+    ``OTHER``. Pooled before the group-bys, so no input can make a batch's groups many."""
+    method = pl.col("method")
+    return pl.when(method.is_in(HTTP_METHODS)).then(method).otherwise(pl.lit(OTHER_METHOD)).alias("method")
 
 
 def conform(frame: pl.DataFrame) -> pl.DataFrame:

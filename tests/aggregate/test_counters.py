@@ -59,3 +59,21 @@ def test_million_distinct_sections_stay_within_the_cap() -> None:
     assert len(counters.sections) == 101
     assert counters.sections[OTHER] == 1_000_000 - 100
     assert counters.hits == 1_000_000
+
+
+def test_only_a_source_with_access_records_counts_as_an_access_source() -> None:
+    app, access = SourceCounters(), SourceCounters()
+    app_lines = parse_lines(["ERROR 2025-06-15T04:00:32Z boom", "INFO 2025-06-15T04:00:33Z ok"])
+    app.update(Batch("app", app_lines.records, 2))
+    web = parse_lines(['1.1.1.1 - - [09/May/2018:16:00:39 +0000] "GET /a HTTP/1.1" 200 10'])
+    access.update(Batch("web", web.records, 1))
+    assert (app.access, access.access) == (False, True)
+    for counters in (app, access):
+        restored = SourceCounters()
+        restored.load_state(counters.to_state())
+        # a checkpoint saved before the flag was: counted requests make an access source
+        older = SourceCounters()
+        older.load_state({key: value for key, value in counters.to_state().items() if key != "access"})
+        assert restored.access == older.access == counters.access
+    app.merge(access)
+    assert app.access

@@ -58,9 +58,9 @@ def test_acceptance_sequence_fires_at_4_2_and_recovers_at_1_8() -> None:
 def test_message_format() -> None:
     rule = HitRateRule(10, 120)
     at = datetime(2024, 3, 5, 7, 8, 9, tzinfo=UTC).timestamp()
-    fired = "High traffic generated an alert - hits = 12.3, triggered at 2024-03-05 07:08:09"
+    fired = "High traffic generated an alert - hits = 12.3, triggered at 2024-03-05T07:08:09Z"
     assert rule.fire_message(12.345, at) == fired
-    recovered = "High traffic alert recovered at 2024-03-05 07:08:09 - hits = 10.0"
+    recovered = "High traffic alert recovered at 2024-03-05T07:08:09Z - hits = 10.0"
     assert rule.recover_message(9.96, at) == recovered
 
 

@@ -39,18 +39,25 @@ def test_each_event_is_one_json_line_readable_at_once(tmp_path: Path) -> None:
     assert fired == {
         "event": "fire",
         "rule": "high_traffic",
-        "at": "2023-11-14 22:13:20",
+        "at": "2023-11-14T22:13:20Z",
         "value": 2.4,
         "threshold": 2,
         "window_seconds": 5,
-        "message": "High traffic generated an alert - hits = 2.4, triggered at 2023-11-14 22:13:20",
-        "incident": {"rule": "high_traffic", "start": "2023-11-14 22:13:20", "end": None,
-                     "duration_seconds": 0, "max_value": 2.4},
+        "message": "High traffic generated an alert - hits = 2.4, triggered at 2023-11-14T22:13:20Z",
+        "incident": {
+            "rule": "high_traffic",
+            "start": "2023-11-14T22:13:20Z",
+            "end": None,
+            "duration_seconds": 0,
+            "max_value": 2.4,
+        },
     }
     assert recovered["event"] == "recover"
-    assert recovered["message"] == "High traffic alert recovered at 2023-11-14 22:13:25 - hits = 0.0"
-    assert recovered["incident"]["end"] == "2023-11-14 22:13:25"
+    assert recovered["at"] == recovered["incident"]["end"] == "2023-11-14T22:13:25Z"
+    assert recovered["message"] == "High traffic alert recovered at 2023-11-14T22:13:25Z - hits = 0.0"
     assert recovered["incident"]["duration_seconds"] == 5
+    for event in (fired, recovered):  # RFC 3339 as the standard library reads it
+        assert datetime.fromisoformat(event["at"]).tzinfo == UTC
 
 
 def test_an_unwritable_log_is_a_start_up_error(tmp_path: Path) -> None:

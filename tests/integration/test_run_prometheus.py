@@ -100,7 +100,8 @@ def test_exposition_passes_promtool_check_metrics(agent: Agent, tmp_path: Path) 
 
     openmetrics = httpx.get(f"{agent.url}/metrics", headers={"Accept": "application/openmetrics-text"}).text
     families = {family.name for family in openmetrics_families(openmetrics)}
-    assert {"loglens_lines", "loglens_source_rotations", "loglens_lines_per_second"} <= families
+    assert {"loglens_lines", "loglens_source_rotations"} <= families
+    assert not any(name.endswith("_per_second") for name in families)  # rate() computes rates
 
 
 def test_deploy_scrape_config_is_valid() -> None:

@@ -14,6 +14,7 @@ from loglens.clock import FrozenClock
 from loglens.sources.file_tail import FileFollower
 from loglens.ui.console.app import HelpScreen, WatchApp
 from loglens.ui.console.monitor import WatchOptions
+from loglens.ui.console.text import clock_time
 from ui.console_helpers import watch_monitor
 
 NOW = 1_700_000_000
@@ -82,7 +83,7 @@ async def test_alert_fires_and_recovers_with_the_exact_message(log_file: Any, fo
         assert shown(app, "#alert") == recovered
         assert not app.query_one("#alert").has_class("firing")
         assert recovered in screen_text(app)
-        incident = f"○ {format_time(NOW)} → {format_time(NOW + 2)[11:]}  2s  max 4.2 hits/s"
+        incident = f"○ {format_time(NOW)} → {clock_time(NOW + 2)}  2s  max 4.2 hits/s"
         assert incident in shown(app, "#incidents")
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from loglens.aggregate.capped import OTHER, CappedCounter
-from loglens.records import Batch, access_records
+from loglens.records import Batch, access_records, method_label
 
 #: Upper bounds (seconds) of the request-duration histogram buckets, Prometheus' defaults.
 DURATION_BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -87,6 +87,8 @@ class SourceCounters:
         self.levels: Counter[str] = Counter()
         self.first_ts: datetime | None = None
         self.last_ts: datetime | None = None
+        #: Whether an access record was ever folded in: only then does the source have HTTP series.
+        self.access = False
 
     @property
     def hits(self) -> int:
@@ -117,14 +119,15 @@ class SourceCounters:
             self.last_ts = last
 
     def _update_access(self, access: pl.DataFrame, now: float) -> None:
+        self.access = True
         # Busiest first, ties by name: when a capped counter fills, the keys it admits do not depend on
         # hash order.
         by_request = (
-            access.group_by("method", "status")
+            access.group_by(method_label(), "status")
             .len()
             .sort(["len", "method", "status"], descending=[True, False, False])
         )
-        pairs = [((method or "-", str(status)), count) for method, status, count in by_request.iter_rows()]
+        pairs = [((method, str(status)), count) for method, status, count in by_request.iter_rows()]
         self.requests.update(pairs, now)
         sections = (
             access["section"].drop_nulls().value_counts().sort(["count", "section"], descending=[True, False])
@@ -137,6 +140,7 @@ class SourceCounters:
         """Add the totals of ``other`` (another source) into these."""
         self.lines += other.lines
         self.parse_errors.update(other.parse_errors)
+        self.access = self.access or other.access
         self.requests.update(other.requests.items())
         self.sections.update(other.sections.items())
         self.response_bytes += other.response_bytes
@@ -162,6 +166,7 @@ class SourceCounters:
             "levels": dict(self.levels),
             "first_ts": self.first_ts.isoformat() if self.first_ts else None,
             "last_ts": self.last_ts.isoformat() if self.last_ts else None,
+            "access": self.access,
         }
 
     def load_state(self, state: dict[str, Any], now: float = 0.0) -> None:
@@ -175,3 +180,5 @@ class SourceCounters:
         self.levels = Counter(state["levels"])
         self.first_ts = datetime.fromisoformat(state["first_ts"]) if state["first_ts"] else None
         self.last_ts = datetime.fromisoformat(state["last_ts"]) if state["last_ts"] else None
+        # a checkpoint saved before "access" was: a source that had counted requests
+        self.access = bool(state.get("access", state["requests"]))

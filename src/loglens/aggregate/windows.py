@@ -5,9 +5,9 @@ are counted where they belong. The watermark is the newest event second seen; a 
 the watermark reached before it, less ``lateness``, is counted as late and dropped, and buckets older than
 ``watermark - keep`` are evicted. A record more than ``future_skew`` ahead of the arrival time (of the
 clock, when one is given) is counted as future and dropped, so one line dated 2099 cannot move the
-watermark and make every later line late. Each second holds at most ``max_keys`` sections and
-methods (the rest pooled as ``__other__``) and HyperLogLog sketches of clients and users, so memory is
-bounded by ``keep`` seconds whatever the input.
+watermark and make every later line late. Each second holds at most ``max_keys`` sections, status
+codes and levels (the rest pooled as ``__other__``), the standard methods and ``OTHER``, and
+HyperLogLog sketches of clients and users, so memory is bounded by ``keep`` seconds whatever the input.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from loglens.aggregate.capped import OTHER
 from loglens.aggregate.counters import size_sum, valid_durations
 from loglens.aggregate.distinct import SEED, HyperLogLog
 from loglens.clock import Clock
+from loglens.records import method_label
 
 #: The status under which a second's codes past ``max_keys`` are pooled (shown as ``__other__``).
 OTHER_STATUS = 0
@@ -169,7 +170,7 @@ class Windows:
                 _pairs(lazy, "status"),
                 _pairs(lazy, "section"),
                 _pairs(errors, "section"),
-                _pairs(lazy, "method"),
+                lazy.filter(pl.col("status").is_not_null()).group_by("sec", method_label()).len(),
                 _pairs(lazy, "level"),
                 _hashes(lazy, "client"),
                 _hashes(lazy, "user"),

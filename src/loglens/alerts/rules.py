@@ -13,12 +13,13 @@ from datetime import UTC, datetime
 
 from loglens.aggregate.windows import Windows
 
-#: How alert times are written in messages: UTC, to the second.
-TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+#: How alert times are written everywhere (messages, ``--alert-log``, ``/api/alerts``): RFC 3339, UTC, to
+#: the second.
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def format_time(second: float) -> str:
-    """``second`` (epoch seconds) as UTC ``%Y-%m-%d %H:%M:%S``."""
+    """``second`` (epoch seconds) as RFC 3339 UTC, like ``2026-12-01T07:56:43Z``."""
     return datetime.fromtimestamp(int(second), UTC).strftime(TIME_FORMAT)
 
 

@@ -2,9 +2,9 @@
 
 Per source: ``loglens_source_rotations_total``, ``loglens_source_truncations_total`` (saved in the
 checkpoint, so they survive restarts), ``loglens_source_errors_total{reason}``, ``loglens_source_up``,
-``loglens_source_lag_bytes``, ``loglens_source_files``, ``loglens_lines_per_second`` (lines read per
-second over the last 10 s). Per sink: written, failed, retried, dropped, queued, up. Then the
-checkpoint's age and failures, the loop's heartbeat, late lines, and the alert rules' values.
+``loglens_source_lag_bytes``, ``loglens_source_files``. Per sink: written, failed, retried, dropped,
+queued, up. Then the checkpoint's age and failures, the loop's heartbeat, late lines, and the alert
+rules' values. No rate gauges: ``rate()`` over the counters is how Prometheus measures rates.
 """
 
 from __future__ import annotations
@@ -66,9 +66,6 @@ class RuntimeCollector(Collector):
             "Files of a source open: followed, or draining after rotation.",
             labels=names,
         )
-        rate = GaugeMetricFamily(
-            "loglens_lines_per_second", "Lines read per second over the last 10 seconds.", labels=names
-        )
         for view in views:
             extra_values = (labels.get(view.name, {}).get(key, "") for key in extra)
             values = [printable(value) for value in (view.name, *extra_values)]
@@ -79,8 +76,7 @@ class RuntimeCollector(Collector):
             up.add_metric(values, 1.0 if view.healthy else 0.0)
             lag.add_metric(values, view.lag_bytes)
             files.add_metric(values, len(view.files))
-            rate.add_metric(values, view.lines_per_second)
-        yield from (rotations, truncations, errors, up, lag, files, rate)
+        yield from (rotations, truncations, errors, up, lag, files)
 
     def _sinks(self) -> Iterator[Metric]:
         sinks = self.query.sinks()

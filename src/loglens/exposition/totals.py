@@ -17,7 +17,7 @@ from loglens.contracts import printable
 
 
 class TotalsCollector(Collector):
-    """Exposes the running totals of every source."""
+    """Exposes the running totals of every source; HTTP series only for sources with access records."""
 
     def __init__(self, totals: Totals) -> None:
         self.totals = totals
@@ -63,13 +63,15 @@ class TotalsCollector(Collector):
                 lines.add_metric(labels, float(counters.lines))
                 for reason, errors_seen in sorted(counters.parse_errors.items()):
                     errors.add_metric([*labels, reason], errors_seen)
+                for level, messages in sorted(counters.levels.items()):
+                    levels.add_metric([*labels, level], messages)
+                if not counters.access:
+                    continue  # an application log: no HTTP series, not even zeros
                 for (method, status), count in counters.requests.items():
                     requests.add_metric([*labels, method, status], count)
                 for section, count in counters.sections.items():
                     sections.add_metric([*labels, section], count)
                 sizes.add_metric(labels, counters.response_bytes)
-                for level, messages in sorted(counters.levels.items()):
-                    levels.add_metric([*labels, level], messages)
                 if counters.durations.count:
                     durations.add_metric(labels, counters.durations.cumulative(), counters.durations.total)
         yield from (lines, errors, requests, sections, sizes, levels, durations)

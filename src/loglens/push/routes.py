@@ -38,7 +38,8 @@ def build_push_router(config: PushConfig, store: PushStore) -> APIRouter:
         },
     )
     async def push_metrics(request: Request, allowed: Annotated[bool, Depends(authorized)]) -> Response:
-        """Apply each valid metric; answer which were applied and what is wrong with the others."""
+        """Push a batch of metrics: each valid one is applied; the answer says which, and what is wrong
+        with the others."""
         if not allowed:
             return _error(401, "a bearer token is required: Authorization: Bearer <push.token>", bearer=True)
         media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()

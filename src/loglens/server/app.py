@@ -1,4 +1,5 @@
-"""The FastAPI app: ``/metrics``, ``/api/health``, ``/api/ready``, and the routers of each capability."""
+"""The FastAPI app: ``/`` (an index of the endpoints), ``/metrics``, ``/api/health``, ``/api/ready``,
+``/api/docs`` (offline), and the routers of each capability."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import Metric
@@ -16,9 +18,17 @@ from starlette.requests import ClientDisconnect
 from loglens import __version__
 from loglens.contracts import printable
 from loglens.query import Query
+from loglens.server.index import index_page
 
 #: The loop counts as stuck when it has not completed a pass for this long (or 20 poll intervals).
 STUCK_AFTER_SECONDS = 10.0
+OPENAPI_URL = "/api/openapi.json"
+DOCS_URL = "/api/docs"
+#: What the framework's own routes serve, for the index page.
+FRAMEWORK_ROUTES = {
+    OPENAPI_URL: "The OpenAPI document of the JSON API.",
+    DOCS_URL: "The JSON API, browsable: Swagger UI, its files served by loglens itself.",
+}
 
 
 def create_app(
@@ -35,7 +45,15 @@ def create_app(
         query: the runtime's state, for health and readiness (None: an app without a runtime).
         poll_interval: seconds between the loop's passes, to tell a stuck loop.
     """
-    app = FastAPI(title="loglens", version=__version__, docs_url="/api/docs", openapi_url="/api/openapi.json")
+    app = FastAPIOffline(
+        title="loglens",
+        version=__version__,
+        openapi_url=OPENAPI_URL,
+        docs_url=DOCS_URL,
+        swagger_ui_oauth2_redirect_url=f"{DOCS_URL}/oauth2-redirect",
+        static_url=f"{DOCS_URL}/static",  # Swagger UI's script, style and icon, from the installed package
+        redoc_url=None,
+    )
     stuck_after = max(STUCK_AFTER_SECONDS, 20 * poll_interval)
 
     def liveness_problems() -> list[str]:
@@ -49,6 +67,11 @@ def create_app(
         if not checkpoint.healthy:
             problems.append(f"saving the checkpoint fails ({checkpoint.failures} failure(s))")
         return problems
+
+    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
+    def index(request: Request) -> HTMLResponse:
+        """This page: every endpoint, what it serves, and a link to each one that can be followed."""
+        return HTMLResponse(index_page(request.app, FRAMEWORK_ROUTES, request.scope.get("root_path", "")))
 
     @app.get("/metrics", include_in_schema=False)
     def metrics(request: Request) -> Response:

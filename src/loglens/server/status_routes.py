@@ -39,7 +39,7 @@ class SourceStatus(BaseModel):
     parse_error_reasons: dict[str, int] = Field(description="lines skipped, by reason")
     rotations: int
     truncations: int
-    lines_per_second: float
+    lines_per_second: float = Field(description="lines read per second over the last 10 s")
     healthy: bool = Field(description="false while the source fails (it is retried with backoff)")
     errors: dict[str, int] = Field(description="failures to open, read, parse or fold, by reason")
     last_error: str | None = Field(description="the failure, while failing")

@@ -39,7 +39,7 @@ def clock_time(second: int) -> str:
 
 def header_line(snap: Snapshot) -> str:
     """When and over what the window is."""
-    return f"{format_time(snap.now)} UTC · last {snap.options.time_window}s"
+    return f"{format_time(snap.now)} · last {snap.options.time_window}s"
 
 
 def stats_line(snap: Snapshot) -> str:
