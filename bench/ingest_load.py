@@ -129,8 +129,8 @@ def main() -> None:
                 requests = sum(a for a, _ in single)
                 lag = wait_counted(url, "collector", requests)
                 print(f"/log_collector {requests / elapsed:>10,.0f} requests/s acknowledged durable "
-                      f"({requests:,} requests, {sum(r for _, r in single)} refused); all counted {lag:.1f} s "
-                      "after the last answer")  # fmt: skip
+                      f"({requests:,} requests, {sum(r for _, r in single)} refused); "
+                      f"all counted {lag:.1f} s after the last answer")  # fmt: skip
             print(f"peak RSS of loglens run: {peak_rss_mib(server.pid):.0f} MiB")
         finally:
             server.terminate()
