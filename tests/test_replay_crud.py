@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -68,3 +69,9 @@ def test_replay_crud_sums_the_methods_it_reports(generated: Path) -> None:
     assert doc["crud"]["update"] == methods["PUT"] + methods["PATCH"]
     assert (doc["crud"]["create"], doc["crud"]["delete"]) == (methods["POST"], methods["DELETE"])
 
+
+def test_replay_table_shows_the_crud_panel(generated: Path) -> None:
+    table = _run("replay", str(generated))
+    assert re.search(r"\bcrud\b", table) and re.search(r"\boperation +┃ +hits +┃", table)
+    for operation, count in _independent(generated).items():
+        assert re.search(rf"\b{operation}\s+│\s+{count:,}\s+│", table), operation
