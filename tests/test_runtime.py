@@ -165,6 +165,7 @@ def test_watch_url_shows_the_agents_state_in_its_event_time(tmp_path: Path) -> N
     assert remote.window["hits"] == local["hits"] > 0
     assert remote.window["sections"] == local["sections"]
     assert remote.window["status"] == local["status"]
+    assert remote.window["crud"] == local["crud"]
     assert remote.rate_series == [hits for _, hits in series]
     assert remote.options.threshold == agent.settings.alert.threshold
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from loglens.aggregate.crud import crud
 from loglens.replay import ReplayResult
 
 
@@ -28,6 +29,7 @@ def summarize(result: ReplayResult, section_limit: int = 10, top: int = 10) -> d
     status: Counter[str] = Counter()
     for (_method, code), count in summary.requests.items():
         status[code] += int(count)
+    methods = result.methods
     return {
         "files": result.files,
         "lines": summary.lines,
@@ -37,7 +39,8 @@ def summarize(result: ReplayResult, section_limit: int = 10, top: int = 10) -> d
         "bytes": summary.response_bytes,
         "status": dict(sorted(status.items())),
         "status_classes": _status_classes(status),
-        "methods": dict(result.methods.most_common()),
+        "methods": dict(methods.most_common()),
+        "crud": crud(methods),
         "sections": [[s, int(n)] for s, n in summary.sections.most_common(section_limit)],
         "levels": dict(summary.levels.most_common()),
         "first_ts": _iso(summary.first_ts),

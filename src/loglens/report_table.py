@@ -14,6 +14,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 from rich.text import Text
 
+from loglens.aggregate.crud import shown
 from loglens.replay import ReplayResult
 from loglens.report import summarize
 
@@ -113,6 +114,7 @@ def print_table(
             _panel("status classes", list(doc["status_classes"].items()), hits, "class"),
             _panel("status codes", list(doc["status"].items()), hits, "code"),
             _panel("methods", list(doc["methods"].items()), hits, "method"),
+            _panel("crud", shown(doc["crud"]), hits, "operation"),
             _panel("top clients", [tuple(x) for x in doc["clients"]], hits, "client"),
             _panel("browsers", list(doc["browsers"].items()), hits, "family"),
             _panel("bots", list(doc["bots"].items()), hits, "family"),

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from loglens.aggregate.capped import OTHER
+from loglens.aggregate.crud import crud
 from loglens.aggregate.windows import OTHER_STATUS, SecondStats, Windows
 
 #: Orders the top sections can be listed in: most hits, most errors, highest error share, by name.
@@ -71,6 +72,7 @@ def insights(
             for code, n in sorted(stats.status.items(), key=lambda item: (item[0] == OTHER_STATUS, item[0]))
         },
         "methods": dict(stats.methods.most_common()),
+        "crud": crud(stats.methods),
         "levels": dict(stats.levels.most_common()),
         "mean_duration_seconds": (
             round(stats.duration_sum / stats.duration_count, 6) if stats.duration_count else None

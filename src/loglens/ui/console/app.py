@@ -30,6 +30,9 @@ The header counts the last --time-window seconds. The high-traffic alert
 fires when the hits of the last --alert-window seconds, divided by that
 window, reach --alert-threshold, and recovers when they fall below it.
 Alerts are checked every second of time, shown every --refresh seconds.
+
+crud: the window's requests by create (POST), read (GET, HEAD), update
+(PUT, PATCH) and delete (DELETE); O, any other method.
 """
 
 
@@ -170,12 +173,19 @@ class WatchApp(App[None]):
     def _mix(snap: Snapshot) -> Text:
         out = Text()
         w = snap.window
-        panels = (("status", w["status"], 5), ("methods", w["methods"], 3), ("levels", w["levels"], 6))
-        for title, counts, limit in panels:
+
+        def panel(title: str, counts: dict[str, int], limit: int) -> None:
             if counts:
                 out.append(f"{title}\n", style="bold")
                 for key, count, pct in text.shares(counts, limit):
                     out.append(f"{key:<9}{count:>8} {pct:5.1f}%\n")
+
+        panel("status", w["status"], 5)
+        panel("methods", w["methods"], 3)
+        if crud := text.crud_compact(w["crud"]):
+            out.append("crud ", style="bold")
+            out.append(f"{crud}\n")
+        panel("levels", w["levels"], 6)
         return out
 
     def action_pause(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from loglens.aggregate.crud import shown
 from loglens.alerts.engine import Incident
 from loglens.alerts.rules import format_time
 from loglens.ui.console.monitor import Snapshot
@@ -83,6 +84,17 @@ def shares(counts: dict[str, int], limit: int) -> list[tuple[str, int, float]]:
     return [(key, count, 100 * count / total) for key, count in top]
 
 
+def crud_shares(counts: dict[str, int]) -> list[tuple[str, int, float]]:
+    """``(operation, count, percent of all)`` of the operations a view shows; empty without requests."""
+    total = sum(counts.values())
+    return [(key, count, 100 * count / total) for key, count in shown(counts)] if total else []
+
+
+def crud_compact(counts: dict[str, int]) -> str:
+    """``C6% R92% U2% D0%``: each operation's initial and share (``O`` other), or empty without requests."""
+    return " ".join(f"{key[0].upper()}{pct:.0f}%" for key, _, pct in crud_shares(counts))
+
+
 def footer_line(snap: Snapshot) -> str:
     """Lines read, parse errors by reason, late lines, lag."""
     errors = sum(snap.parse_errors.values())
@@ -126,9 +138,15 @@ def plain_report(snap: Snapshot, width: int = 80) -> str:
             f"{row['section'][:30]:<30} {row['hits']:>8} {row['errors']:>7} {100 * row['error_share']:>5.1f}%"
             for row in w["sections"]
         ]
-    for title, counts in (("status", w["status"]), ("methods", w["methods"]), ("levels", w["levels"])):
-        if counts:
-            lines.append(f"{title}: " + ", ".join(f"{k} {n} ({pct:.1f}%)" for k, n, pct in shares(counts, 8)))
+    mixes = (
+        ("status", shares(w["status"], 8)),
+        ("methods", shares(w["methods"], 8)),
+        ("crud", crud_shares(w["crud"])),
+        ("levels", shares(w["levels"], 8)),
+    )
+    for title, rows in mixes:
+        if rows:
+            lines.append(f"{title}: " + ", ".join(f"{k} {n} ({pct:.1f}%)" for k, n, pct in rows))
     if snap.incidents:
         lines.append("incidents:")
         lines += [f"  {incident_line(i, snap.now)}" for i in snap.incidents]
