@@ -128,7 +128,7 @@ async def test_fits_80_by_24(log_file: Any, follow: Follow) -> None:
                 break
         for needle in ("loglens watch", "hits 78", "No alert", "hits/s, last 120s", "/section0",
                        "/section7", "lines 78", "q Quit"):
-            assert needle in text, needle
+            assert needle in text, f"{needle}\n{text}"
         assert app.query_one(DataTable).row_count == 8
         for widget in ("#header", "#stats", "#alert", "#graph", "#status"):
             region = app.query_one(widget).region

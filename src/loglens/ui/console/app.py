@@ -165,9 +165,16 @@ class WatchApp(App[None]):
         table = self.query_one(DataTable)
         table.clear(columns=True)
         marks = {self.sort: " ▲" if self.sort == "section" else " ▼"}
-        table.add_columns(*(f"{label}{marks.get(key, '')}" for key, label in _COLUMNS))
-        for row in snap.window["sections"]:
-            table.add_row(row["section"][:24], row["hits"], row["errors"], f"{100 * row['error_share']:.1f}%")
+        rows = [
+            (row["section"][:24], row["hits"], row["errors"], f"{100 * row['error_share']:.1f}%")
+            for row in snap.window["sections"]
+        ]
+        # widths set from the cells: the table's own sizing was seen to fall back to the headers' widths
+        for index, (key, label) in enumerate(_COLUMNS):
+            header = f"{label}{marks.get(key, '')}"
+            width = max([len(header), *(len(str(row[index])) for row in rows)])
+            table.add_column(header, width=width)
+        table.add_rows(rows)
 
     @staticmethod
     def _mix(snap: Snapshot) -> Text:
