@@ -113,3 +113,9 @@ def test_the_collector_body_must_carry_a_message(body: bytes, message: str) -> N
 
 def test_the_collector_body_gives_its_message() -> None:
     assert collector_line(b'{"message": "GET / 200", "extra": true}') == "GET / 200"
+
+
+def test_json_lines_sent_as_application_json_are_read_as_json_lines() -> None:
+    """Fluent Bit's json_lines format said application/json before 3.0 (fluent/fluent-bit#8715)."""
+    body = b'{"date": 1.5, "log": "one"}\n{"date": 1.6, "log": "two"}\n'
+    assert read_lines(body, "application/json", LIMIT).lines == ["one", "two"]

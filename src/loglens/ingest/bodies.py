@@ -105,6 +105,18 @@ def _add_value(out: Lines, value: Any, max_line_bytes: int, where: str) -> None:
         out.add(line, max_line_bytes, where)
 
 
+def _read_ndjson(body: bytes, out: Lines, max_line_bytes: int) -> None:
+    for number, raw in enumerate(body.split(b"\n"), 1):
+        if not raw.strip():
+            continue
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            out.refuse(f"line {number}: not JSON ({exc})")
+            continue
+        _add_value(out, value, max_line_bytes, f"line {number}")
+
+
 def read_lines(body: bytes, media_type: str, max_line_bytes: int) -> Lines:
     """The lines of a bulk body of ``media_type`` (already unzipped).
 
@@ -120,19 +132,14 @@ def read_lines(body: bytes, media_type: str, max_line_bytes: int) -> Lines:
         if out.errors:  # name the line numbers: a plain body has no item numbers
             out.errors = [error.replace("body", "a line", 1) for error in out.errors]
     elif media_type in NDJSON_TYPES:
-        for number, raw in enumerate(body.split(b"\n"), 1):
-            if not raw.strip():
-                continue
-            try:
-                value = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                out.refuse(f"line {number}: not JSON ({exc})")
-                continue
-            _add_value(out, value, max_line_bytes, f"line {number}")
+        _read_ndjson(body, out, max_line_bytes)
     elif media_type in JSON_TYPES:
         try:
             data = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
+            if body.strip().count(b"\n"):  # JSON lines sent as application/json (Fluent Bit before 3.0)
+                _read_ndjson(body, out, max_line_bytes)
+                return out
             raise BadBody(f"the body is not valid JSON: {exc}") from None
         for number, value in enumerate(data if isinstance(data, list) else [data]):
             _add_value(out, value, max_line_bytes, f"item {number}")
