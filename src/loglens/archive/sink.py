@@ -212,7 +212,11 @@ class ArchiveSink:
             },
         }
         if self.saves is not None:
-            self._awaiting.append((self.saves(), self._closed_since, state))
+            saved = self.saves()
+            if self._awaiting and self._awaiting[-1][0] == saved:  # the same save releases both: one entry
+                _, closed, _ = self._awaiting.pop()
+                self._closed_since = closed + self._closed_since
+            self._awaiting.append((saved, self._closed_since, state))
             self._closed_since = []
         self._last_state, self._changed = state, False
         return state
