@@ -16,6 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from loglens.archive.local import LocalBackend
+from loglens.archive.publisher import Publisher
+from loglens.archive.sink import ArchiveSink
+from loglens.archive.spool import Spool
 from loglens.clock import FrozenClock
 from loglens.config import load_settings
 from loglens.contracts import Sink, Source
@@ -173,12 +177,18 @@ def test_a_failing_source_counts_its_errors_and_the_others_go_on(case: Case, tmp
     runtime.close()
 
 
-SINKS: list[Callable[[], Sink]] = [PanelSink]
+def _archive(tmp: Path) -> Sink:
+    """The archive of every source, in ``tmp``."""
+    return ArchiveSink(Spool(tmp / "archive-spool"), Publisher(LocalBackend(tmp / "archive"), FrozenClock()))
 
 
-@pytest.fixture(params=SINKS, ids=lambda make: getattr(make, "name", "sink"))
-def sink(request: pytest.FixtureRequest) -> Iterator[Sink]:
-    made = request.param()
+SINKS: dict[str, Callable[[Path], Sink]] = {"panels": lambda tmp: PanelSink(), "archive": _archive}
+
+
+@pytest.fixture(params=sorted(SINKS))
+def sink(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Sink]:
+    (tmp_path / "sink").mkdir()
+    made = SINKS[request.param](tmp_path / "sink")
     yield made
     made.close()
 

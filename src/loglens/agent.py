@@ -1,4 +1,4 @@
-"""What ``loglens run`` attaches to its runtime: the file follower, the alert rule, the HTTP server.
+"""What ``loglens run`` attaches to its runtime: the file follower, the alert rule, HTTP, the archive.
 
 agent = Agent(settings).start()   # binds the port, restores the checkpoint, starts the loop
 print(agent.url)
@@ -7,13 +7,14 @@ agent.stop()                      # final poll and checkpoint, then the server s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
 
 from fastapi import APIRouter
 
 from loglens.alerts.engine import AlertSink
 from loglens.alerts.rules import HitRateRule, Rule
+from loglens.archive.sink import ArchiveSink, build_archive
 from loglens.clock import Clock, SystemClock
 from loglens.config import Settings
 from loglens.contracts import Sink, Source
@@ -97,6 +98,26 @@ def ingest_parts(settings: Settings, clock: Clock) -> tuple[Spool, SpoolSource, 
     return spool, source, router, IngestCollector(stats, spool)
 
 
+def archived(settings: Settings, label: str, ingested: Callable[[str], bool]) -> bool:
+    """Whether the archive keeps the lines of source ``label``: those sent over HTTP always, followed
+    files and stdin when ``archive.files`` is on."""
+    return settings.archive.files or ingested(label)
+
+
+def archive_sink(
+    settings: Settings, clock: Clock, saves: Callable[[], int], ingested: Callable[[str], bool]
+) -> ArchiveSink | None:
+    """The archive, when ``archive.enabled``; ``saves`` counts the runtime's saved checkpoints, and
+    ``ingested`` tells the source labels fed by HTTP.
+
+    Raises:
+        ConfigError: the S3 backend without boto3, or with an unusable endpoint.
+    """
+    if not settings.archive.enabled:
+        return None
+    return build_archive(settings, clock, lambda label: archived(settings, label, ingested), saves)
+
+
 def default_rules(settings: Settings) -> list[Rule]:
     """The built-in alert rules: high traffic, from ``settings.alert``."""
     return [HitRateRule(settings.alert.threshold, settings.alert.window_seconds)]
@@ -109,7 +130,7 @@ class Agent:
         settings: the sources, listen address, state folder, limits...
         clock: time source (tests pass a frozen one).
         routers: extra routes to serve (besides status, insights, alerts and push).
-        sinks: where folded batches go besides the state.
+        sinks: where folded batches go besides the state (and the archive, when enabled).
         alert_sinks: where alert events go.
 
     Raises:
@@ -137,18 +158,30 @@ class Agent:
             sources.append(source)
             routers.append(router)
         self.server = HttpServer(settings, routers)
+        spool_source: SpoolSource | None = None
         if self.spool is not None:
             self.server.registry.register(collector)
             views.append(self.spool)  # after the server: it stops once no request can wait on it
+            spool_source = source
+        ingested = spool_source.feeds if spool_source is not None else (lambda label: False)
+        self.archive = archive_sink(settings, clock, self._saved_checkpoints, ingested)
+        if self.archive is not None:
+            from loglens.exposition.archive import ArchiveCollector
+
+            self.server.registry.register(ArchiveCollector(self.archive))
         self.runtime = Runtime(
             settings,
             sources,
-            sinks,
+            [*sinks, *([self.archive] if self.archive is not None else [])],
             views=[self.server, *views],
             rules=default_rules(settings),
             alert_sinks=alert_sinks,
             clock=clock,
         )
+
+    def _saved_checkpoints(self) -> int:
+        store = self.runtime.store
+        return store.saves if store is not None else 0
 
     @property
     def address(self) -> tuple[str, int]:

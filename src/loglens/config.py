@@ -233,6 +233,65 @@ class IngestConfig(Section):
     )
 
 
+class S3Config(Section):
+    """Where ``archive.backend: s3`` uploads segments (credentials: the usual AWS environment and files)."""
+
+    endpoint_url: str | None = Field(default=None, description="an S3-compatible server; default: AWS")
+    bucket: str | None = None
+    prefix: str = Field(default="", description="key prefix of every segment (folders, e.g. `logs/prod`)")
+    region: str | None = Field(default=None, description="default: AWS_REGION, AWS_DEFAULT_REGION or config")
+
+    @field_validator("prefix")
+    @classmethod
+    def _folder(cls, prefix: str) -> str:
+        return prefix.strip("/")
+
+
+class ArchiveConfig(Section):
+    """The archive of ``loglens run``: every accepted line, in compressed segments, locally or in S3."""
+
+    enabled: bool = True
+    files: bool = Field(
+        default=False, description="also archive followed files and stdin (ingested lines always are)"
+    )
+    backend: Literal["local", "s3"] = "local"
+    dir: Path | None = Field(default=None, description="the local archive; default: {state.dir}/archive")
+    segment_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1024, description="a segment closes at this")
+    segment_max_seconds: float = Field(
+        default=300.0, gt=0, description="a segment closes this long after its first line arrived"
+    )
+    retention: float | None = Field(
+        default=None, gt=0, description="delete segments older than this (seconds, 12h, 7d); default: never"
+    )
+    compression_level: int = Field(
+        default=2, ge=0, le=3, description="gzip level, 0 (fastest) to 3 (smallest)"
+    )
+    s3: S3Config = Field(default_factory=S3Config)
+
+    @field_validator("retention", mode="before")
+    @classmethod
+    def _age(cls, value: object) -> object:
+        """``7d``, ``12h``, ``90m``, ``30s`` or seconds."""
+        if not isinstance(value, str):
+            return value
+        from loglens.generate.scenarios import parse_seconds
+
+        try:
+            return parse_seconds(value)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+
+    @model_validator(mode="after")
+    def _bucket(self) -> ArchiveConfig:
+        if self.backend == "s3" and not self.s3.bucket:
+            raise ValueError("archive.backend s3 needs archive.s3.bucket")
+        return self
+
+    def folder(self, state_dir: Path) -> Path:
+        """The local archive's folder."""
+        return self.dir if self.dir is not None else state_dir / "archive"
+
+
 class Settings(BaseSettings):
     """Every setting of loglens."""
 
@@ -252,6 +311,7 @@ class Settings(BaseSettings):
     push: PushConfig = Field(default_factory=PushConfig)
     alert: AlertConfig = Field(default_factory=AlertConfig)
     ingest: IngestConfig = Field(default_factory=IngestConfig)
+    archive: ArchiveConfig = Field(default_factory=ArchiveConfig)
 
     @classmethod
     def settings_customise_sources(

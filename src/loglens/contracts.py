@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from loglens.records import Batch
 from loglens.sources.tail_views import FileView
@@ -75,6 +75,26 @@ class SinkStatus:
     dropped: int = 0  # batches given up when the retry queue was full
     healthy: bool = True
     last_error: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)  # what the sink reports of its own work
+
+
+@dataclass(frozen=True)
+class SinkHealth:
+    """What a sink reports of work it does besides taking batches (uploads, say)."""
+
+    healthy: bool = True
+    last_error: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class ReportingSink(Protocol):
+    """A sink that reports its own health: its failures count as the sink's in ``/api/status``,
+    ``/api/ready`` and ``loglens_sink_up``, and its ``detail`` is shown in ``/api/status``."""
+
+    def health(self) -> SinkHealth:
+        """How its own work goes now (called from the views' threads)."""
+        ...
 
 
 class Source(Protocol):

@@ -45,6 +45,14 @@ def config_option() -> Callable[[F], F]:
     return click.option("--config", type=click.Path(path_type=Path), help="YAML settings file.")
 
 
+def state_dir_option() -> Callable[[F], F]:
+    return click.option(
+        "--state-dir",
+        type=click.Path(path_type=Path),
+        help="Folder of the checkpoint [default: $XDG_STATE_HOME/loglens, /var/lib/loglens as root].",
+    )
+
+
 def listen_option(default: str | None = None, note: str = "") -> Callable[[F], F]:
     shown = f" [default: {default or '127.0.0.1:9911'}]"
     return click.option(

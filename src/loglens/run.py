@@ -23,6 +23,7 @@ from loglens.options import (
     max_line_bytes_option,
     pattern_option,
     setup_logging,
+    state_dir_option,
     timezone_option,
 )
 from loglens.state.checkpoint import set_aside
@@ -119,11 +120,7 @@ def warn_if_exposed(settings: Settings) -> None:
 @click.argument("paths", nargs=-1, metavar="[FILE|GLOB|DIR]...")
 @config_option()
 @listen_option()
-@click.option(
-    "--state-dir",
-    type=click.Path(path_type=Path),
-    help="Folder of the checkpoint [default: $XDG_STATE_HOME/loglens, /var/lib/loglens as root].",
-)
+@state_dir_option()
 @format_option(default=None)
 @pattern_option()
 @timezone_option()

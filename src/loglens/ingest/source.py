@@ -129,6 +129,10 @@ class SpoolSource:
             for name in sorted(self._lines)
         ]  # fmt: skip
 
+    def feeds(self, name: str) -> bool:
+        """Whether source label ``name`` has had lines from the spool (the archive keeps those always)."""
+        return name in self._lines
+
     def labels_of(self, name: str) -> dict[str, str]:
         """None: ingest sources have no extra labels."""
         return {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import APIRouter
 from prometheus_client import CollectorRegistry
@@ -57,6 +58,7 @@ class SinkStatus(BaseModel):
     dropped: int
     healthy: bool
     last_error: str | None
+    detail: dict[str, Any] = Field(default_factory=dict, description="what the sink reports of its own work")
 
 
 class CheckpointStatus(BaseModel):

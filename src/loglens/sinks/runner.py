@@ -11,7 +11,7 @@ import logging
 from collections import deque
 
 from loglens.clock import Clock
-from loglens.contracts import Sink, SinkStatus
+from loglens.contracts import ReportingSink, Sink, SinkHealth, SinkStatus
 from loglens.failures import Backoff, is_fatal
 from loglens.records import Batch
 
@@ -87,7 +87,8 @@ class SinkRunner:
             self.backoff.failed(exc, self.clock.now())
 
     def status(self) -> SinkStatus:
-        """The sink's counters."""
+        """The sink's counters, and its own health when it reports one."""
+        own = self.sink.health() if isinstance(self.sink, ReportingSink) else SinkHealth()
         return SinkStatus(
             name=self.sink.name,
             written=self.written,
@@ -95,6 +96,7 @@ class SinkRunner:
             retried=self.retried,
             queued=len(self._queue),
             dropped=self.dropped,
-            healthy=self.backoff.healthy,
-            last_error=self.backoff.last_error,
+            healthy=self.backoff.healthy and own.healthy,
+            last_error=self.backoff.last_error or own.last_error,
+            detail=own.detail,
         )
