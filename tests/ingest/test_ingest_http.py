@@ -18,6 +18,7 @@ from loglens.agent import Agent
 from loglens.clock import FrozenClock
 from server.agent_helpers import agent_settings, lines_total, scrape, wait_for
 
+LOGLENS = Path(sys.executable).parent / "loglens"
 LINE = '10.0.0.{i} - - [01/Dec/2026:07:56:{s:02d} +0000] "{method} /shop/{i} HTTP/1.1" 200 512'
 MakeAgent = Callable[..., Agent]
 
@@ -162,37 +163,53 @@ def test_one_source_more_than_allowed_is_refused(make_agent: MakeAgent) -> None:
     assert httpx.post(f"{agent.url}/api/logs?source=a", content=b"y").status_code == 200
 
 
-def test_100000_lines_from_8_concurrent_clients_are_counted_exactly(make_agent: MakeAgent) -> None:
-    agent = make_agent()
+def _archived(state: Path) -> list[str]:
+    """Every archived line, as ``loglens archive cat`` prints them."""
+    done = subprocess.run([str(LOGLENS), "archive", "cat", "--state-dir", str(state)],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+def test_100000_lines_from_8_concurrent_clients_are_counted_and_archived_exactly(tmp_path: Path) -> None:
+    (tmp_path / "logs").mkdir()
+    settings = agent_settings(tmp_path / "logs", tmp_path / "state")
+    sent: list[list[str]] = []
 
     def client(n: int) -> int:
-        sent = 0
+        accepted = 0
         with httpx.Client(base_url=agent.url, timeout=30) as http:
             for request in range(13):
-                count = min(1000, 12_500 - sent)
+                count = min(1000, 12_500 - accepted)
                 if count <= 0:
                     break
-                body = "\n".join(_line(n * 100_000 + request * 1000 + i) for i in range(count)) + "\n"
-                answer = http.post("/api/logs", params={"source": f"c{n % 2}"}, content=body.encode())
+                lines = [
+                    _line(n * 100_000 + request * 1000 + i) + f" c{n}r{request}i{i}" for i in range(count)
+                ]
+                answer = http.post(
+                    "/api/logs", params={"source": f"c{n % 2}"}, content="\n".join(lines).encode()
+                )
                 assert answer.status_code == 200, answer.text
-                sent += answer.json()["accepted"]
-        return sent
+                accepted += answer.json()["accepted"]
+                sent.append(lines)
+        return accepted
 
-    with ThreadPoolExecutor(8) as pool:
-        assert sum(pool.map(client, range(8))) == 100_000
-    wait_for(
-        lambda: sum(lines_total(agent.url).values()) == 100_000, timeout=60, what="100,000 lines counted"
-    )
-    assert lines_total(agent.url) == {"c0": 50_000, "c1": 50_000}
-    assert _requests(agent.url, "c0") + _requests(agent.url, "c1") == 100_000
-    assert scrape(agent.url)["loglens_ingest_lines_total", (("source", "c0"),)] == 50_000
+    with Agent(settings) as agent:
+        with ThreadPoolExecutor(8) as pool:
+            assert sum(pool.map(client, range(8))) == 100_000
+        wait_for(
+            lambda: sum(lines_total(agent.url).values()) == 100_000, timeout=60, what="100,000 lines counted"
+        )
+        assert lines_total(agent.url) == {"c0": 50_000, "c1": 50_000}
+        assert scrape(agent.url)["loglens_ingest_lines_total", (("source", "c0"),)] == 50_000
+    assert sorted(_archived(tmp_path / "state")) == sorted(line for lines in sent for line in lines)
 
 
 def test_loglens_generate_posts_to_a_running_loglens_and_every_line_counts(make_agent: MakeAgent) -> None:
     """The generator's HTTP output is a real client of /api/logs: two streams, every line counted."""
     agent = make_agent()
     done = subprocess.run(
-        [str(Path(sys.executable).parent / "loglens"), "generate", "--start", "2026-12-01T00:00:00Z",
+        [str(LOGLENS), "generate", "--start", "2026-12-01T00:00:00Z",
          "-n", "2500", "--seed", "3", "--format", "combined", "--streams", "2", "--batch-size", "300",
          "--output", f"{agent.url}/api/logs", "--source", "gen"],
         capture_output=True, text=True, timeout=60,

@@ -1,11 +1,13 @@
 """``kill -9`` of a real ``loglens run`` while four clients post bulk requests: after a restart, every line
-of every request answered 200 is counted, once, and of the requests cut off, each is counted whole or not
-at all."""
+of every request answered 200 is counted and archived, once, and of the requests cut off, each is counted
+and archived whole or not at all."""
 
 from __future__ import annotations
 
 import itertools
 import signal
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -15,11 +17,16 @@ import pytest
 from server.agent_helpers import AgentProcess, lines_total, wait_for
 
 pytestmark = pytest.mark.integration
+LOGLENS = Path(sys.executable).parent / "loglens"
 
 #: Lines per request of each client; each client is its own source, so its count after the restart says
 #: whether its cut-off request was made durable (whole) or not (not at all).
 SIZES = (25, 50, 100, 200)
 LINE = '10.2.{c}.{n} - - [01/Dec/2026:07:56:{s:02d} +0000] "GET /item/{n} HTTP/1.1" 200 {n}'
+
+
+def _line(client: int, n: int) -> str:
+    return LINE.format(c=client, n=n, s=n % 60)
 
 
 class Client(threading.Thread):
@@ -34,9 +41,7 @@ class Client(threading.Thread):
     def run(self) -> None:
         with httpx.Client(base_url=self.url, timeout=10) as http:
             for request in itertools.count():
-                lines = [
-                    LINE.format(c=self.number, n=request * self.size + i, s=i % 60) for i in range(self.size)
-                ]
+                lines = [_line(self.number, request * self.size + i) for i in range(self.size)]
                 try:
                     answer = http.post("/api/logs", params={"source": f"client{self.number}"},
                                        content=("\n".join(lines) + "\n").encode())  # fmt: skip
@@ -70,6 +75,10 @@ def test_every_acknowledged_line_is_counted_once_after_kill_9(tmp_path: Path, af
         counted = lines_total(second.url)
     finally:
         second.stop()
+    archive = [str(LOGLENS), "archive", "cat", "--state-dir", str(state)]
+    archived = subprocess.run(
+        archive, capture_output=True, text=True, timeout=60, check=True
+    ).stdout.splitlines()
     for client in clients:
         got = counted.get(f"client{client.number}", 0)
         allowed = (
@@ -78,3 +87,6 @@ def test_every_acknowledged_line_is_counted_once_after_kill_9(tmp_path: Path, af
             else {client.acknowledged}
         )
         assert got in allowed, (client.number, got, allowed)
+        mine = [line for line in archived if line.startswith(f"10.2.{client.number}.")]
+        assert len(mine) == len(set(mine)) == got  # archived once each, as many as counted
+        assert set(mine) >= {_line(client.number, n) for n in range(client.acknowledged)}

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,11 +33,13 @@ LINE = '192.0.2.{a} - - [01/Dec/2026:07:{m:02d}:{s:02d} +0000] "GET /shop/{n} HT
 @pytest.fixture
 def agent(tmp_path: Path) -> Iterator[Agent]:
     (tmp_path / "logs").mkdir()
-    with Agent(agent_settings(tmp_path / "logs", tmp_path / "state")) as running:
-        yield running
+    running = Agent(agent_settings(tmp_path / "logs", tmp_path / "state")).start()
+    yield running
+    if running.runtime._thread is not None:  # not stopped by the test
+        running.stop()
 
 
-def test_every_line_syslog_ng_forwards_is_counted_once(tmp_path: Path, agent: Agent) -> None:
+def test_every_line_syslog_ng_forwards_is_counted_and_archived_once(tmp_path: Path, agent: Agent) -> None:
     syslog_ng = require_tool("syslog-ng", "syslog-ng-core syslog-ng-mod-http")
     log = tmp_path / "app.log"
     lines = [
@@ -74,3 +77,15 @@ def test_every_line_syslog_ng_forwards_is_counted_once(tmp_path: Path, agent: Ag
     }
     assert by_status == {"200": 1000, "404": 1000, "500": 1000}
     assert ("loglens_parse_errors_total", (("reason", "no_match"), ("source", "syslog-ng"))) not in samples
+    agent.stop()
+    archive = [
+        str(Path(sys.executable).parent / "loglens"),
+        "archive",
+        "cat",
+        "--state-dir",
+        str(tmp_path / "state"),
+    ]
+    archived = subprocess.run(
+        archive, capture_output=True, text=True, timeout=60, check=True
+    ).stdout.splitlines()
+    assert sorted(archived) == sorted(lines)
