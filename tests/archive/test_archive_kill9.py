@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import random
-import re
 import signal
 import sqlite3
 import subprocess
@@ -18,7 +17,7 @@ import httpx
 import pytest
 
 from archive.archive_helpers import spool_files
-from server.agent_helpers import lines_total, wait_for
+from server.agent_helpers import AgentProcess, lines_total, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -31,30 +30,6 @@ state: {checkpoint_interval_seconds: 2.0}
 tail: {poll_interval_seconds: 0.02}
 archive: {files: true, segment_max_bytes: 1048576, segment_max_seconds: 2}
 """
-
-
-class Loglens:
-    """``python -m loglens run`` as a subprocess, with its URL read from its log."""
-
-    def __init__(self, logs: Path, state: Path, config: Path, log: Path) -> None:
-        self.log = log
-        with open(log, "wb") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "loglens", "run", str(logs / "*.log"), "--config", str(config),
-                 "--state-dir", str(state), "--listen", "127.0.0.1:0", "--from-start"],
-                stdout=out, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        self.url = wait_for(self._url, what="loglens to print its URL")
-
-    def _url(self) -> str | None:
-        if self.process.poll() is not None:
-            raise AssertionError(f"loglens exited: {self.log.read_text()}")
-        found = re.findall(r"metrics on (http://[\d.:]+)/metrics", self.log.read_text())
-        return found[-1] if found else None
-
-    def stop(self, sig: signal.Signals) -> int:
-        self.process.send_signal(sig)
-        return self.process.wait(timeout=60)
 
 
 class Writer(threading.Thread):
@@ -126,7 +101,8 @@ def _lag(url: str) -> int:
 def test_kill_9_while_archiving_then_restart_archives_every_line_once(logs: Path, tmp_path: Path) -> None:
     state, config = tmp_path / "state", tmp_path / "loglens.yaml"
     config.write_text(CONFIG)
-    first = Loglens(logs, state, config, tmp_path / "first.out")
+    args = [str(logs / "*.log"), "--config", str(config), "--state-dir", str(state), "--from-start"]
+    first = AgentProcess(args, tmp_path / "first.out")
     writer = Writer(logs)
     writer.start()
     total = CHUNKS * PER_CHUNK * len(NAMES)
@@ -134,12 +110,12 @@ def test_kill_9_while_archiving_then_restart_archives_every_line_once(logs: Path
         lambda: _uncheckpointed(state) and (state / "archive").is_dir(),
         what="a stored segment, and lines in the spool that the checkpoint does not hold",
     )
-    assert first.stop(signal.SIGKILL) == -signal.SIGKILL
+    assert first.kill() == -signal.SIGKILL
     assert 0 < _checkpointed_lines(state) < total
     writer.join(timeout=120)
     assert not writer.is_alive()
 
-    second = Loglens(logs, state, config, tmp_path / "second.out")
+    second = AgentProcess(args, tmp_path / "second.out")
     expected = {str(logs / name): float(len(lines)) for name, lines in writer.written.items()}
     seen: list[object] = []
 
@@ -148,7 +124,7 @@ def test_kill_9_while_archiving_then_restart_archives_every_line_once(logs: Path
         return seen == [expected, 0]
 
     wait_for(caught_up, timeout=60, what=f"lines_total == {expected} and no lag", last=seen)
-    assert second.stop(signal.SIGTERM) == 0
+    assert second.stop() == 0
     assert spool_files(state) == []  # a graceful stop closes and stores every segment
 
     archived = subprocess.run(

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import os
-import re
 import signal
-import subprocess
-import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -15,36 +12,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from server.agent_helpers import lines_total, wait_for
+from server.agent_helpers import AgentProcess, lines_total, wait_for
 
 pytestmark = pytest.mark.integration
 
 NAMES = ("api.log", "web.log", "worker.log")
 CHUNKS, PER_CHUNK = 60, 200
-
-
-class Loglens:
-    """``python -m loglens run`` as a subprocess, with its URL read from its log."""
-
-    def __init__(self, logs: Path, state: Path, log: Path) -> None:
-        self.log = log
-        with open(log, "wb") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "loglens", "run", str(logs / "*.log"), "--state-dir", str(state),
-                 "--listen", "127.0.0.1:0", "--from-start"],
-                stdout=out, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        self.url = wait_for(self._url, what="loglens to print its URL")
-
-    def _url(self) -> str | None:
-        if self.process.poll() is not None:
-            raise AssertionError(f"loglens exited: {self.log.read_text()}")
-        found = re.findall(r"metrics on (http://[\d.:]+)/metrics", self.log.read_text())
-        return found[-1] if found else None
-
-    def stop(self, sig: signal.Signals) -> int:
-        self.process.send_signal(sig)
-        return self.process.wait(timeout=30)
 
 
 class Writer(threading.Thread):
@@ -88,7 +61,8 @@ def _lag(url: str) -> int:
 
 def test_kill_9_mid_stream_then_restart_counts_every_line_once(logs: Path, tmp_path: Path) -> None:
     state = tmp_path / "state"
-    first = Loglens(logs, state, tmp_path / "first.out")
+    args = [str(logs / "*.log"), "--state-dir", str(state), "--from-start"]
+    first = AgentProcess(args, tmp_path / "first.out")
     writer = Writer(logs)
     writer.start()
     total = CHUNKS * PER_CHUNK * len(NAMES)
@@ -96,7 +70,7 @@ def test_kill_9_mid_stream_then_restart_counts_every_line_once(logs: Path, tmp_p
         lambda: sum(lines_total(first.url).values()) >= total // 4 and lines_total_from_checkpoint(state),
         what="a quarter of the lines read, and a checkpoint with lines",
     )
-    assert first.stop(signal.SIGKILL) == -signal.SIGKILL
+    assert first.kill() == -signal.SIGKILL
     read_before_kill = sum(lines_total_from_checkpoint(state).values())
 
     writer.join(timeout=120)
@@ -107,7 +81,7 @@ def test_kill_9_mid_stream_then_restart_counts_every_line_once(logs: Path, tmp_p
         handle.writelines(writer._line("web.log") for _ in range(25))
     writer.written["web.log"] += 25
 
-    second = Loglens(logs, state, tmp_path / "second.out")
+    second = AgentProcess(args, tmp_path / "second.out")
     expected = {str(logs / name): float(count) for name, count in writer.written.items()}
     seen: list[object] = []
 
@@ -116,9 +90,9 @@ def test_kill_9_mid_stream_then_restart_counts_every_line_once(logs: Path, tmp_p
         return seen == [expected, 0]
 
     wait_for(caught_up, timeout=60, what=f"lines_total == {expected} and no lag", last=seen)
-    assert second.stop(signal.SIGTERM) == 0
+    assert second.stop() == 0
     assert 0 < read_before_kill < total
-    assert "SIGTERM received" in second.log.read_text()
+    assert "SIGTERM received" in second.output()
     assert lines_total_from_checkpoint(state) == {k: int(v) for k, v in expected.items()}
 
 

@@ -91,6 +91,10 @@ def without_file_permission_bypass() -> None:
             raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
 
 
+#: Every AgentProcess started, so that none outlives its test (see tests/conftest.py).
+RUNNING: list[AgentProcess] = []
+
+
 class AgentProcess:
     """``loglens run ARGS --listen 127.0.0.1:0`` in a subprocess; its output goes to ``out``.
 
@@ -109,6 +113,7 @@ class AgentProcess:
         wait: bool = True,
     ) -> None:
         self.out = out
+        RUNNING.append(self)
         with open(out, "wb") as handle:
             self.process = subprocess.Popen(
                 [LOGLENS, "run", *args, "--listen", "127.0.0.1:0"],
@@ -134,6 +139,12 @@ class AgentProcess:
             self.process.kill()
             self.process.wait()
             raise
+
+    def kill(self) -> int:
+        """SIGKILL (no last checkpoint), then its exit status."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+        return self.wait()
 
     def stop(self) -> int:
         """SIGTERM, then its exit status (it saves a last checkpoint first)."""
