@@ -113,8 +113,9 @@ def main() -> None:
                     if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
                         break
                 except httpx.HTTPError:
-                    time.sleep(0.1)
-            with multiprocessing.Pool(args.clients) as pool:
+                    pass
+                time.sleep(0.1)
+            with multiprocessing.get_context("spawn").Pool(args.clients) as pool:  # fork could inherit locks
                 started = time.monotonic()
                 bulk = pool.starmap(bulk_client, [(url, args.seconds, n) for n in range(args.clients)])
                 elapsed = time.monotonic() - started

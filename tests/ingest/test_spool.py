@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -136,4 +137,32 @@ def test_a_spool_file_removed_by_hand_is_skipped_not_fatal(tmp_path: Path) -> No
     spool.remove_before(first + 1)  # the spool forgets it
     source = SpoolSource(spool)
     assert [line for batch in source.poll(0) for line in batch.raw.to_list()][-1] == "59 " + "y" * 100
+    spool.stop()
+
+
+def test_a_reader_polling_while_files_roll_reads_every_line_once(tmp_path: Path) -> None:
+    """The reader must not move past a file the writer was still adding to when the reader looked
+    (this lost whole requests at each roll under load before)."""
+    spool = _spool(tmp_path / "spool", segment_bytes=4096)
+    source = SpoolSource(spool)
+    read: list[str] = []
+    done = threading.Event()
+
+    def write(client: int) -> None:
+        for n in range(300):
+            spool.submit("web", "auto", [f"c{client} n{n} " + "z" * 40]).result(timeout=30)
+
+    writers = [threading.Thread(target=write, args=(c,)) for c in range(4)]
+    for thread in writers:
+        thread.start()
+    reader = threading.Thread(target=lambda: [read.extend(b.raw.to_list()) for _ in iter(done.is_set, True)
+                                              for b in source.poll(0)])  # fmt: skip
+    reader.start()
+    for thread in writers:
+        thread.join()
+    done.set()
+    reader.join()
+    read += [line for batch in source.poll(0) for line in batch.raw.to_list()]
+    assert len(spool.indexes()) > 10  # it rolled many times while being read
+    assert sorted(read) == sorted(f"c{c} n{n} " + "z" * 40 for c in range(4) for n in range(300))
     spool.stop()

@@ -7,7 +7,6 @@ deleted once the checkpoint holds it (:meth:`SpoolSource.committed`).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Generator
 from typing import Any
 
@@ -48,7 +47,7 @@ class SpoolSource:
 
     def poll(self, now: float) -> Generator[Batch, None, None]:
         """The frames made durable since the last poll, as batches, each advancing the position."""
-        durable = self.spool.durable()
+        durable, current = self.spool.durable()
         budget = READ_BYTES
         while budget > 0:
             end = durable.get(self.index)
@@ -59,7 +58,7 @@ class SpoolSource:
                 self.index, self.offset = min(later), 0
                 continue
             if self.offset >= end:
-                if self.index >= self.spool.current:
+                if self.index >= current:  # (as of the snapshot: a later roll may add to this file first)
                     break
                 self.index, self.offset = self.index + 1, 0
                 continue
@@ -77,7 +76,7 @@ class SpoolSource:
 
     def _read(self, index: int, start: int, stop: int) -> list[Frame]:
         with open(self.spool.path(index), "rb") as handle:
-            os.lseek(handle.fileno(), start, os.SEEK_SET)
+            handle.seek(start)
             data = handle.read(stop - start)
         frames, _ = decode_frames(data, start)
         return frames
@@ -119,7 +118,7 @@ class SpoolSource:
 
     def status(self) -> list[SourceStatus]:
         """One entry per ingest source: lines read; the whole spool's unread bytes on each."""
-        durable = self.spool.durable()
+        durable, _ = self.spool.durable()
         lag = sum(size for i, size in durable.items() if i > self.index) + max(
             0, durable.get(self.index, 0) - self.offset
         )

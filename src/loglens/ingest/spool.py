@@ -233,15 +233,11 @@ class Spool:
         """The spool files on disk, oldest first."""
         return sorted(int(p.stem) for p in self.folder.glob(f"*{SUFFIX}") if p.stem.isdigit())
 
-    def durable(self) -> dict[int, int]:
-        """Bytes durable per file index: what the reader may read."""
+    def durable(self) -> tuple[dict[int, int], int]:
+        """Bytes durable per file index (what the reader may read), and the index of the file being
+        written, taken together: a file before that one gets no more frames."""
         with self._lock:
-            return dict(self._durable)
-
-    @property
-    def current(self) -> int:
-        """Index of the file being written."""
-        return self._current
+            return dict(self._durable), self._current
 
     def size(self) -> int:
         """Bytes in the spool files on disk."""
