@@ -9,7 +9,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -25,6 +25,8 @@ from loglens.sinks.panels import PanelSink
 from loglens.sources.replay_reader import ReplayReader
 
 #: Caps for the replay report: large, since a report is read once, yet still bounded.
+F = TypeVar("F", bound=Callable[..., Any])
+
 REPORT_LIMITS = Limits(max_label_values=100_000, section_limit=100_000)
 
 
@@ -147,6 +149,35 @@ def _progress(files: tuple[str, ...]) -> AbstractContextManager[Callable[[int], 
     return progress_bar(files)
 
 
+def report_options(func: F) -> F:
+    """``--output``, ``--section-limit`` and ``--top``: how a replay's report is printed."""
+    decorators = (
+        click.option("--output", "-o", type=click.Choice(["table", "json", "prometheus"]), default="table",
+                     show_default=True, help="Report style."),
+        click.option("--section-limit", type=click.IntRange(min=1), default=10, show_default=True,
+                     help="Top sections to report (watch shows 8, to fit its screen)."),
+        click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
+                     help="Rows in the other top-N panels (clients, not found, referrers, agents)."),
+    )  # fmt: skip
+    for decorate in reversed(decorators):
+        func = decorate(func)
+    return func
+
+
+def print_report(result: ReplayResult, output: str, section_limit: int, top: int) -> None:
+    """Print ``result`` to stdout as a table, JSON or the Prometheus exposition."""
+    from loglens import report
+
+    if output == "json":
+        sys.stdout.write(report.to_json(result, section_limit, top) + "\n")
+    elif output == "prometheus":
+        sys.stdout.write(report.to_prometheus(result))
+    else:
+        from loglens.report_table import print_table
+
+        print_table(result, section_limit, top)
+
+
 @click.command(
     "replay",
     epilog=examples(
@@ -157,28 +188,7 @@ def _progress(files: tuple[str, ...]) -> AbstractContextManager[Callable[[int], 
 )
 @click.argument("files", nargs=-1, required=True)
 @parse_options
-@click.option(
-    "--output",
-    "-o",
-    type=click.Choice(["table", "json", "prometheus"]),
-    default="table",
-    show_default=True,
-    help="Report style.",
-)
-@click.option(
-    "--section-limit",
-    type=click.IntRange(min=1),
-    default=10,
-    show_default=True,
-    help="Top sections to report (watch shows 8, to fit its screen).",
-)
-@click.option(
-    "--top",
-    type=click.IntRange(min=1),
-    default=10,
-    show_default=True,
-    help="Rows in the other top-N panels (clients, not found, referrers, agents).",
-)
+@report_options
 @config_option()
 def replay_command(
     files: tuple[str, ...],
@@ -195,8 +205,6 @@ def replay_command(
 
     Exit status 3 (after the report) when lines were read and not one parsed.
     """
-    from loglens import report
-
     settings = load_settings(config, parse=parse_overrides(timezone, max_line_bytes))
     limits = Limits(settings.limits.max_label_values, settings.limits.section_limit)
     with _progress(files) as advance:
@@ -210,12 +218,5 @@ def replay_command(
             advance,
             settings,
         )
-    if output == "json":
-        sys.stdout.write(report.to_json(result, section_limit, top) + "\n")
-    elif output == "prometheus":
-        sys.stdout.write(report.to_prometheus(result))
-    else:
-        from loglens.report_table import print_table
-
-        print_table(result, section_limit, top)
+    print_report(result, output, section_limit, top)
     check_parsed(result.summary, format_, pattern)

@@ -25,6 +25,7 @@ from loglens.config import Settings
 from loglens.contracts import printable
 from loglens.errors import ConfigError
 from loglens.options import config_option, examples, parse_options, state_dir_option
+from loglens.replay import report_options
 from loglens.run import run_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -147,25 +148,7 @@ def cat_command(
 )
 @selection_options
 @parse_options
-@click.option(
-    "--output",
-    "-o",
-    type=click.Choice(["table", "json", "prometheus"]),
-    default="table",
-    show_default=True,
-    help="Report style.",
-)
-@click.option(
-    "--section-limit",
-    type=click.IntRange(min=1),
-    default=10,
-    show_default=True,
-    help="Top sections to report.",
-)
-@click.option(
-    "--top", type=click.IntRange(min=1), default=10, show_default=True,
-    help="Rows in the other top-N panels (clients, not found, referrers, agents).",
-)  # fmt: skip
+@report_options
 def replay_command(
     config: Path | None,
     state_dir: Path | None,
@@ -184,8 +167,7 @@ def replay_command(
 
     Exit status 3 (after the report) when lines were read and not one parsed.
     """
-    from loglens import report
-    from loglens.replay import check_parsed, replay
+    from loglens.replay import check_parsed, print_report, replay
 
     parse = {"timezone": timezone, "max_line_bytes": max_line_bytes}
     settings, backend, listed = _select(config, state_dir, since, until, sources, **parse)
@@ -203,14 +185,7 @@ def replay_command(
         result.totals = _by_source(
             result.totals, {path: segment.name.source for path, segment in files.items()}
         )
-    if output == "json":
-        sys.stdout.write(report.to_json(result, section_limit, top) + "\n")
-    elif output == "prometheus":
-        sys.stdout.write(report.to_prometheus(result))
-    else:
-        from loglens.report_table import print_table
-
-        print_table(result, section_limit, top)
+    print_report(result, output, section_limit, top)
     check_parsed(result.summary, format_, pattern)
 
 
