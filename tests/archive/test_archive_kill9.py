@@ -88,7 +88,10 @@ def _uncheckpointed(state: Path) -> bool:
     lengths = {entry["segment"]: entry["bytes"] for entry in known["open"].values()}
     for path in spool_files(state):
         name = path.name.removesuffix(".open")
-        size = path.stat().st_size
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:  # closed (renamed) or stored since it was listed
+            continue
         if int(name.split("-")[0]) >= known["next"] or size > lengths.get(name, size):
             return True
     return False
