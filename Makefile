@@ -12,7 +12,7 @@ TEST_LOCALE := de_DE.UTF-8
 PYTHON_HEADERS := $(shell $(PYTHON) -c "import os, sysconfig; print('' if os.path.exists(os.path.join(sysconfig.get_paths()['include'], 'Python.h')) else 'python3-dev')")
 BUILD_APT_PACKAGES := gcc $(PYTHON_HEADERS)
 # Peers the benchmarks run against.
-BENCH_APT_PACKAGES := mtail goaccess
+BENCH_APT_PACKAGES := mtail goaccess wrk
 
 .PHONY: install system-deps demo test lint bench
 

@@ -1,9 +1,9 @@
 """Load the ingest endpoints of a real ``loglens run`` over loopback; report what was acknowledged durable.
 
-Client processes send for ``--seconds`` each phase: 1,000-line ``text/plain`` requests to ``/api/logs``,
-then one-line ``{"message": ...}`` requests to ``/log_collector``. Every 200 means the lines were fsynced
-in the spool. After each phase the script waits until ``/metrics`` counts every acknowledged line, and
-reports the rates, the time to count, and the peak RSS of ``loglens run``.
+For ``--seconds`` each phase: client processes send 1,000-line ``text/plain`` requests to
+``/api/logs``, then ``wrk`` sends one-line ``{"message": ...}`` requests to ``/log_collector``. Every 200
+means the lines were fsynced in the spool. After each phase the script waits until ``/metrics`` counts
+every acknowledged line, and reports the rates, the time to count, and the peak RSS of ``loglens run``.
 
     .venv/bin/python bench/ingest_load.py --seconds 10 --clients 4
 
@@ -49,30 +49,38 @@ def bulk_client(url: str, seconds: float, seed: int) -> tuple[int, int]:
     return acknowledged, refused
 
 
-def collector_client(url: str, seconds: float, seed: int) -> tuple[int, int]:
-    """Send one-line requests until ``seconds`` pass; (requests acknowledged, requests refused)."""
-    import asyncio
+#: wrk's script for one-line requests: a different line each time (wrk's own counter).
+WRK_SCRIPT = r"""
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local n = 0
+request = function()
+  n = n + 1
+  local line = '10.9.0.1 - - [01/Dec/2026:07:56:43 +0000] \\"GET /shop/item/' .. n
+    .. ' HTTP/1.1\\" 200 ' .. n .. ' \\"-\\" \\"wrk\\"'
+  return wrk.format(nil, nil, nil, '{"message": "' .. line .. '"}')
+end
+"""
 
-    async def run() -> tuple[int, int]:
-        done = [0, 0]
-        end = time.monotonic() + seconds
-        limits = httpx.Limits(max_connections=16, max_keepalive_connections=16)
-        async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as http:
 
-            async def worker(w: int) -> None:
-                n = 0
-                while time.monotonic() < end:
-                    message = LINE.format(a=seed, b=w, n=n)
-                    answer = await http.post(
-                        "/log_collector?source=collector&format=combined", json={"message": message}
-                    )
-                    done[0 if answer.status_code == 200 else 1] += 1
-                    n += 1
+def collector_load(url: str, seconds: float, threads: int, connections: int, work: Path) -> tuple[int, int]:
+    """``wrk`` sending one-line requests for ``seconds``; (requests acknowledged, requests refused).
 
-            await asyncio.gather(*(worker(w) for w in range(16)))
-        return done[0], done[1]
-
-    return asyncio.run(run())
+    A C load generator: Python clients top out far below the server here (bench/README.md).
+    """
+    script = work / "collector.lua"
+    script.write_text(WRK_SCRIPT)
+    target = f"{url}/log_collector?source=collector&format=combined"
+    out = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:.0f}s", "-s", str(script), target],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    total = int(re.search(r"(\d+) requests in", out)[1])  # type: ignore[index]
+    refused = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: .*", out)
+    if errors:
+        print(f"wrk: {errors[0]}")
+    return total - int(refused[1] if refused else 0), int(refused[1] if refused else 0)
 
 
 def counted(url: str, source: str) -> float:
@@ -97,7 +105,8 @@ def peak_rss_mib(pid: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--clients", type=int, default=4, help="processes sending bulk requests")
+    parser.add_argument("--connections", type=int, default=32, help="wrk's connections to /log_collector")
     args = parser.parse_args()
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
@@ -124,14 +133,13 @@ def main() -> None:
                 print(f"/api/logs      {lines / elapsed:>10,.0f} lines/s acknowledged durable "
                       f"({lines:,} lines, {sum(r for _, r in bulk)} refused, {args.clients} clients, "
                       f"1,000-line requests); all counted {lag:.1f} s after the last answer")  # fmt: skip
-                started = time.monotonic()
-                single = pool.starmap(collector_client, [(url, args.seconds, n) for n in range(args.clients)])
-                elapsed = time.monotonic() - started
-                requests = sum(a for a, _ in single)
-                lag = wait_counted(url, "collector", requests)
-                print(f"/log_collector {requests / elapsed:>10,.0f} requests/s acknowledged durable "
-                      f"({requests:,} requests, {sum(r for _, r in single)} refused); "
-                      f"all counted {lag:.1f} s after the last answer")  # fmt: skip
+            started = time.monotonic()
+            requests, refused = collector_load(url, args.seconds, 2, args.connections, Path(work))
+            elapsed = time.monotonic() - started
+            lag = wait_counted(url, "collector", requests)
+            print(f"/log_collector {requests / elapsed:>10,.0f} requests/s acknowledged durable "
+                  f"({requests:,} requests, {refused} refused, wrk -t2 -c{args.connections}); "
+                  f"all counted {lag:.1f} s after the last answer")  # fmt: skip
             print(f"peak RSS of loglens run: {peak_rss_mib(server.pid):.0f} MiB")
         finally:
             server.terminate()

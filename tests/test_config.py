@@ -102,7 +102,7 @@ def test_yaml_merge_keys_may_be_overridden(tmp_path: Path) -> None:
     assert [(s.name, s.format) for s in settings.sources] == [("a", "level"), ("b", "level")]
 
 
-@pytest.mark.parametrize("value", ["[{", "", "{\"path\": "])
+@pytest.mark.parametrize("value", ["[{", "", '{"path": '])
 def test_broken_json_in_an_environment_variable_names_the_variable(
     monkeypatch: pytest.MonkeyPatch, value: str
 ) -> None:

@@ -20,7 +20,8 @@ from loglens.config import Settings
 from loglens.contracts import Sink, Source
 from loglens.ingest.admission import Admission
 from loglens.ingest.collector import IngestCollector
-from loglens.ingest.routes import IngestStats, build_ingest_router
+from loglens.ingest.routes import OPENAPI as INGEST_OPENAPI
+from loglens.ingest.routes import IngestEndpoint, IngestStats, ingest_endpoints
 from loglens.ingest.source import SpoolSource
 from loglens.ingest.spool import Spool
 from loglens.parsing import build_parser
@@ -87,15 +88,18 @@ def file_follower(settings: Settings, specs: Sequence[SourceSpec], clock: Clock)
     )
 
 
-def ingest_parts(settings: Settings, clock: Clock) -> tuple[Spool, SpoolSource, APIRouter, IngestCollector]:
-    """The spool in the state folder, its source, the ingest routes over it, and their metrics."""
+def ingest_parts(
+    settings: Settings, clock: Clock
+) -> tuple[Spool, SpoolSource, dict[str, IngestEndpoint], IngestCollector]:
+    """The spool in the state folder, its source, the ingest endpoints over it (by path), and their
+    metrics."""
     config = settings.ingest
     spool = Spool(settings.state.dir / "spool", config.spool_segment_bytes, config.spool_max_bytes)
     source = SpoolSource(spool, settings.parse.timezone, settings.parse.max_line_bytes)
     stats = IngestStats()
     admission = Admission(config, clock)
-    router = build_ingest_router(config, spool, admission, stats, settings.parse.max_line_bytes)
-    return spool, source, router, IngestCollector(stats, spool)
+    endpoints = ingest_endpoints(config, spool, admission, stats, settings.parse.max_line_bytes)
+    return spool, source, endpoints, IngestCollector(stats, spool)
 
 
 def archived(settings: Settings, label: str, ingested: Callable[[str], bool]) -> bool:
@@ -150,14 +154,13 @@ class Agent:
         clock = clock or SystemClock()
         self.follower = file_follower(settings, source_specs(settings), clock)
         sources: list[Source] = [self.follower, *stdin_sources(settings)]
-        routers = list(routers)
         views: list[View] = []
         self.spool: Spool | None = None
-        if settings.ingest.enabled:
-            self.spool, source, router, collector = ingest_parts(settings, clock)
-            sources.append(source)
-            routers.append(router)
         self.server = HttpServer(settings, routers)
+        if settings.ingest.enabled:
+            self.spool, source, endpoints, collector = ingest_parts(settings, clock)
+            sources.append(source)
+            self.server.add_endpoints(endpoints, INGEST_OPENAPI)
         spool_source: SpoolSource | None = None
         if self.spool is not None:
             self.server.registry.register(collector)

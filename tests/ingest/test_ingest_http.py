@@ -119,8 +119,11 @@ def test_a_malformed_request_is_refused_naming_the_problem(
 
 def test_other_methods_are_405_and_options_answers_cors(make_agent: MakeAgent) -> None:
     agent = make_agent(cors_origins=["https://sim.example"])
-    assert httpx.get(f"{agent.url}/log_collector").status_code == 405
-    assert httpx.put(f"{agent.url}/api/logs").status_code == 405
+    for method, path in (("GET", "/log_collector"), ("PUT", "/api/logs")):
+        answer = httpx.request(method, f"{agent.url}{path}")
+        assert answer.status_code == 405
+        assert answer.headers["allow"] == "POST, OPTIONS"
+        assert f"{method} is not allowed" in answer.json()["error"]
     allowed = httpx.options(f"{agent.url}/log_collector", headers={"origin": "https://sim.example"})
     assert allowed.status_code == 204
     assert allowed.headers["access-control-allow-origin"] == "https://sim.example"

@@ -57,8 +57,10 @@ def test_idle_and_slow_connections_leave_metrics_answering(logs: Path, tmp_path:
         slow_headers = socket.create_connection((host, port), timeout=5)
         slow_headers.sendall(b"GET /metrics HTTP/1.1\r\nHost: loglens\r\n")
         slow_body = socket.create_connection((host, port), timeout=5)
-        slow_body.sendall(b"POST /api/metrics HTTP/1.1\r\nHost: loglens\r\nContent-Type: application/json\r\n"
-                          b"Content-Length: 100\r\n\r\n{")
+        slow_body.sendall(
+            b"POST /api/metrics HTTP/1.1\r\nHost: loglens\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 100\r\n\r\n{"
+        )
         write_lines(logs / "a.log", 5, 5)
         source = str(logs / "a.log")
         wait_for(lambda: lines_total(agent.url).get(source) == 10, what="10 lines on /metrics in the flood")

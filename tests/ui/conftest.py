@@ -12,8 +12,15 @@ from loglens.sources.file_tail import FileFollower
 from loglens.ui.console.command import open_follower
 
 
-def access_line(second: float, section: str = "/api", status: int = 200, size: str = "512",
-                method: str = "GET", client: str = "10.0.0.1", user: str = "-") -> str:
+def access_line(
+    second: float,
+    section: str = "/api",
+    status: int = 200,
+    size: str = "512",
+    method: str = "GET",
+    client: str = "10.0.0.1",
+    user: str = "-",
+) -> str:
     """One combined-format line at event second ``second``."""
     stamp = datetime.fromtimestamp(second, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
     return (

@@ -126,8 +126,16 @@ async def test_fits_80_by_24(log_file: Any, follow: Follow) -> None:
             text = screen_text(app)
             if "/section0" in text and "/section7" in text:
                 break
-        for needle in ("loglens watch", "hits 78", "No alert", "hits/s, last 120s", "/section0",
-                       "/section7", "lines 78", "q Quit"):
+        for needle in (
+            "loglens watch",
+            "hits 78",
+            "No alert",
+            "hits/s, last 120s",
+            "/section0",
+            "/section7",
+            "lines 78",
+            "q Quit",
+        ):
             assert needle in text, f"{needle}\n{text}"
         assert app.query_one(DataTable).row_count == 8
         for widget in ("#header", "#stats", "#alert", "#graph", "#status"):

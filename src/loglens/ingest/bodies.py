@@ -149,6 +149,19 @@ def read_lines(body: bytes, media_type: str, max_line_bytes: int) -> Lines:
     return out
 
 
+def read_collector(body: bytes, media_type: str, max_line_bytes: int) -> Lines:
+    """The one line of a ``/log_collector`` body, whatever its declared type (simulators vary).
+
+    Raises:
+        BadBody: as :func:`collector_line` says, or the line is over ``max_line_bytes`` (413).
+    """
+    out = Lines()
+    out.add(collector_line(body), max_line_bytes, "message")
+    if out.rejected:
+        raise BadBody(out.errors[0], 413)
+    return out
+
+
 def collector_line(body: bytes) -> str:
     """The line of a ``/log_collector`` body, ``{"message": "<one log line>"}``.
 

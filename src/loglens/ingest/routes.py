@@ -1,38 +1,32 @@
-"""``POST /api/logs`` (bulk) and ``POST /log_collector`` (one line): answered once the lines are fsynced."""
+"""``POST /api/logs`` (bulk) and ``POST /log_collector`` (one line): answered once the lines are fsynced.
+
+Plain ASGI endpoints rather than FastAPI routes: FastAPI's per-request work (dependencies, the request
+object, the response class) cost more than the whole of a one-line request (bench/README.md). Their
+OpenAPI description is written here, by hand, in :data:`OPENAPI`.
+"""
 
 import asyncio
 from collections import Counter
-from typing import Annotated, Any
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import JSONResponse
+import orjson
+from starlette.datastructures import Headers
+from starlette.types import Receive, Scope, Send
 
 from loglens.config import IngestConfig
 from loglens.ingest.admission import Admission, Refused
-from loglens.ingest.bodies import BadBody, Lines, collector_line, decompress, read_lines
+from loglens.ingest.bodies import BadBody, Lines, decompress, read_collector, read_lines
 from loglens.ingest.spool import Spool, SpoolFull
-from loglens.server.guards import bearer_check, read_body
+from loglens.server.guards import bearer_allows, read_body
 
-_ANSWER = {
-    "type": "object",
-    "properties": {
-        "accepted": {"type": "integer"},
-        "rejected": {"type": "integer"},
-        "errors": {"type": "array", "items": {"type": "string"}},
-    },
-}
-_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": "lines on disk: `accepted` taken, `rejected` refused (the first `errors` say why)",
-          "content": {"application/json": {"schema": _ANSWER}}},
-    400: {"description": "malformed request: `{\"error\": ...}`"},
-    401: {"description": "missing or wrong bearer token (ingest.token)"},
-    413: {"description": "body over ingest.max_body_bytes (unzipped)"},
-    415: {"description": "content type or encoding not read here"},
-    429: {"description": "over the source's rate limit, or one source too many; see Retry-After"},
-    503: {"description": "the spool is full or cannot be written; see Retry-After"},
-}  # fmt: skip
 #: Seconds a client is told to wait when the spool is full.
 SPOOL_FULL_RETRY = 5
+#: Request headers a browser may send (CORS preflight).
+ALLOWED_HEADERS = "content-type, content-encoding, authorization, x-loglens-source, x-loglens-format"
+#: Reads a body (unzipped) of a content type into lines, at most ``max_line_bytes`` each.
+Reader = Callable[[bytes, str, int], Lines]
 
 
 class IngestStats:
@@ -44,112 +38,191 @@ class IngestStats:
         self.rejected: Counter[str] = Counter()  # source -> items refused
 
 
-def build_ingest_router(
-    config: IngestConfig, spool: Spool, admission: Admission, stats: IngestStats, max_line_bytes: int
-) -> APIRouter:
-    """The ingest routes over ``spool``."""
-    router = APIRouter(tags=["ingest"])
-    authorized = bearer_check(config.token, "ingest.token (LOGLENS__INGEST__TOKEN)")
+class IngestEndpoint:
+    """One ingest endpoint as an ASGI app: POST takes lines into the spool, OPTIONS answers CORS.
 
-    def cors(request: Request, response: Response) -> Response:
-        origin = request.headers.get("origin")
-        if origin and ("*" in config.cors_origins or origin in config.cors_origins):
-            response.headers["access-control-allow-origin"] = "*" if "*" in config.cors_origins else origin
-            response.headers["vary"] = "Origin"
-        return response
+    Args:
+        name: the endpoint's label in ``loglens_ingest_requests_total``.
+        read: turns the body into lines.
+    """
 
-    def answer(
-        request: Request, endpoint: str, status: int, body: dict[str, Any], **headers: str
-    ) -> Response:
-        stats.requests[endpoint, status] += 1
-        return cors(request, JSONResponse(body, status_code=status, headers=headers or None))
+    def __init__(
+        self,
+        name: str,
+        read: Reader,
+        config: IngestConfig,
+        spool: Spool,
+        admission: Admission,
+        stats: IngestStats,
+        max_line_bytes: int,
+    ) -> None:
+        self.name = name
+        self.read = read
+        self.config = config
+        self.spool = spool
+        self.admission = admission
+        self.stats = stats
+        self.max_line_bytes = max_line_bytes
+        self.token = config.token.encode() if config.token else None
 
-    def unauthorized(request: Request, endpoint: str) -> Response:
-        message = "a bearer token is required: Authorization: Bearer <ingest.token>"
-        return answer(request, endpoint, 401, {"error": message}, **{"www-authenticate": "Bearer"})
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = Headers(scope=scope)
+        extra = self._cors(headers)
+        if scope["method"] == "OPTIONS":
+            extra += [
+                (b"access-control-allow-methods", b"POST, OPTIONS"),
+                (b"access-control-allow-headers", ALLOWED_HEADERS.encode()),
+                (b"access-control-max-age", b"600"),
+            ]
+            await _send(send, 204, b"", extra)
+            return
+        if scope["method"] != "POST":
+            message = f"{scope['method']} is not allowed here: POST lines, or OPTIONS for CORS"
+            await self._answer(send, 405, {"error": message}, [*extra, (b"allow", b"POST, OPTIONS")])
+            return
+        if not bearer_allows(headers.get("authorization"), self.token):
+            message = "a bearer token is required: Authorization: Bearer <ingest.token>"
+            await self._answer(send, 401, {"error": message}, [*extra, (b"www-authenticate", b"Bearer")])
+            return
+        try:
+            status, answer = 200, await self._take(scope, headers, receive)
+        except (Refused, BadBody) as exc:
+            status, answer = exc.status, {"error": str(exc)}
+            retry = getattr(exc, "retry_after", None)
+            if retry is not None:
+                extra.append((b"retry-after", str(retry).encode()))
+        await self._answer(send, status, answer, extra)
 
-    def error(request: Request, endpoint: str, exc: Refused | BadBody) -> Response:
-        retry = getattr(exc, "retry_after", None)
-        headers = {"retry-after": str(retry)} if retry is not None else {}
-        return answer(request, endpoint, exc.status, {"error": str(exc)}, **headers)
-
-    async def spool_lines(source: str, format_: str, lines: Lines) -> None:
-        """Write ``lines`` to the spool and wait until they are fsynced.
+    async def _take(self, scope: Scope, headers: Headers, receive: Receive) -> dict[str, Any]:
+        """Spool the request's lines; the 200 answer.
 
         Raises:
-            Refused: the spool is full or its write failed (503).
+            Refused: source, format, rate or spool say no.
+            BadBody: the body cannot be read.
         """
+        query = dict(parse_qsl(scope["query_string"].decode("latin-1"))) if scope["query_string"] else {}
+        source, format_ = self.admission.source_and_format(
+            query.get("source") or headers.get("x-loglens-source"),
+            query.get("format") or headers.get("x-loglens-format"),
+        )
+        limit = self.config.max_body_bytes
+        body = await read_body(_chunks(receive), headers.get("content-length", ""), limit)
+        if body is None:
+            raise BadBody(f"the body is over {limit} bytes (ingest.max_body_bytes)", 413)
+        body = decompress(body, headers.get("content-encoding", ""), limit)
+        lines = self.read(body, headers.get("content-type", ""), self.max_line_bytes)
+        self.admission.take(source, len(lines.lines))
         if lines.lines:
             try:
-                await asyncio.wrap_future(spool.submit(source, format_, lines.lines))
+                await asyncio.wrap_future(self.spool.submit(source, format_, lines.lines))
             except SpoolFull as exc:
                 raise Refused(503, str(exc), SPOOL_FULL_RETRY) from None
             except OSError as exc:
                 raise Refused(
                     503, f"the spool cannot be written: {exc.strerror or exc}", SPOOL_FULL_RETRY
                 ) from None
-        stats.accepted[source] += len(lines.lines)
-        stats.rejected[source] += lines.rejected
+        self.stats.accepted[source] += len(lines.lines)
+        self.stats.rejected[source] += lines.rejected
+        return {"accepted": len(lines.lines), "rejected": lines.rejected, "errors": lines.errors}
 
-    async def body_of(request: Request) -> bytes:
-        body = await read_body(request, config.max_body_bytes)
-        if body is None:
-            raise BadBody(f"the body is over {config.max_body_bytes} bytes (ingest.max_body_bytes)", 413)
-        return decompress(body, request.headers.get("content-encoding", ""), config.max_body_bytes)
+    def _cors(self, headers: Headers) -> list[tuple[bytes, bytes]]:
+        """The CORS headers for a request from ``Origin`` (ingest.cors_origins), if any."""
+        origin = headers.get("origin")
+        origins = self.config.cors_origins
+        if not origin or ("*" not in origins and origin not in origins):
+            return []
+        allowed = "*" if "*" in origins else origin
+        return [(b"access-control-allow-origin", allowed.encode("latin-1")), (b"vary", b"Origin")]
 
-    def named(request: Request, key: str) -> str | None:
-        return request.query_params.get(key) or request.headers.get(f"x-loglens-{key}")
+    async def _answer(
+        self, send: Send, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]]
+    ) -> None:
+        self.stats.requests[self.name, status] += 1
+        await _send(send, status, orjson.dumps(body), [(b"content-type", b"application/json"), *headers])
 
-    @router.post("/api/logs", summary="Send log lines in bulk", response_model=None, responses=_RESPONSES)
-    async def ingest_logs(request: Request, allowed: Annotated[bool, Depends(authorized)]) -> Response:
-        """Lines as `text/plain`, `application/x-ndjson` or a JSON array (of strings, or objects with the line
-        in `message`, `log` or `msg`), gzip allowed. `source` and `format`: query parameters, or the headers
-        `X-Loglens-Source` and `X-Loglens-Format`. A line that does not parse is taken (and counted as a parse
-        error); only malformed requests are refused."""
-        if not allowed:
-            return unauthorized(request, "logs")
-        try:
-            source, format_ = admission.source_and_format(named(request, "source"), named(request, "format"))
-            lines = read_lines(
-                await body_of(request), request.headers.get("content-type", ""), max_line_bytes
-            )
-            admission.take(source, len(lines.lines))
-            await spool_lines(source, format_, lines)
-        except (Refused, BadBody) as exc:
-            return error(request, "logs", exc)
-        body = {"accepted": len(lines.lines), "rejected": lines.rejected, "errors": lines.errors}
-        return answer(request, "logs", 200, body)
 
-    @router.post("/log_collector", summary="Send one log line", response_model=None, responses=_RESPONSES)
-    async def log_collector(request: Request, allowed: Annotated[bool, Depends(authorized)]) -> Response:
-        """`{"message": "<one log line>"}`, the body log simulators send; `source` and `format` as for
-        `/api/logs`."""
-        if not allowed:
-            return unauthorized(request, "log_collector")
-        try:
-            source, format_ = admission.source_and_format(named(request, "source"), named(request, "format"))
-            lines = Lines()
-            lines.add(collector_line(await body_of(request)), max_line_bytes, "message")
-            if lines.rejected:
-                raise BadBody(lines.errors[0], 413)
-            admission.take(source, len(lines.lines))
-            await spool_lines(source, format_, lines)
-        except (Refused, BadBody) as exc:
-            return error(request, "log_collector", exc)
-        return answer(
-            request, "log_collector", 200, {"accepted": len(lines.lines), "rejected": 0, "errors": []}
-        )
+async def _chunks(receive: Receive) -> AsyncIterator[bytes]:
+    """The body's chunks as they arrive; stops early when the client goes away."""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        yield message.get("body", b"")
+        if not message.get("more_body"):
+            return
 
-    @router.options("/api/logs", include_in_schema=False)
-    @router.options("/log_collector", include_in_schema=False)
-    async def preflight(request: Request) -> Response:
-        """CORS preflight: the allowed origins (ingest.cors_origins), methods and headers."""
-        response = Response(status_code=204)
-        response.headers["access-control-allow-methods"] = "POST, OPTIONS"
-        response.headers["access-control-allow-headers"] = (
-            "content-type, content-encoding, authorization, x-loglens-source, x-loglens-format"
-        )
-        response.headers["access-control-max-age"] = "600"
-        return cors(request, response)
 
-    return router
+async def _send(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def ingest_endpoints(
+    config: IngestConfig, spool: Spool, admission: Admission, stats: IngestStats, max_line_bytes: int
+) -> dict[str, IngestEndpoint]:
+    """The ingest endpoints over ``spool``, by path."""
+    parts = (config, spool, admission, stats, max_line_bytes)
+    return {
+        "/api/logs": IngestEndpoint("logs", read_lines, *parts),
+        "/log_collector": IngestEndpoint("log_collector", read_collector, *parts),
+    }
+
+
+_ANSWER = {
+    "type": "object",
+    "properties": {
+        "accepted": {"type": "integer"},
+        "rejected": {"type": "integer"},
+        "errors": {"type": "array", "items": {"type": "string"}},
+    },
+}
+_ERROR = {"type": "object", "properties": {"error": {"type": "string"}}}
+_NAMED = [
+    {"name": "source", "in": "query", "required": False, "schema": {"type": "string"},
+     "description": "the lines' source label (or the header X-Loglens-Source); default ingest.source"},
+    {"name": "format", "in": "query", "required": False, "schema": {"type": "string"},
+     "description": "how to parse the lines (or the header X-Loglens-Format); default ingest.format"},
+]  # fmt: skip
+
+
+def _operation(summary: str, description: str, body: dict[str, Any]) -> dict[str, Any]:
+    def error(why: str) -> dict[str, Any]:
+        return {"description": why, "content": {"application/json": {"schema": _ERROR}}}
+
+    return {
+        "tags": ["ingest"],
+        "summary": summary,
+        "description": description,
+        "parameters": _NAMED,
+        "requestBody": {"required": True, "content": body},
+        "responses": {
+            "200": {"description": "lines on disk: `accepted` taken, `rejected` refused (the first "
+                    "`errors` say why)", "content": {"application/json": {"schema": _ANSWER}}},
+            "400": error("malformed request"),
+            "401": error("missing or wrong bearer token (ingest.token)"),
+            "413": error("body over ingest.max_body_bytes (unzipped), or a line over parse.max_line_bytes"),
+            "415": error("content type or encoding not read here"),
+            "429": error("over the source's rate limit, or one source too many; see Retry-After"),
+            "503": error("the spool is full or cannot be written; see Retry-After"),
+        },
+    }  # fmt: skip
+
+
+_LINES = {"type": "array", "items": {"oneOf": [{"type": "string"}, {"type": "object"}]}}
+#: The OpenAPI path items of the ingest endpoints.
+OPENAPI: dict[str, dict[str, Any]] = {
+    "/api/logs": {"post": _operation(
+        "Send log lines in bulk",
+        "Lines as `text/plain`, `application/x-ndjson` or a JSON array (of strings, or objects with the "
+        "line in `message`, `log` or `msg`), gzip allowed. A line that does not parse is taken (and "
+        "counted as a parse error); only malformed requests are refused.",
+        {"text/plain": {"schema": {"type": "string"}}, "application/x-ndjson": {"schema": {"type": "string"}},
+         "application/json": {"schema": _LINES}},
+    )},
+    "/log_collector": {"post": _operation(
+        "Send one log line",
+        '`{"message": "<one log line>"}`, the body log simulators send.',
+        {"application/json": {"schema": {"type": "object", "required": ["message"],
+                                         "properties": {"message": {"type": "string"}}}}},
+    )},
+}  # fmt: skip

@@ -45,7 +45,8 @@ def build_push_router(config: PushConfig, store: PushStore) -> APIRouter:
         media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
         if media_type != "application/json":
             return _error(415, f"content type must be application/json, got {media_type or 'none'!r}")
-        body = await read_body(request, config.max_body_bytes)
+        declared = request.headers.get("content-length", "")
+        body = await read_body(request.stream(), declared, config.max_body_bytes)
         if body is None:
             return _error(
                 413, f"body is over the limit of {config.max_body_bytes} bytes (push.max_body_bytes)"

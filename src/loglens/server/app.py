@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import Metric
 from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from loglens import __version__
 from loglens.contracts import printable
@@ -36,6 +37,7 @@ def create_app(
     routers: Iterable[APIRouter] = (),
     query: Query | None = None,
     poll_interval: float = 0.25,
+    openapi_paths: Mapping[str, dict[str, Any]] | None = None,
 ) -> FastAPI:
     """Return the app serving ``registry`` on ``/metrics``, health and readiness, and the given routers.
 
@@ -44,6 +46,7 @@ def create_app(
         routers: the routes of each capability (status, insights, push, ingest...).
         query: the runtime's state, for health and readiness (None: an app without a runtime).
         poll_interval: seconds between the loop's passes, to tell a stuck loop.
+        openapi_paths: OpenAPI path items of endpoints served beside the app (:func:`beside`).
     """
     app = FastAPIOffline(
         title="loglens",
@@ -54,6 +57,15 @@ def create_app(
         static_url=f"{DOCS_URL}/static",  # Swagger UI's script, style and icon, from the installed package
         redoc_url=None,
     )
+    if openapi_paths:
+        extra = dict(openapi_paths)
+
+        def openapi() -> dict[str, Any]:
+            if app.openapi_schema is None:
+                FastAPI.openapi(app)["paths"].update(extra)
+            return app.openapi_schema  # type: ignore[return-value]
+
+        app.openapi = openapi  # type: ignore[method-assign]
     stuck_after = max(STUCK_AFTER_SECONDS, 20 * poll_interval)
 
     def liveness_problems() -> list[str]:
@@ -109,6 +121,18 @@ def create_app(
     for router in routers:
         app.include_router(router)
     return app
+
+
+def beside(app: ASGIApp, endpoints: Mapping[str, ASGIApp]) -> ASGIApp:
+    """``app``, but the requests for the paths of ``endpoints`` go straight to them: no middleware, no
+    routing (the hot ingest paths; bench/README.md)."""
+    endpoints = dict(endpoints)
+
+    async def dispatch(scope: Scope, receive: Receive, send: Send) -> None:
+        endpoint = endpoints.get(scope["path"]) if scope["type"] == "http" else None
+        await (endpoint or app)(scope, receive, send)
+
+    return dispatch
 
 
 class _Family:

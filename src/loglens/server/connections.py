@@ -1,6 +1,6 @@
 """The connections the HTTP server holds: at most ``max_connections``, each request whole within a deadline.
 
-uvicorn's h11 protocol closes a keep-alive connection idle between requests, but waits forever for a
+uvicorn's httptools protocol closes a keep-alive connection idle between requests, but waits forever for a
 request that never comes or comes a byte at a time, and accepts connections until descriptors run
 out: 1,100 idle connections made ``/metrics`` time out and filled the log with failed ``accept()``s.
 This subclass adds what uvicorn lacks (its ``limit_concurrency`` answers 503 to new requests
@@ -25,16 +25,13 @@ import socket
 import time
 from typing import Any
 
-import h11
 import uvicorn
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 #: Connections asyncio may accept at once before the protocol sees them (and the kernel's queue).
 ACCEPT_BACKLOG = 64
 #: Seconds between two log lines about ``accept()`` failing.
 ACCEPT_LOG_EVERY = 60.0
-#: Their states in which the peer is still sending a request.
-_SENDING = (h11.IDLE, h11.SEND_BODY)
 
 log = logging.getLogger("loglens.http")
 
@@ -66,12 +63,12 @@ class GuardedServer(uvicorn.Server):
             self._accept_logged_at, self._accept_failures = now, 0
 
 
-def guarded_protocol(max_connections: int, request_timeout: float) -> type[H11Protocol]:
-    """An h11 protocol class for one server, with its own connection table."""
+def guarded_protocol(max_connections: int, request_timeout: float) -> type[HttpToolsProtocol]:
+    """An httptools protocol class for one server, with its own connection table."""
     held: dict[GuardedProtocol, None] = {}  # oldest first
 
-    class GuardedProtocol(H11Protocol):
-        """uvicorn's h11 protocol with a connection cap and a request deadline."""
+    class GuardedProtocol(HttpToolsProtocol):
+        """uvicorn's httptools protocol with a connection cap and a request deadline."""
 
         _deadline: asyncio.TimerHandle | None = None
 
@@ -88,13 +85,14 @@ def guarded_protocol(max_connections: int, request_timeout: float) -> type[H11Pr
             self._disarm()
             super().connection_lost(exc)
 
-        def data_received(self, data: bytes) -> None:
-            super().data_received(data)
-            if self.conn.their_state in _SENDING and not self.transport.is_closing():
-                if self._deadline is None:
-                    self._arm()
-            else:
-                self._disarm()
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            if self._deadline is None and not self.transport.is_closing():
+                self._arm()
+
+        def on_message_complete(self) -> None:
+            super().on_message_complete()
+            self._disarm()
 
         def serving(self) -> bool:
             """True while a request was received and its response is not complete."""

@@ -4,10 +4,10 @@ No ``from __future__ import annotations`` here: FastAPI reads the dependency's a
 """
 
 import hmac
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 
@@ -31,20 +31,28 @@ def bearer_check(token: str | None, description: str) -> Callable[..., Awaitable
     return check
 
 
-async def read_body(request: Request, limit: int) -> bytes | None:
-    """The body, or None as soon as the declared or the received size passes ``limit``.
+def bearer_allows(authorization: str | None, token: bytes | None) -> bool:
+    """Whether an ``Authorization`` header value carries ``Bearer <token>`` (always, with no token)."""
+    if token is None:
+        return True
+    scheme, _, credentials = (authorization or "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(credentials.strip().encode(), token)
+
+
+async def read_body(chunks: AsyncIterator[bytes], declared: str, limit: int) -> bytes | None:
+    """The body from its ``chunks``, or None as soon as the declared (``Content-Length``) or the
+    received size passes ``limit``.
 
     Not the route's ``max_body_size``: Starlette's limiter answers in plain text, and clients expect the
     JSON error shape of every other answer.
     """
-    declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         return None
-    chunks: list[bytes] = []
+    parts: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    async for chunk in chunks:
         size += len(chunk)
         if size > limit:
             return None
-        chunks.append(chunk)
-    return b"".join(chunks)
+        parts.append(chunk)
+    return b"".join(parts)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import uvicorn
 from fastapi import APIRouter
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
+from starlette.types import ASGIApp
 
 from loglens.config import ServerConfig, Settings
 from loglens.errors import LoglensError
@@ -19,7 +21,7 @@ from loglens.push.routes import build_push_router
 from loglens.push.store import PushStore
 from loglens.runtime import Runtime
 from loglens.server.alerts_routes import build_alerts_router
-from loglens.server.app import create_app
+from loglens.server.app import beside, create_app
 from loglens.server.connections import ACCEPT_BACKLOG, GuardedServer, guarded_protocol
 from loglens.server.insights_routes import build_insights_router
 from loglens.server.status_routes import build_status_router
@@ -37,10 +39,18 @@ class HttpServer:
     def __init__(self, settings: Settings, routers: Iterable[APIRouter] = ()) -> None:
         self.settings = settings
         self.extra_routers = list(routers)
+        self.endpoints: dict[str, ASGIApp] = {}
+        self.openapi_paths: dict[str, dict[str, Any]] = {}
         self.registry = CollectorRegistry()
         self._socket: socket.socket | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+
+    def add_endpoints(self, endpoints: Mapping[str, ASGIApp], openapi: Mapping[str, dict[str, Any]]) -> None:
+        """Serve plain ASGI ``endpoints`` by path, beside the app's routes, described by ``openapi``'s
+        path items."""
+        self.endpoints.update(endpoints)
+        self.openapi_paths.update(openapi)
 
     def bind(self, runtime: Runtime) -> None:
         """Bind the listen address and build the app over ``runtime``'s query API.
@@ -62,7 +72,13 @@ class HttpServer:
             build_push_router(self.settings.push, store),
             *self.extra_routers,
         ]
-        self.app = create_app(self.registry, routers, query, self.settings.tail.poll_interval_seconds)
+        self.app = create_app(
+            self.registry,
+            routers,
+            query,
+            self.settings.tail.poll_interval_seconds,
+            openapi_paths=self.openapi_paths,
+        )
         self._socket = _bind(self.settings.server.host, self.settings.server.port)
 
     @property
@@ -84,12 +100,13 @@ class HttpServer:
         """Serve in a thread."""
         server = self.settings.server
         config = uvicorn.Config(
-            self.app,
+            beside(self.app, self.endpoints),
             http=guarded_protocol(server.max_connections, server.request_timeout_seconds),
             backlog=ACCEPT_BACKLOG,
             log_level="warning",
             access_log=False,
             lifespan="off",
+            proxy_headers=False,  # loglens reads no client address
             timeout_graceful_shutdown=2,
         )
         self._server = GuardedServer(config)
