@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from loglens.agent import source_specs
+from loglens.archive.backend import backend_for
 from loglens.config import Settings, load_settings
 from loglens.options import examples
 
@@ -15,7 +16,8 @@ def describe(settings: Settings) -> list[str]:
     """Check every source of ``settings`` and describe what ``loglens run`` would do with it.
 
     Raises:
-        ConfigError, FormatError, SourceError: the first problem found, as one line.
+        ConfigError, FormatError, SourceError: the first problem found, as one line (an S3 archive
+            without boto3 included).
     """
     specs = source_specs(settings)
     lines = [f"listen {settings.server.listen}, state folder {settings.state.dir}"]
@@ -25,7 +27,21 @@ def describe(settings: Settings) -> list[str]:
         name = f" as {spec.name!r}" if spec.name else ""
         lines.append(f"source {spec.path}{name}: {how}, {found} file(s) now")
     if not specs:
-        lines.append("no sources: loglens run would serve the push API only")
+        lines.append("no files followed: loglens run would serve the HTTP APIs only")
+    ingest = settings.ingest
+    if ingest.enabled:
+        guard = "a bearer token" if ingest.token else "no token"
+        lines.append(
+            f"ingest on POST /api/logs and /log_collector ({guard}), spool {settings.state.dir / 'spool'}"
+        )
+    else:
+        lines.append("ingest off")
+    archive = settings.archive
+    if archive.enabled:
+        what = "every line received over HTTP" + (" and every followed line" if archive.files else "")
+        lines.append(f"archive of {what} in {backend_for(settings).where}")
+    else:
+        lines.append("archive off")
     return lines
 
 
@@ -42,8 +58,8 @@ def check_command(config: Path | None) -> None:
     """Validate settings: the file's unknown keys, bad values, formats, patterns and source paths, and
     the LOGLENS__* environment variables over it.
 
-    Exits 0 and describes the sources when the settings are usable, else prints one line naming the
-    problem and where it came from (exit 2).
+    Exits 0 and describes the sources, ingest and the archive when the settings are usable, else prints
+    one line naming the problem and where it came from (exit 2).
     """
     lines = describe(load_settings(config))
     click.echo(f"{config or 'settings'}: ok")
