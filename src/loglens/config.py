@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
+from loglens.alerts.config import NotifierConfig, RuleConfig
 from loglens.errors import ConfigError
 from loglens.push.models import reserved_prefix
 
@@ -310,6 +311,8 @@ class Settings(BaseSettings):
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     push: PushConfig = Field(default_factory=PushConfig)
     alert: AlertConfig = Field(default_factory=AlertConfig)
+    alerts: list[RuleConfig] = Field(default_factory=list, description="alert rules (docs/alerts.md)")
+    notify: list[NotifierConfig] = Field(default_factory=list, description="where alert events go")
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     archive: ArchiveConfig = Field(default_factory=ArchiveConfig)
 

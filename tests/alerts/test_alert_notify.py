@@ -41,15 +41,19 @@ def test_each_event_is_one_json_line_readable_at_once(tmp_path: Path) -> None:
         "rule": "high_traffic",
         "at": "2023-11-14T22:13:20Z",
         "value": 2.4,
+        "op": ">=",
         "threshold": 2,
         "window_seconds": 5,
         "message": "High traffic generated an alert - hits = 2.4, triggered at 2023-11-14T22:13:20Z",
+        "labels": {"alertname": "high_traffic"},
+        "annotations": {},
         "incident": {
             "rule": "high_traffic",
             "start": "2023-11-14T22:13:20Z",
             "end": None,
             "duration_seconds": 0,
             "max_value": 2.4,
+            "labels": {},
         },
     }
     assert recovered["event"] == "recover"

@@ -12,7 +12,7 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from loglens.aggregate.windows import Windows
@@ -24,12 +24,19 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Incident:
-    """One stretch of time a rule was firing: ``end`` is None while it still is."""
+    """One stretch of time a rule was firing: ``end`` is None while it still is.
+
+    Attributes:
+        labels: the group's labels (``by:``), e.g. ``{"source": "web"}``; empty for an ungrouped rule.
+        annotations: the rule's annotations, rendered for this group when it fired.
+    """
 
     rule: str
     start: int
     max_value: float
     end: int | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
 
     @property
     def active(self) -> bool:
@@ -48,6 +55,7 @@ class Incident:
             "end": format_time(self.end) if self.end is not None else None,
             "duration_seconds": self.duration(now),
             "max_value": round(self.max_value, 3),
+            "labels": self.labels,
         }
 
 
@@ -62,16 +70,24 @@ class AlertEvent:
     message: str
     incident: Incident
 
+    @property
+    def labels(self) -> dict[str, str]:
+        """``alertname`` (the rule's name), the rule's labels and the group's."""
+        return {"alertname": self.rule.name, **self.rule.labels, **self.incident.labels}
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form, the shape of one ``--alert-log`` line."""
+        """JSON-ready form: one line of the alert file, the body of the generic webhook."""
         return {
             "event": self.kind,
             "rule": self.rule.name,
             "at": format_time(self.at),
             "value": round(self.value, 3),
+            "op": self.rule.op,
             "threshold": self.rule.threshold,
             "window_seconds": self.rule.window_seconds,
             "message": self.message,
+            "labels": self.labels,
+            "annotations": self.incident.annotations,
             "incident": self.incident.to_dict(self.at),
         }
 

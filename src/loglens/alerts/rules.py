@@ -37,6 +37,11 @@ class Rule(ABC):
     name: str
     title: str
     label: str
+    #: How the value compares with the threshold when the rule is breached.
+    op: str = ">="
+    #: Labels every alert of the rule carries; annotation templates, rendered per group.
+    labels: dict[str, str] = {}  # noqa: RUF012 (read-only default)
+    annotations: dict[str, str] = {}  # noqa: RUF012
 
     def __init__(self, threshold: float, window_seconds: int) -> None:
         if window_seconds < 1:
