@@ -13,11 +13,12 @@ from types import TracebackType
 from fastapi import APIRouter
 
 from loglens.alerts.engine import AlertSink
-from loglens.alerts.rules import HitRateRule, Rule
+from loglens.alerts.rules import HitRateRule, Rule, rule_of
 from loglens.archive.sink import ArchiveSink, build_archive
 from loglens.clock import Clock, SystemClock
 from loglens.config import Settings
 from loglens.contracts import Sink, Source
+from loglens.errors import ConfigError
 from loglens.ingest.admission import Admission
 from loglens.ingest.collector import IngestCollector
 from loglens.ingest.routes import OPENAPI as INGEST_OPENAPI
@@ -122,9 +123,27 @@ def archive_sink(
     return build_archive(settings, clock, lambda label: archived(settings, label, ingested), saves)
 
 
-def default_rules(settings: Settings) -> list[Rule]:
-    """The built-in alert rules: high traffic, from ``settings.alert``."""
-    return [HitRateRule(settings.alert.threshold, settings.alert.window_seconds)]
+def alert_rules(settings: Settings) -> list[Rule]:
+    """The rules of ``alerts:``, after the built-in high-traffic one (``alert:``) unless a rule of
+    ``alerts:`` takes its name.
+
+    Raises:
+        ConfigError: two rules with one name.
+    """
+    lateness = settings.limits.lateness_seconds
+    alert = settings.alert
+    rules: dict[str, Rule] = {
+        "high_traffic": HitRateRule(
+            alert.threshold, alert.window_seconds, alert.for_seconds, lateness_seconds=lateness
+        )
+    }
+    named: set[str] = set()
+    for config in settings.alerts:
+        if config.name in named:
+            raise ConfigError(f"alerts: two rules are named {config.name!r}; each needs its own name")
+        named.add(config.name)
+        rules[config.name] = rule_of(config, lateness)
+    return list(rules.values())
 
 
 class Agent:
@@ -177,7 +196,7 @@ class Agent:
             sources,
             [*sinks, *([self.archive] if self.archive is not None else [])],
             views=[self.server, *views],
-            rules=default_rules(settings),
+            rules=alert_rules(settings),
             alert_sinks=alert_sinks,
             clock=clock,
         )

@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
-from loglens.alerts.config import NotifierConfig, RuleConfig
+from loglens.alerts.config import NotifierConfig, RuleConfig, seconds_of
 from loglens.errors import ConfigError
 from loglens.push.models import reserved_prefix
 
@@ -165,7 +165,14 @@ class AlertConfig(Section):
 
     threshold: float = Field(default=10.0, gt=0, description="hits/s, averaged over the window, that fire it")
     window_seconds: int = Field(default=120, ge=1, description="seconds the rate is averaged over")
+    for_seconds: float = Field(default=0, ge=0, description="over the threshold this long before it fires")
     incident_limit: int = Field(default=3, ge=1, description="past incidents kept")
+
+    @field_validator("for_seconds", mode="before")
+    @classmethod
+    def _span(cls, value: object) -> object:
+        """``10s``, ``1m`` or seconds."""
+        return seconds_of(value)
 
 
 class PushConfig(Section):
@@ -273,14 +280,7 @@ class ArchiveConfig(Section):
     @classmethod
     def _age(cls, value: object) -> object:
         """``7d``, ``12h``, ``90m``, ``30s`` or seconds."""
-        if not isinstance(value, str):
-            return value
-        from loglens.generate.scenarios import parse_seconds
-
-        try:
-            return parse_seconds(value)
-        except ConfigError as exc:
-            raise ValueError(str(exc)) from None
+        return seconds_of(value)
 
     @model_validator(mode="after")
     def _bucket(self) -> ArchiveConfig:
@@ -437,6 +437,7 @@ FLAGS = {
     "tail.from_start": "--from-start",
     "alert.threshold": "--alert-threshold",
     "alert.window_seconds": "--alert-window",
+    "alert.for_seconds": "--alert-for",
     "alert.incident_limit": "--incident-limit",
     "sources": "the FILE arguments",
 }

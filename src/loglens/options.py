@@ -127,7 +127,8 @@ def setup_logging(level: str) -> None:
 
 
 def alert_options(func: F) -> F:
-    """``--alert-threshold``, ``--alert-window`` and ``--incident-limit``: the high-traffic alert."""
+    """``--alert-threshold``, ``--alert-window``, ``--alert-for`` and ``--incident-limit``: the
+    high-traffic alert."""
     decorators = (
         option(
             "--alert-threshold",
@@ -142,6 +143,12 @@ def alert_options(func: F) -> F:
             help="Seconds the high-traffic rate is averaged over [default: alert.window_seconds, 120].",
         ),
         option(
+            "--alert-for",
+            metavar="SECONDS",
+            help="Over the threshold this long (10, 10s, 1m) before the alert fires, so traffic sitting "
+            "at the threshold does not make it flap [default: alert.for_seconds, 0].",
+        ),
+        option(
             "--incident-limit",
             type=click.IntRange(min=1),
             help="Past incidents kept and shown [default: alert.incident_limit, 3].",
@@ -153,10 +160,11 @@ def alert_options(func: F) -> F:
 
 
 def alert_overrides(
-    threshold: float | None, window_seconds: int | None, incident_limit: int | None
+    threshold: float | None, window_seconds: int | None, for_: str | None, incident_limit: int | None
 ) -> dict[str, Any] | None:
     """The ``alert`` section that the alert flags set, or None."""
-    given = {"threshold": threshold, "window_seconds": window_seconds, "incident_limit": incident_limit}
+    given = {"threshold": threshold, "window_seconds": window_seconds, "for_seconds": for_,
+             "incident_limit": incident_limit}  # fmt: skip
     return {key: value for key, value in given.items() if value is not None} or None
 
 

@@ -7,7 +7,7 @@ locks the writers use, so a view sees whole batches only.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from loglens.aggregate.insights import insights
@@ -26,8 +26,27 @@ class RuleState:
     name: str
     threshold: float
     window_seconds: int
-    value: float
+    value: float  # the highest of its groups at the last second evaluated
     firing: bool
+    kind: str = "rate"
+    op: str = ">="
+    for_seconds: int = 0
+    keep_firing_seconds: int = 0
+    by: tuple[str, ...] = ()
+    labels: dict[str, str] = field(default_factory=dict)
+    firing_count: int = 0  # groups firing
+    fired_total: int = 0  # times any group fired
+
+
+@dataclass(frozen=True)
+class ActiveAlert:
+    """A group of a rule that is pending (breached, waiting out ``for``) or firing."""
+
+    rule: str
+    state: str  # pending | firing
+    labels: dict[str, str]
+    since: int  # pending: breached since; firing: fired at
+    value: float
 
 
 @dataclass(frozen=True)
@@ -38,6 +57,8 @@ class AlertState:
     incidents: list[Incident]
     last_message: str | None
     sink_errors: int
+    active: list[ActiveAlert] = field(default_factory=list)
+    history: list[Incident] = field(default_factory=list)  # newest first
 
 
 @dataclass(frozen=True)
@@ -131,20 +152,30 @@ class Query:
         if engine is None:
             return AlertState([], [], None, 0)
         with engine.lock:
-            firing = {incident.rule for incident in engine.firing()}
+            firing = Counter(incident.rule for incident in engine.firing())
             rules = [
                 RuleState(
                     rule.name,
                     rule.threshold,
                     rule.window_seconds,
                     engine.values[rule.name],
-                    rule.name in firing,
+                    firing[rule.name] > 0,
+                    rule.kind,
+                    rule.op,
+                    rule.for_seconds,
+                    rule.keep_firing_seconds,
+                    rule.by,
+                    dict(rule.labels),
+                    firing[rule.name],
+                    engine.fired[rule.name],
                 )
                 for rule in engine.rules
             ]
+            active = [ActiveAlert(*alert) for alert in engine.active()]
             incidents = [replace(incident) for incident in engine.recent()]
+            history = [replace(incident) for incident in reversed(engine.history)]
             last = engine.last_event.message if engine.last_event else None
-            return AlertState(rules, incidents, last, engine.sink_errors)
+            return AlertState(rules, incidents, last, engine.sink_errors, active, history)
 
     def checkpoint(self) -> CheckpointInfo:
         """When the checkpoint was last saved, how often, and whether saving works."""

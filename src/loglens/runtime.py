@@ -195,6 +195,8 @@ class Runtime:
 
     def _restore(self, snapshot: Snapshot) -> None:
         self.totals.load_state(snapshot.totals, self.wall.now())
+        if self.engine is not None and snapshot.alerts:
+            self.engine.restore(snapshot.alerts)
         for runner in self.sources:
             saved = snapshot.sources.get(runner.source.id)
             if saved is not None:
@@ -346,7 +348,7 @@ class Runtime:
             self.totals.source(batch.source, source.labels_of(batch.source))
         self._guard(batch.source, "totals", lambda: self.totals.update(batch, now))
         if self.windows is not None and not batch.records.is_empty():
-            self._guard(batch.source, "windows", lambda: self._fold_windows(batch.records))
+            self._guard(batch.source, "windows", lambda: self._fold_windows(batch.records, batch.source))
         for sink in self.sinks:
             sink.write(batch)
 
@@ -362,19 +364,19 @@ class Runtime:
                 log.error("%s: folding into the %s failed (%s)", source, step, reason(exc), exc_info=exc)
             errors["fold"] += 1
 
-    def _fold_windows(self, records: pl.DataFrame) -> None:
+    def _fold_windows(self, records: pl.DataFrame, source: str) -> None:
         from loglens.aggregate.event_time import time_slices
 
         assert self.windows is not None and self.engine is not None
         arrival = self.clock.now()
         if not self.event_time:
-            self.windows.add(records, arrival)
+            self.windows.add(records, arrival, source)
             return
         for first, part in time_slices(records, int(arrival), self.slice_seconds):
             evaluated = self.engine.evaluated_at
             if evaluated is None or first - 1 > evaluated:  # the quiet seconds before this part, as live
                 self.engine.advance_to(first - 1)
-            self.windows.add(part, arrival)
+            self.windows.add(part, arrival, source)
             self.engine.advance_to(self.windows.watermark or first)
 
     def _register_sources(self) -> None:
@@ -391,6 +393,7 @@ class Runtime:
             sources={runner.source.id: runner.source.state() for runner in self.sources},
             sinks={sink.sink.name: sink.sink.state() for sink in self.sinks},
             totals=self.totals.to_state(),
+            alerts=self.engine.to_state() if self.engine is not None and self.engine.rules else {},
             saved_at=self.wall.now(),
         )
 

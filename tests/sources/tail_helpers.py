@@ -94,7 +94,7 @@ class Harness:
         snapshot = self.store.load()
         assert snapshot is not None
         snapshot.sources["files"]["files"].append(extra.to_row())
-        self.store.save(Snapshot(snapshot.sources, snapshot.sinks, snapshot.totals, snapshot.saved_at))
+        self.store.save(snapshot)
 
     def kill(self) -> None:
         """Lose everything in memory, then start again from the last checkpoint."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
@@ -107,6 +108,8 @@ class Windows:
         self.watermark: int | None = None
         #: Records left out of the windows, by reason: ``late`` or ``future``.
         self.dropped: Counter[str] = Counter()
+        #: Called with each batch's kept records (with their second in ``sec``) and their source label.
+        self.observers: list[Callable[[pl.DataFrame, str], None]] = []
         self.lock = threading.RLock()
 
     @property
@@ -114,9 +117,9 @@ class Windows:
         """Records dropped as late."""
         return self.dropped["late"]
 
-    def add(self, records: pl.DataFrame, arrival: float) -> int:
-        """Fold records in (arrival time stands in for a missing timestamp); return how many were
-        dropped, late or future."""
+    def add(self, records: pl.DataFrame, arrival: float, source: str = "") -> int:
+        """Fold records of ``source`` in (arrival time stands in for a missing timestamp); return how
+        many were dropped, late or future."""
         if records.is_empty():
             return 0
         now = self.clock.now() if self.clock is not None else arrival
@@ -143,6 +146,8 @@ class Windows:
                 frame = frame.filter(~late_mask)
                 self.dropped["late"] += late
             self._fold(frame)
+            for observer in self.observers:
+                observer(frame, source)
             self._evict()
         return late + future
 

@@ -27,8 +27,9 @@ GROUP_FIELDS = ("source", "section", "status", "method", "level", "service")
 _STATUS = re.compile(r"[1-5](?:\d\d|xx)")
 
 
-def _seconds(value: object) -> object:
-    """``120s``, ``5m``, ``1h`` or a number of seconds."""
+def seconds_of(value: object) -> object:
+    """A settings value as seconds: ``120s``, ``5m``, ``1h``, ``7d`` parsed, anything else as given (for
+    pydantic to check)."""
     if not isinstance(value, str):
         return value
     from loglens.generate.scenarios import parse_seconds
@@ -119,7 +120,7 @@ class RuleConfig(_Strict):
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict, description="{{ source }}, {{ value }}...")
 
-    _window = field_validator("window", "for_", "keep_firing_for", mode="before")(_seconds)
+    _window = field_validator("window", "for_", "keep_firing_for", mode="before")(seconds_of)
 
     @field_validator("name")
     @classmethod

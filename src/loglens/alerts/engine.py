@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+import polars as pl
+
 from loglens.aggregate.windows import Windows
 from loglens.alerts.rules import Rule, format_time
+from loglens.alerts.series import Group
 from loglens.clock import Clock
 
 log = logging.getLogger(__name__)
+#: Incidents ``/api/alerts`` keeps (at least ``incident_limit``).
+HISTORY = 100
 
 
 @dataclass
@@ -66,7 +71,7 @@ class AlertEvent:
     kind: Literal["fire", "recover"]
     rule: Rule
     at: int
-    value: float
+    value: float | None  # None: the rule has no value (a ratio over no request)
     message: str
     incident: Incident
 
@@ -81,7 +86,7 @@ class AlertEvent:
             "event": self.kind,
             "rule": self.rule.name,
             "at": format_time(self.at),
-            "value": round(self.value, 3),
+            "value": None if self.value is None else round(self.value, 3),
             "op": self.rule.op,
             "threshold": self.rule.threshold,
             "window_seconds": self.rule.window_seconds,
@@ -100,14 +105,28 @@ class AlertSink(Protocol):
         ...
 
 
+@dataclass
+class _Alert:
+    """One group of one rule while it is pending or firing."""
+
+    active_at: int  # the first second of this breach
+    value: float
+    incident: Incident | None = None  # set once it fires
+    cleared_at: int | None = None  # firing, and not breached since this second (keep_firing_for)
+
+
 class AlertEngine:
-    """Evaluates rules over :class:`Windows` and turns breaches into incidents and events.
+    """Evaluates rules second by second and turns their values into pending, firing and resolved alerts.
+
+    Prometheus's meaning: a breached group is pending, and fires once it has been breached for the
+    rule's ``for_seconds`` (at once with 0); a firing group that is no longer breached resolves once it
+    has not been for ``keep_firing_seconds``. A pending group that stops being breached is forgotten.
 
     Args:
-        windows: the per-second buckets the rules read.
+        windows: the per-second buckets; each batch they keep is folded into every rule.
         rules: the rules, each evaluated on every second.
         clock: what :meth:`tick` calls "now" (wall clock live, the logs' own time when replaying).
-        incident_limit: how many incidents (newest, active included) to keep.
+        incident_limit: how many incidents (newest, active included) :meth:`recent` keeps.
         sinks: notified of every event; a failing sink is counted in :attr:`sink_errors`, never raised.
     """
 
@@ -124,24 +143,52 @@ class AlertEngine:
         self.clock = clock
         self.sinks = list(sinks)
         self.incidents: deque[Incident] = deque(maxlen=max(1, incident_limit))
+        #: Fire and recover times of the newest incidents, for ``/api/alerts``.
+        self.history: deque[Incident] = deque(maxlen=max(HISTORY, incident_limit))
+        #: Each rule's value at the last second evaluated (the highest of its groups).
         self.values: dict[str, float] = {rule.name: 0.0 for rule in self.rules}
+        #: Times each rule fired (any group).
+        self.fired: Counter[str] = Counter()
         self.last_event: AlertEvent | None = None
         self.sink_errors = 0
         self.lock = threading.RLock()  # one thread evaluates; views on other threads read
-        self._active: dict[str, Incident] = {}
+        self._alerts: dict[str, dict[Group, _Alert]] = {rule.name: {} for rule in self.rules}
         self._last: int | None = None
-        # this many seconds after the newest line every rule's window is empty
-        self._catch_up = max((rule.window_seconds for rule in self.rules), default=0) + 1
+        # this many seconds after the newest line every rule's window is empty and every state settled
+        self._catch_up = max(
+            (r.window_seconds + r.for_seconds + r.keep_firing_seconds for r in self.rules), default=0
+        ) + 1  # fmt: skip
+        if self.rules:
+            windows.observers.append(self.fold)
 
     @property
     def evaluated_at(self) -> int | None:
         """The last second evaluated."""
         return self._last
 
-    def firing(self) -> list[Incident]:
-        """Incidents still active, one per firing rule."""
+    def fold(self, records: pl.DataFrame, source: str) -> None:
+        """Fold records of ``source`` (with their second in ``sec``) into every rule."""
         with self.lock:
-            return list(self._active.values())
+            for rule in self.rules:
+                rule.fold(records, source)
+
+    def firing(self) -> list[Incident]:
+        """Incidents still active, one per firing group."""
+        with self.lock:
+            return [a.incident for alerts in self._alerts.values() for a in alerts.values() if a.incident]
+
+    def active(self) -> list[tuple[str, str, dict[str, str], int, float]]:
+        """``(rule, "pending" or "firing", group labels, since, value)`` of each group pending (since it
+        was first breached) or firing (since it fired)."""
+        with self.lock:
+            rules = {rule.name: rule for rule in self.rules}
+            return [
+                (name, "firing", dict(a.incident.labels), a.incident.start, a.value)
+                if a.incident is not None
+                else (name, "pending", rules[name].group_labels(group), a.active_at, a.value)
+                for name, alerts in self._alerts.items()
+                for group, a in alerts.items()
+            ]
 
     def recent(self) -> list[Incident]:
         """Kept incidents, newest first."""
@@ -158,7 +205,7 @@ class AlertEngine:
         Time never goes back: a ``now`` at or a little before the last evaluated second evaluates that
         second again (its lines may still be arriving); a jump back past every rule window (a reset
         clock, an older log) starts over at ``now``. Seconds later than the newest line plus the longest
-        rule window all look the same (empty), so only the first of them are evaluated.
+        rule window, ``for`` and ``keep_firing_for`` all look the same, so only the first are evaluated.
         """
         with self.lock:
             return self._advance(int(now))
@@ -188,24 +235,57 @@ class AlertEngine:
     def _evaluate(self, second: int) -> list[AlertEvent]:
         events = []
         for rule in self.rules:
-            value = rule.measure(self.windows, second)
-            self.values[rule.name] = value
-            incident = self._active.get(rule.name)
-            if incident is None and rule.breached(value):
-                incident = self._active[rule.name] = Incident(rule.name, second, value)
-                self.incidents.append(incident)
-                message = rule.fire_message(value, second)
-                events.append(AlertEvent("fire", rule, second, value, message, incident))
-            elif incident is not None and not rule.breached(value):
-                incident.end = second
-                del self._active[rule.name]
-                message = rule.recover_message(value, second)
-                events.append(AlertEvent("recover", rule, second, value, message, incident))
-            elif incident is not None:
-                incident.max_value = max(incident.max_value, value)
+            values = rule.measure(second)
+            present = [value for value in values.values() if value is not None]
+            self.values[rule.name] = max(present, default=0.0)
+            alerts = self._alerts[rule.name]
+            for group in [*values, *(g for g in alerts if g not in values)]:
+                event = self._step(rule, group, values.get(group), second)
+                if event is not None:
+                    events.append(event)
         if events:
             self.last_event = events[-1]
         return events
+
+    def _step(self, rule: Rule, group: Group, value: float | None, second: int) -> AlertEvent | None:
+        """Move one group's alert on by one second; the event, if it fired or resolved."""
+        alerts = self._alerts[rule.name]
+        alert = alerts.get(group)
+        if rule.breached(value):
+            assert value is not None
+            if alert is None:
+                alert = alerts[group] = _Alert(second, value)
+            alert.value, alert.cleared_at = value, None
+            if alert.incident is not None:
+                alert.incident.max_value = max(alert.incident.max_value, value)
+                return None
+            if second - alert.active_at < rule.for_seconds:
+                return None
+            incident = alert.incident = Incident(
+                rule.name,
+                second,
+                value,
+                labels=rule.group_labels(group),
+                annotations=rule.rendered(group, value),
+            )
+            self.incidents.append(incident)
+            self.history.append(incident)
+            self.fired[rule.name] += 1
+            return AlertEvent("fire", rule, second, value, rule.fire_message(value, second, group), incident)
+        if alert is None:
+            return None
+        if alert.incident is None:  # pending, and no longer breached
+            del alerts[group]
+            return None
+        if alert.cleared_at is None:
+            alert.cleared_at = second
+        if second - alert.cleared_at < rule.keep_firing_seconds:
+            return None
+        del alerts[group]
+        incident = alert.incident
+        incident.end = second
+        message = rule.recover_message(value, second, group)
+        return AlertEvent("recover", rule, second, value, message, incident)
 
     def _notify(self, event: AlertEvent) -> None:
         for sink in self.sinks:
@@ -214,3 +294,47 @@ class AlertEngine:
             except OSError as exc:
                 self.sink_errors += 1
                 log.warning("alert sink %s failed: %s", type(sink).__name__, exc)
+
+    # -- checkpoint --------------------------------------------------------------------------------
+
+    def to_state(self) -> dict[str, Any]:
+        """JSON-ready: each rule's seconds, the pending and firing alerts, the history."""
+        with self.lock:
+            history = list(self.history)
+            place = {id(incident): n for n, incident in enumerate(history)}
+            return {
+                "last": self._last,
+                "series": {rule.name: rule.series.to_state() for rule in self.rules},
+                "alerts": [
+                    {"rule": name, "group": list(group), "active_at": a.active_at, "value": a.value,
+                     "cleared_at": a.cleared_at, "incident": place[id(a.incident)] if a.incident else None}
+                    for name, alerts in self._alerts.items()
+                    for group, a in alerts.items()
+                ],
+                "history": [_incident_state(incident) for incident in history],
+                "fired": dict(self.fired),
+            }  # fmt: skip
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Take back what :meth:`to_state` returned: a rule that was firing still is, unannounced.
+        Rules no longer configured are left out."""
+        with self.lock:
+            rules = {rule.name: rule for rule in self.rules}
+            history = [Incident(**{**saved, "labels": dict(saved["labels"])}) for saved in state["history"]]
+            self.history.extend(history)
+            self.incidents.extend(history[-(self.incidents.maxlen or 1) :])
+            for name, series in state["series"].items():
+                if name in rules:
+                    rules[name].series.restore(series)
+            for saved in state["alerts"]:
+                if saved["rule"] in self._alerts:
+                    incident = history[saved["incident"]] if saved["incident"] is not None else None
+                    alert = _Alert(saved["active_at"], saved["value"], incident, saved["cleared_at"])
+                    self._alerts[saved["rule"]][tuple(saved["group"])] = alert
+            self.fired.update({name: n for name, n in state["fired"].items() if name in rules})
+            self._last = state["last"]
+
+
+def _incident_state(incident: Incident) -> dict[str, Any]:
+    return {"rule": incident.rule, "start": incident.start, "max_value": incident.max_value,
+            "end": incident.end, "labels": incident.labels, "annotations": incident.annotations}  # fmt: skip

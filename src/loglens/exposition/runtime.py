@@ -143,7 +143,15 @@ class RuntimeCollector(Collector):
             value = GaugeMetricFamily(
                 "loglens_alert_value", "An alert rule's current value.", labels=["rule"]
             )
+            groups = GaugeMetricFamily(
+                "loglens_alerts_firing",
+                "Alerts of a rule firing (one per group of a by: rule).",
+                labels=["rule"],
+            )
+            fired = CounterMetricFamily("loglens_alerts", "Times a rule's alerts fired.", labels=["rule"])
             for rule in alerts.rules:
                 firing.add_metric([rule.name], 1.0 if rule.firing else 0.0)
                 value.add_metric([rule.name], rule.value)
-            yield from (firing, value)
+                groups.add_metric([rule.name], rule.firing_count)
+                fired.add_metric([rule.name], rule.fired_total)
+            yield from (firing, value, groups, fired)

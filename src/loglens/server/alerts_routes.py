@@ -1,4 +1,4 @@
-"""``GET /api/alerts``: every alert rule with its value and state, the kept incidents, the last message."""
+"""``GET /api/alerts``: every alert rule with its value and state, the active alerts, the incidents."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from loglens.alerts.engine import Incident
+from loglens.alerts.rules import format_time
 from loglens.query import Query
 
 
@@ -15,26 +17,49 @@ def build_alerts_router(query: Query) -> APIRouter:
 
     @router.get("/api/alerts")
     def alerts() -> dict[str, Any]:
-        """Rules (name, threshold, window, value, firing), incidents newest first, the last message."""
+        """Rules with their state, the pending and firing alerts, the incidents (the console's newest,
+        and a longer history with fire and recover times), the last message."""
         state = query.alerts()
         now = query.now()
         return {
             "rules": [
                 {
                     "name": rule.name,
+                    "kind": rule.kind,
+                    "op": rule.op,
                     "threshold": rule.threshold,
                     "window_seconds": rule.window_seconds,
+                    "for_seconds": rule.for_seconds,
+                    "keep_firing_for_seconds": rule.keep_firing_seconds,
+                    "by": list(rule.by),
+                    "labels": rule.labels,
                     "value": round(rule.value, 3),
                     "firing": rule.firing,
+                    "firing_alerts": rule.firing_count,
+                    "fired_total": rule.fired_total,
                 }
                 for rule in state.rules
             ],
-            "incidents": [
-                {**incident.to_dict(now), "start_epoch": incident.start, "end_epoch": incident.end}
-                for incident in state.incidents
+            "active": [
+                {
+                    "rule": alert.rule,
+                    "state": alert.state,
+                    "labels": alert.labels,
+                    "since": format_time(alert.since),
+                    "since_epoch": alert.since,
+                    "value": round(alert.value, 3),
+                }
+                for alert in state.active
             ],
+            "incidents": [_incident(incident, now) for incident in state.incidents],
+            "history": [_incident(incident, now) for incident in state.history],
             "last_message": state.last_message,
             "sink_errors": state.sink_errors,
         }
 
     return router
+
+
+def _incident(incident: Incident, now: float) -> dict[str, Any]:
+    return {**incident.to_dict(now), "annotations": incident.annotations,
+            "start_epoch": incident.start, "end_epoch": incident.end}  # fmt: skip

@@ -41,19 +41,22 @@ class Snapshot:
         sinks: per sink name, what ``Sink.state()`` returned.
         totals: ``Totals.to_state()``.
         saved_at: when the snapshot was taken (seconds since the epoch).
+        alerts: ``AlertEngine.to_state()`` (empty without rules).
     """
 
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
     sinks: dict[str, dict[str, Any]] = field(default_factory=dict)
     totals: dict[str, Any] = field(default_factory=dict)
     saved_at: float = 0.0
+    alerts: dict[str, Any] = field(default_factory=dict)
 
     def same_state(self, other: Snapshot | None) -> bool:
-        """True when ``other`` holds the same positions and totals (whenever it was taken)."""
-        return other is not None and (self.sources, self.sinks, self.totals) == (
+        """True when ``other`` holds the same positions, totals and alerts (whenever it was taken)."""
+        return other is not None and (self.sources, self.sinks, self.totals, self.alerts) == (
             other.sources,
             other.sinks,
             other.totals,
+            other.alerts,
         )
 
 
@@ -153,6 +156,7 @@ class CheckpointStore:
             "version": str(SCHEMA_VERSION),
             "saved_at": repr(snapshot.saved_at),
             "totals": _dumps(snapshot.totals),
+            **({"alerts": _dumps(snapshot.alerts)} if snapshot.alerts else {}),
             **{f"source:{key}": _dumps(value) for key, value in snapshot.sources.items()},
             **{f"sink:{key}": _dumps(value) for key, value in snapshot.sinks.items()},
         }
@@ -194,7 +198,11 @@ class CheckpointStore:
             return None
         if rows.get("version") != str(SCHEMA_VERSION):
             raise self._other_version(rows.get("version"))
-        snapshot = Snapshot(totals=json.loads(rows["totals"]), saved_at=float(rows["saved_at"]))
+        snapshot = Snapshot(
+            totals=json.loads(rows["totals"]),
+            alerts=json.loads(rows.get("alerts", "{}")),
+            saved_at=float(rows["saved_at"]),
+        )
         for key, value in rows.items():
             kind, _, name = key.partition(":")
             if kind == "source":
@@ -222,7 +230,7 @@ class CheckpointStore:
         state = {"files": [list(row) for row in files], "counts": json.loads(meta["sources"]),
                  "specs": json.loads(meta["specs"])}  # fmt: skip
         self.last_saved_at = float(meta["saved_at"])
-        return Snapshot({"files": state}, {}, json.loads(meta["totals"]), float(meta["saved_at"]))
+        return Snapshot({"files": state}, {}, json.loads(meta["totals"]), saved_at=float(meta["saved_at"]))
 
     def close(self) -> None:
         """Close the database and release the folder."""

@@ -150,8 +150,9 @@ class WatchApp(App[None]):
         self._sections(snap)
         self.query_one("#mix", Static).update(self._mix(snap))
         incidents = [f"{'●' if i.active else '○'} {text.incident_line(i, snap.now)}" for i in snap.incidents]
+        shown = [f"incidents (last {snap.options.incident_limit}):", *incidents] if incidents else []
         self.query_one("#incidents", Static).update(
-            "\n".join([f"incidents (last {snap.options.incident_limit}):", *incidents]) if incidents else ""
+            "\n".join([*filter(None, [text.active_line(snap)]), *shown])
         )
         if not self.problem:
             status.update(text.footer_line(snap))

@@ -11,7 +11,7 @@ from typing import TextIO
 
 import click
 
-from loglens.agent import STDIN, default_rules
+from loglens.agent import STDIN, alert_rules
 from loglens.alerts.engine import AlertSink
 from loglens.alerts.notify import JsonLinesSink
 from loglens.clock import Clock, SystemClock
@@ -130,6 +130,7 @@ def watch(
     time_window: int,
     alert_window: int | None,
     alert_threshold: float | None,
+    alert_for: str | None,
     incident_limit: int | None,
     section_limit: int,
     refresh: float,
@@ -152,7 +153,7 @@ def watch(
     settings = load_settings(
         config,
         parse=parse_overrides(timezone, max_line_bytes),
-        alert=alert_overrides(alert_threshold, alert_window, incident_limit),
+        alert=alert_overrides(alert_threshold, alert_window, alert_for, incident_limit),
     )
     alert = settings.alert
     options = WatchOptions(
@@ -202,7 +203,7 @@ def watch_runtime(
     return Runtime(
         settings,
         sources,
-        rules=default_rules(settings),
+        rules=alert_rules(settings),
         alert_sinks=alert_sinks,
         clock=clock,
         event_time=event_time,

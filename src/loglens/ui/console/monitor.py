@@ -18,7 +18,7 @@ import httpx
 
 from loglens.alerts.engine import Incident
 from loglens.errors import SourceError
-from loglens.query import AlertState
+from loglens.query import ActiveAlert, AlertState
 from loglens.runtime import Runtime
 
 #: Longest a refresh keeps reading before it shows what it has (a replay shows progress).
@@ -48,6 +48,7 @@ class Snapshot:
     firing: bool
     alert_message: str | None  # the last fire or recover message
     incidents: list[Incident]  # newest first
+    active: list[ActiveAlert]  # every rule's pending and firing alerts
     lines: int
     parse_errors: Counter[str]
     late_lines: int
@@ -118,6 +119,7 @@ class Monitor:
             firing=firing,
             alert_message=alerts.last_message,
             incidents=alerts.incidents,
+            active=alerts.active,
             lines=lines,
             parse_errors=errors,
             late_lines=query.late_lines,
@@ -196,8 +198,12 @@ class RemoteMonitor:
             firing=bool(rule and rule["firing"]),
             alert_message=alerts["last_message"],
             incidents=[
-                Incident(i["rule"], i["start_epoch"], i["max_value"], i["end_epoch"])
+                Incident(i["rule"], i["start_epoch"], i["max_value"], i["end_epoch"], i.get("labels", {}))
                 for i in alerts["incidents"]
+            ],
+            active=[
+                ActiveAlert(a["rule"], a["state"], a["labels"], a["since_epoch"], a["value"])
+                for a in alerts.get("active", [])
             ],
             lines=sum(source["lines"] for source in status["sources"]),
             parse_errors=errors,

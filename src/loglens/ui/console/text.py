@@ -68,13 +68,29 @@ def graph_title(snap: Snapshot) -> str:
     return f"hits/s, last {o.alert_window}s · {average} · peak {peak} · limit {o.threshold:g}"
 
 
+def alert_name(rule: str, labels: dict[str, str]) -> str:
+    """``rule`` or ``rule{source=web}``."""
+    return rule + ("{" + ", ".join(f"{k}={v}" for k, v in labels.items()) + "}" if labels else "")
+
+
 def incident_line(incident: Incident, now: int) -> str:
-    """``start → end (duration) max rate``."""
+    """``start → end (duration) max rate`` for high traffic; other rules' incidents start with their
+    name."""
     end = clock_time(incident.end) if incident.end is not None else "ongoing"
-    return (
-        f"{format_time(incident.start)} → {end}  {human_duration(incident.duration(now))}"
-        f"  max {incident.max_value:.1f} hits/s"
-    )
+    span = f"{format_time(incident.start)} → {end}  {human_duration(incident.duration(now))}"
+    if incident.rule == "high_traffic":
+        return f"{span}  max {incident.max_value:.1f} hits/s"
+    return f"{alert_name(incident.rule, incident.labels)}  {span}  max {incident.max_value:g}"
+
+
+def active_line(snap: Snapshot) -> str:
+    """The pending and firing alerts of the rules besides high traffic (its own line shows it), or ""."""
+    shown = [
+        f"{alert_name(a.rule, a.labels)} {a.state} since {clock_time(a.since)} ({a.value:g})"
+        for a in snap.active
+        if a.rule != "high_traffic"
+    ]
+    return "active: " + " · ".join(shown) if shown else ""
 
 
 def shares(counts: dict[str, int], limit: int) -> list[tuple[str, int, float]]:
@@ -129,6 +145,7 @@ def plain_report(snap: Snapshot, width: int = 80) -> str:
         f"== loglens watch · {header_line(snap)} ==",
         stats_line(snap),
         ("ALERT " if snap.firing else "") + alert_line(snap),
+        *filter(None, [active_line(snap)]),
         graph_title(snap),
         sparkline(snap.rate_series, width),
     ]
