@@ -101,7 +101,8 @@ ALL = [example for doc in DOCS for example in examples(doc)]
 
 
 def _template(root: Path) -> Path:
-    """The files the examples name: generated access and application logs, archives, a push batch."""
+    """The files the examples name: generated access and application logs, archives, a push batch, a
+    settings file with an alert rule."""
     base = root / "template"
     base.mkdir()
     loglens = str(BIN / "loglens")
@@ -120,6 +121,9 @@ def _template(root: Path) -> Path:
         (base / folder).mkdir(parents=True)
         shutil.copy(source, base / folder / ("access.log" if source == access else "app.log"))
     (base / "var/log/demo").mkdir()
+    (base / "loglens.yaml").write_text(
+        "alerts:\n  - {name: error_burst, count: {level: ERROR}, window: 60s, threshold: 11}\n", encoding="utf-8"
+    )
     (base / "batch.json").write_text(
         '{"source": "my_app", "metrics": [{"name": "jobs_done", "metric_type": "counter", '
         '"help": "Jobs done", "labels": {}, "value": {"value": 3}}]}',

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from loglens.agent import source_specs
+from loglens.agent import alert_rules, source_specs
 from loglens.archive.backend import backend_for
 from loglens.config import Settings, load_settings
 from loglens.options import examples
@@ -36,6 +36,9 @@ def describe(settings: Settings) -> list[str]:
         )
     else:
         lines.append("ingest off")
+    rules = alert_rules(settings)
+    lines.append("alert rules: " + ", ".join(f"{rule.name} ({rule.kind})" for rule in rules))
+    lines += [f"notify {notifier.describe()}" for notifier in settings.notify]
     archive = settings.archive
     if archive.enabled:
         what = "every line received over HTTP" + (" and every followed line" if archive.files else "")

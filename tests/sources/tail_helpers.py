@@ -12,7 +12,7 @@ from loglens.runtime import Runtime
 from loglens.sources.discovery import SourceSpec
 from loglens.sources.file_state import FileState
 from loglens.sources.file_tail import FileFollower
-from loglens.state.checkpoint import CheckpointStore, Snapshot
+from loglens.state.checkpoint import CheckpointStore
 
 ROTATE_WAIT = 5.0
 

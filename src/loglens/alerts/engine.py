@@ -149,6 +149,8 @@ class AlertEngine:
         self.values: dict[str, float] = {rule.name: 0.0 for rule in self.rules}
         #: Times each rule fired (any group).
         self.fired: Counter[str] = Counter()
+        #: Each rule's highest value so far, when given a dict to keep them in (``loglens alerts test``).
+        self.peaks: dict[str, float] | None = None
         self.last_event: AlertEvent | None = None
         self.sink_errors = 0
         self.lock = threading.RLock()  # one thread evaluates; views on other threads read
@@ -238,6 +240,8 @@ class AlertEngine:
             values = rule.measure(second)
             present = [value for value in values.values() if value is not None]
             self.values[rule.name] = max(present, default=0.0)
+            if self.peaks is not None and present:
+                self.peaks[rule.name] = max(self.peaks.get(rule.name, present[0]), *present)
             alerts = self._alerts[rule.name]
             for group in [*values, *(g for g in alerts if g not in values)]:
                 event = self._step(rule, group, values.get(group), second)

@@ -46,6 +46,16 @@ def format_time(second: float) -> str:
     return datetime.fromtimestamp(int(second), UTC).strftime(TIME_FORMAT)
 
 
+def human_duration(seconds: float) -> str:
+    """``184`` -> ``3m04s``."""
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
 def render(template: str, values: Mapping[str, str]) -> str:
     """``{{ source }}`` (also ``{{ $labels.source }}``, ``{{ $value }}``) replaced by its value; an
     unknown name by nothing."""

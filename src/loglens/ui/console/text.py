@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from loglens.aggregate.crud import shown
 from loglens.alerts.engine import Incident
-from loglens.alerts.rules import format_time
+from loglens.alerts.rules import format_time, human_duration
 from loglens.ui.console.monitor import Snapshot
 
 _BARS = "▁▂▃▄▅▆▇█"
@@ -21,16 +21,6 @@ def human_bytes(count: float) -> str:
         count /= 1024
         step += 1
     return f"{count:.0f} B" if step == 0 else f"{count:.1f} {units[step]}"
-
-
-def human_duration(seconds: float) -> str:
-    """``184`` -> ``3m04s``."""
-    seconds = int(seconds)
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
 def clock_time(second: int) -> str:
