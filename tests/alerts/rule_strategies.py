@@ -1,4 +1,4 @@
-"""Hypothesis strategies of valid alert rules (``RuleConfig``), any kind, any Match field."""
+"""Alert rules for the export tests: the issue's example, and a Hypothesis strategy of any valid rule."""
 
 from __future__ import annotations
 
@@ -8,6 +8,39 @@ from hypothesis import strategies as st
 
 from loglens.alerts.config import GROUP_FIELDS, RuleConfig
 from loglens.records import HTTP_METHODS, LEVELS
+
+#: The issue's example rules, and one with no PromQL equivalent.
+ISSUE_RULES = """\
+alerts:
+  - name: high_traffic
+    rate: {}
+    window: 120s
+    op: ">="
+    threshold: 10
+    for: 10s
+  - name: error_burst
+    count: {level: ERROR}
+    window: 60s
+    op: ">="
+    threshold: 11
+  - name: server_errors
+    ratio: {numerator: {status: "5xx"}, denominator: {}}
+    window: 300s
+    op: ">"
+    threshold: 0.05
+    for: 30s
+    keep_firing_for: 60s
+    labels: {severity: page}
+    annotations: {summary: "5xx above 5% on {{ source }}"}
+  - name: slow_requests
+    quantile: {q: 0.99, of: duration}
+    window: 300s
+    op: ">"
+    threshold: 2.5
+  - name: timeouts
+    count: {message: "timed? out"}
+    threshold: 1
+"""
 
 NAMES = st.from_regex(r"[a-zA-Z_][a-zA-Z0-9_]{0,12}", fullmatch=True)
 LABEL_NAMES = NAMES.filter(lambda name: not name.startswith("__"))

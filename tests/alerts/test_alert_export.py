@@ -11,42 +11,10 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alerts.rule_strategies import RULES
+from alerts.rule_strategies import ISSUE_RULES, RULES
 from loglens.alerts.config import RuleConfig
 from loglens.alerts.export import duration, export_rules, number, template, translate
 from loglens.cli import main
-
-ISSUE_RULES = """\
-alerts:
-  - name: high_traffic
-    rate: {}
-    window: 120s
-    op: ">="
-    threshold: 10
-    for: 10s
-  - name: error_burst
-    count: {level: ERROR}
-    window: 60s
-    op: ">="
-    threshold: 11
-  - name: server_errors
-    ratio: {numerator: {status: "5xx"}, denominator: {}}
-    window: 300s
-    op: ">"
-    threshold: 0.05
-    for: 30s
-    keep_firing_for: 60s
-    labels: {severity: page}
-    annotations: {summary: "5xx above 5% on {{ source }}"}
-  - name: slow_requests
-    quantile: {q: 0.99, of: duration}
-    window: 300s
-    op: ">"
-    threshold: 2.5
-  - name: timeouts
-    count: {message: "timed? out"}
-    threshold: 1
-"""
 
 
 def rule(**fields: Any) -> RuleConfig:
