@@ -122,7 +122,8 @@ def _template(root: Path) -> Path:
         shutil.copy(source, base / folder / ("access.log" if source == access else "app.log"))
     (base / "var/log/demo").mkdir()
     (base / "loglens.yaml").write_text(
-        "alerts:\n  - {name: error_burst, count: {level: ERROR}, window: 60s, threshold: 11}\n", encoding="utf-8"
+        "alerts:\n  - {name: error_burst, count: {level: ERROR}, window: 60s, threshold: 11}\n",
+        encoding="utf-8",
     )
     (base / "batch.json").write_text(
         '{"source": "my_app", "metrics": [{"name": "jobs_done", "metric_type": "counter", '

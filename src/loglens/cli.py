@@ -17,6 +17,7 @@ from loglens.errors import LoglensError
 
 #: command name -> "module:attribute" of its click command. One line per command.
 COMMANDS: dict[str, str] = {
+    "alerts": "loglens.alerts.command:alerts",
     "archive": "loglens.archive.command:archive",
     "demo": "loglens.demo:demo",
     "replay": "loglens.replay:replay_command",

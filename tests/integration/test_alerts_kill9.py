@@ -29,7 +29,9 @@ notify:
 
 def firing(url: str) -> list[dict[str, object]]:
     answer = httpx.get(f"{url}/api/alerts", timeout=5).json()
-    return [alert for alert in answer["active"] if alert["rule"] == "error_burst" and alert["state"] == "firing"]
+    return [
+        alert for alert in answer["active"] if alert["rule"] == "error_burst" and alert["state"] == "firing"
+    ]
 
 
 def events(path: Path) -> list[tuple[str, str]]:
