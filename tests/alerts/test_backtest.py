@@ -32,11 +32,13 @@ def at(seconds: int) -> str:
 
 
 def write_log(path: Path) -> None:
-    """Errors at 0..9 s, the 11th at 30 s; timeouts at 100, 101, 102 s; info lines every second."""
+    """Errors at 0..9 s, the 11th at 30 s; timeouts at 100, 101, 102 s; errors at 189..199 s; info lines
+    every second to 199 s."""
     lines = [f"INFO {at(s)} Request successful" for s in range(0, 200)]
     lines += [f"ERROR {at(s)} Out of memory in worker {s}" for s in range(10)]
     lines += [f"ERROR {at(30)} Out of memory in worker 30"]
     lines += [f"ERROR {at(s)} upstream timed out" for s in (100, 101, 102)]
+    lines += [f"ERROR {at(s)} Out of memory in worker {s}" for s in range(189, 200)]
     lines.sort(key=lambda line: line.split()[1])
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -53,8 +55,13 @@ def test_it_prints_when_each_rule_would_have_fired_and_recovered(tmp_path: Path)
         [at(30), "fire", "error_burst"],  # the 11th error within 60 s
         [at(60), "recover", "error_burst"],  # the error at 0 s leaves the window (s - 60, s]
         [at(107), "fire", "slow_burst"],  # 3 timeouts from 102 s, then 5 s pending
+        [at(160), "recover", "slow_burst"],  # the timeout at 100 s leaves the window: 2 left
+        [at(199), "fire", "error_burst"],  # 11 errors in 189..199 s, and the log ends
     ]
-    assert "error_burst: fired 1 time(s), 30s in all (peak 11)" in result.output
+    assert (
+        "error_burst: fired 2 time(s), 30s in all (peak 11); 1 still firing at the end of the log"
+        in result.output
+    )
     assert (
         "slow_burst: fired 1 time(s)" in result.output
         and "1 still firing at the end of the log" in result.output
@@ -73,6 +80,7 @@ def test_json_output_and_one_rule(tmp_path: Path) -> None:
     assert [(e["event"], e["rule"], e["at"]) for e in events] == [
         ("fire", "error_burst", at(30)),
         ("recover", "error_burst", at(60)),
+        ("fire", "error_burst", at(199)),
     ]
     assert events[0]["value"] == 11 and events[1]["value"] == 10
 
