@@ -231,7 +231,7 @@ def test_the_running_window_always_equals_the_sum_of_its_seconds(
     for step in steps:
         if step[0] == "add":
             _, second, group, count = step
-            series.add(second, (group,), [float(count)])
+            series.add_rows([second], [(group,)], [[float(count)]])
             added.append((second, group, count))
         else:
             now += step[1]

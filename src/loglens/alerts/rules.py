@@ -13,8 +13,9 @@ from __future__ import annotations
 import operator
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from itertools import repeat
 from typing import Any
 
 import polars as pl
@@ -157,13 +158,21 @@ class Rule(ABC):
             columns.append(value.fill_null("").alias(f"g{n}"))
         return frame.with_columns(columns) if columns else frame, [f"g{n}" for n in range(len(self.by))]
 
-    def _counts(self, frame: pl.DataFrame, match: Match, source: str) -> list[tuple[Any, ...]]:
-        """``(second, *group, count)`` of the records ``match`` selects."""
+    def _columns(self, counts: pl.DataFrame, keys: list[str]) -> tuple[list[int], Iterable[Group]]:
+        """The seconds and groups of a group-by's rows."""
+        groups = zip(*(counts[key].to_list() for key in keys), strict=True) if keys else repeat(())
+        return counts["sec"].to_list(), groups
+
+    def _counts(
+        self, frame: pl.DataFrame, match: Match, source: str
+    ) -> tuple[list[int], Iterable[Group], list[int]]:
+        """The seconds, groups and counts of the records ``match`` selects."""
         selected = select(frame, match, source)
         if selected is None or selected.is_empty():
-            return []
+            return [], (), []
         grouped, keys = self._grouped(selected, source)
-        return grouped.group_by("sec", *keys).len().rows()
+        counts = grouped.group_by("sec", *keys).len()
+        return *self._columns(counts, keys), counts["len"].to_list()
 
 
 def select(frame: pl.DataFrame, match: Match, source: str) -> pl.DataFrame | None:
@@ -199,8 +208,8 @@ class CountRule(Rule):
         super().__init__(name, threshold, window_seconds, **options)
 
     def fold(self, frame: pl.DataFrame, source: str) -> None:
-        for second, *group, count in self._counts(frame, self.match, source):
-            self.series.add(second, tuple(group), [float(count)])
+        seconds, groups, counts = self._counts(frame, self.match, source)
+        self.series.add_rows(seconds, groups, ((count,) for count in counts))
 
     def measure(self, now: int) -> dict[Group, float | None]:
         """Per group; an ungrouped rule is 0 over a window without a match."""
@@ -233,10 +242,10 @@ class RatioRule(Rule):
         super().__init__(name, threshold, window_seconds, width=2, **options)
 
     def fold(self, frame: pl.DataFrame, source: str) -> None:
-        for second, *group, count in self._counts(frame, self.numerator, source):
-            self.series.add(second, tuple(group), [float(count), 0.0])
-        for second, *group, count in self._counts(frame, self.denominator, source):
-            self.series.add(second, tuple(group), [0.0, float(count)])
+        seconds, groups, counts = self._counts(frame, self.numerator, source)
+        self.series.add_rows(seconds, groups, ((count, 0) for count in counts))
+        seconds, groups, counts = self._counts(frame, self.denominator, source)
+        self.series.add_rows(seconds, groups, ((0, count) for count in counts))
 
     def measure(self, now: int) -> dict[Group, float | None]:
         return {g: (n / d if d else None) for g, (n, d) in self.series.window_at(now).items()}
@@ -263,8 +272,10 @@ class QuantileRule(Rule):
         grouped, keys = self._grouped(selected.with_columns(v=value).drop_nulls("v"), source)
         bucket = pl.when(pl.col("v") > 0).then((pl.col("v").log() / LOG_GAMMA).ceil()).otherwise(ZERO_BUCKET)
         counts = grouped.group_by("sec", *keys, b=bucket.cast(pl.Int64)).len()
-        for second, *group, index, count in counts.rows():
-            self.series.add(second, tuple(group), {index: count})
+        seconds, groups = self._columns(counts, keys)
+        self.series.add_rows(
+            seconds, groups, ({i: n} for i, n in zip(counts["b"], counts["len"], strict=True))
+        )
 
     def measure(self, now: int) -> dict[Group, float | None]:
         return {group: quantile(histogram, self.q) for group, histogram in self.series.window_at(now).items()}

@@ -50,51 +50,55 @@ def quantile(histogram: Counter[int], q: float) -> float | None:
     return bucket_value(max(histogram))
 
 
+#: One second's (or the running window's) sums by group: ``width`` numbers, or a histogram.
+Groups = dict[Group, Any]
+
+
 class Sums:
-    """Additive per-group sums: ``width`` numbers each (a count; a numerator and a denominator), or
-    histograms (``width`` 0)."""
+    """Adds and takes away per-group sums: ``width`` numbers each (a count; a numerator and a
+    denominator), or histograms (``width`` 0)."""
 
     def __init__(self, width: int) -> None:
         self.width = width
-        self.values: dict[Group, Any] = {}
 
-    def add(self, group: Group, delta: Any, sign: int = 1) -> None:
+    def add(self, into: Groups, group: Group, delta: Any, sign: int = 1) -> None:
         """Add (``sign`` 1) or take away (-1) ``delta``; a group back at zero is forgotten."""
+        current = into.get(group)
         if self.width:
-            current = self.values.get(group) or [0.0] * self.width
-            current = [a + sign * b for a, b in zip(current, delta, strict=True)]
-            if any(current):
-                self.values[group] = current
-            else:
-                self.values.pop(group, None)
+            if current is None:
+                into[group] = [sign * value for value in delta]
+                return
+            for n, value in enumerate(delta):
+                current[n] += sign * value
+            if sign < 0 and not any(current):
+                del into[group]
             return
-        histogram: Counter[int] = self.values.setdefault(group, Counter())
+        if current is None:
+            current = into[group] = Counter()
         if sign > 0:
-            histogram.update(delta)
-        else:
-            histogram.subtract(delta)
-            for index in [i for i, n in histogram.items() if n <= 0]:
-                del histogram[index]
-        if not histogram:
-            del self.values[group]
+            current.update(delta)
+            return
+        current.subtract(delta)
+        for index in [i for i, n in current.items() if n <= 0]:
+            del current[index]
+        if not current:
+            del into[group]
 
-    def merge(self, other: Sums, sign: int = 1) -> None:
+    def merge(self, into: Groups, other: Groups, sign: int = 1) -> None:
         """Add (or take away) every group of ``other``."""
-        for group, delta in other.values.items():
-            self.add(group, delta, sign)
+        for group, delta in other.items():
+            self.add(into, group, delta, sign)
 
-    def to_state(self) -> list[Any]:
+    def to_state(self, sums: Groups) -> list[Any]:
         """JSON-ready: ``[group, sums]`` pairs (a histogram as ``[[bucket, count], ...]``)."""
         if self.width:
-            return [[list(group), values] for group, values in self.values.items()]
-        return [[list(group), sorted(h.items())] for group, h in self.values.items()]
+            return [[list(group), values] for group, values in sums.items()]
+        return [[list(group), sorted(h.items())] for group, h in sums.items()]
 
-    @classmethod
-    def from_state(cls, width: int, state: Iterable[Any]) -> Sums:
-        sums = cls(width)
-        for group, values in state:
-            sums.values[tuple(group)] = list(values) if width else Counter(dict(map(tuple, values)))
-        return sums
+    def from_state(self, state: Iterable[Any]) -> Groups:
+        if self.width:
+            return {tuple(group): list(values) for group, values in state}
+        return {tuple(group): Counter(dict(map(tuple, values))) for group, values in state}
 
 
 class Series:
@@ -108,49 +112,55 @@ class Series:
     """
 
     def __init__(self, width: int, window: int, keep: int, max_groups: int) -> None:
-        self.width = width
+        self.sums = Sums(width)
         self.window = window
         self.keep = max(keep, window)
         self.max_groups = max_groups
-        self.seconds: dict[int, Sums] = {}
-        self.running = Sums(width)
+        self.seconds: dict[int, Groups] = {}
+        self.running: Groups = {}
         self.at: int | None = None  # the last second of the running window
         self.newest: int | None = None
         self._groups: set[Group] = set()
 
-    def add(self, second: int, group: Group, delta: Any) -> None:
-        """Fold ``delta`` into ``group`` at ``second``."""
-        if group not in self._groups:
-            if len(self._groups) >= self.max_groups:
-                group = tuple(OTHER_GROUP for _ in group)
-            self._groups.add(group)
-        sums = self.seconds.get(second)
-        if sums is None:
-            sums = self.seconds[second] = Sums(self.width)
-        sums.add(group, delta)
-        if self.at is not None and self.at - self.window < second <= self.at:
-            self.running.add(group, delta)
-        if self.newest is None or second > self.newest:
-            self.newest = second
+    def add_rows(self, seconds: Iterable[int], groups: Iterable[Group], deltas: Iterable[Any]) -> None:
+        """Fold ``deltas[i]`` into ``groups[i]`` at ``seconds[i]``: a batch in one tight loop, as a backlog
+        of sparse traffic makes one row per second and group."""
+        kept, known, sums = self.seconds, self._groups, self.sums
+        low, high = (self.at - self.window, self.at) if self.at is not None else (0, -1)
+        newest = self.newest
+        for second, group, delta in zip(seconds, groups, deltas, strict=False):  # groups may repeat ()
+            if group not in known:
+                if len(known) >= self.max_groups:
+                    group = tuple(OTHER_GROUP for _ in group)
+                known.add(group)
+            into = kept.get(second)
+            if into is None:
+                into = kept[second] = {}
+            sums.add(into, group, delta)
+            if low < second <= high:
+                sums.add(self.running, group, delta)
+            if newest is None or second > newest:
+                newest = second
+        self.newest = newest
 
-    def window_at(self, now: int) -> dict[Group, Any]:
+    def window_at(self, now: int) -> Groups:
         """The sums over the seconds ``s`` with ``now - window < s <= now``, by group."""
-        at = self.at
+        at, sums = self.at, self.sums
         if at is None or now < at or now - at >= self.window:
-            self.running = Sums(self.width)
+            self.running = {}
             for second in range(now - self.window + 1, now + 1):
                 if second in self.seconds:
-                    self.running.merge(self.seconds[second])
+                    sums.merge(self.running, self.seconds[second])
         else:
             for second in range(at + 1, now + 1):
                 if second in self.seconds:
-                    self.running.merge(self.seconds[second])
+                    sums.merge(self.running, self.seconds[second])
                 gone = self.seconds.get(second - self.window)
                 if gone is not None:
-                    self.running.merge(gone, -1)
+                    sums.merge(self.running, gone, -1)
         self.at = now
         self._evict()
-        return self.running.values
+        return self.running
 
     def _evict(self) -> None:
         if self.newest is None:
@@ -160,17 +170,23 @@ class Series:
         if stale:
             for second in stale:
                 if self.at is not None and second > self.at - self.window:  # leaves the running sum now
-                    self.running.merge(self.seconds[second], -1)
+                    self.sums.merge(self.running, self.seconds[second], -1)
                 del self.seconds[second]
-            self._groups = {group for sums in self.seconds.values() for group in sums.values}
+            self._groups = {group for groups in self.seconds.values() for group in groups}
 
     def to_state(self) -> dict[str, Any]:
         """JSON-ready: the kept seconds (the running sum is rebuilt from them)."""
-        return {"seconds": [[second, sums.to_state()] for second, sums in sorted(self.seconds.items())]}
+        return {
+            "seconds": [
+                [second, self.sums.to_state(groups)] for second, groups in sorted(self.seconds.items())
+            ]
+        }
 
     def restore(self, state: dict[str, Any]) -> None:
         """Take back what :meth:`to_state` returned."""
-        self.seconds = {int(s): Sums.from_state(self.width, sums) for s, sums in state.get("seconds", [])}
-        self._groups = {group for sums in self.seconds.values() for group in sums.values}
+        self.seconds = {
+            int(second): self.sums.from_state(groups) for second, groups in state.get("seconds", [])
+        }
+        self._groups = {group for groups in self.seconds.values() for group in groups}
         self.newest = max(self.seconds, default=None)
-        self.running, self.at = Sums(self.width), None
+        self.running, self.at = {}, None
