@@ -103,8 +103,7 @@ def starttls(certificate: tuple[Path, Path]) -> Iterator[tuple[str, Mailbox]]:
 
 def _config(smtp: str, **extra: Any) -> EmailConfig:
     return EmailConfig.model_validate(
-        {"smtp": smtp, "from": "loglens@example.org", "to": ["oncall@example.org", "ops@example.org"]}
-        | extra
+        {"smtp": smtp, "from": "loglens@example.org", "to": ["oncall@example.org", "ops@example.org"]} | extra
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from loglens.alerts.delivery import Rejected
 from loglens.alerts.engine import AlertEvent
 from loglens.alerts.rules import format_time
 from loglens.alerts.webhook import HttpNotifier
@@ -67,7 +68,11 @@ class AlertmanagerNotifier(HttpNotifier):
             if not self._firing:
                 self._sent_at = time.monotonic()
             self._firing[key] = event
-            self.post([alert(event, self._ends_at(), self.generator_url)])
+            try:
+                self.post([alert(event, self._ends_at(), self.generator_url)])
+            except Rejected:
+                del self._firing[key]  # it would be refused at every resend
+                raise
         else:
             self._firing.pop(key, None)
             self.post([alert(event, event.at, self.generator_url)])
@@ -79,10 +84,11 @@ class AlertmanagerNotifier(HttpNotifier):
         return self._sent_at + self.resend_interval - now
 
     def refresh(self) -> None:
-        """Re-send every firing alert with a new ``endsAt``."""
-        ends_at = self._ends_at()
-        self.post([alert(event, ends_at, self.generator_url) for event in self._firing.values()])
+        """Re-send every firing alert with a new ``endsAt`` (a failure is retried with backoff)."""
         self._sent_at = time.monotonic()
+        if self._firing:
+            ends_at = self._ends_at()
+            self.post([alert(event, ends_at, self.generator_url) for event in self._firing.values()])
 
     def _ends_at(self) -> float:
         return time.time() + ENDS_AT_INTERVALS * self.resend_interval
