@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -120,6 +121,7 @@ def test_the_fire_and_recover_mails_arrive(plain: tuple[str, Mailbox]) -> None:
     assert not fired.tls  # not offered
     assert fired.message["Subject"] == "[FIRING] high_traffic severity=page source=web"
     assert fired.message["To"] == "oncall@example.org, ops@example.org"
+    assert fired.message["Date"].datetime.utcoffset() == timedelta(0)
     assert fired.message.get_content().replace("\r\n", "\n") == (
         "High traffic generated an alert - hits = 2.5, triggered at 2023-11-14T22:13:20Z\n"
         "\n"

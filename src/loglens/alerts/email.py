@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import format_datetime, make_msgid
 from typing import Any
 
 from loglens.alerts.config import EmailConfig
@@ -23,7 +24,7 @@ def message(event: AlertEvent, config: EmailConfig) -> EmailMessage:
     mail["Subject"] = headline(event)
     mail["From"] = config.from_
     mail["To"] = ", ".join(config.to)
-    mail["Date"] = formatdate(localtime=False)
+    mail["Date"] = format_datetime(datetime.now(UTC))
     mail["Message-ID"] = make_msgid("loglens")
     mail.set_content("\n".join(details(event)) + "\n")
     return mail
