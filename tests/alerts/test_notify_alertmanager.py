@@ -97,17 +97,17 @@ def test_alerts_resolve_by_themselves_when_loglens_stops_sending(alertmanager: s
     notifier.close()
     stopped = time.time()
     wait_for(lambda: not _active(alertmanager), timeout=10, what="the alert to expire")
-    assert time.time() - stopped < 4 * 0.5 + 2
+    assert time.time() - stopped < 4 * 0.5 + 3  # endsAt is rounded up to the second
 
 
 def test_an_alert_alertmanager_refuses_is_counted_and_not_resent(alertmanager: str) -> None:
     now = int(time.time())
     bad, _ = events(rule(**{"not-a-label": "x"}), start=now, source="bad")
     good, _ = events(rule(), start=now, source="good")
-    notifier = AlertmanagerNotifier(alertmanager, GENERATOR, resend_interval=0.2)
+    notifier = AlertmanagerNotifier(alertmanager, GENERATOR, resend_interval=0.5)
     notifier.send(bad)
     notifier.send(good)
-    wait_for(lambda: notifier.counts["sent"] >= 4, what="three resends")  # the fire, then resends
+    wait_for(lambda: notifier.counts["sent"] >= 4, what="resends")  # the good fire, then resends
     notifier.close()
     assert list(_active(alertmanager)) == ["good"]
     assert notifier.counts["rejected"] == 1

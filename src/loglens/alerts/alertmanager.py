@@ -7,6 +7,7 @@ itself when loglens stops sending them. A recover event is sent once, with ``end
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -91,4 +92,5 @@ class AlertmanagerNotifier(HttpNotifier):
             self.post([alert(event, ends_at, self.generator_url) for event in self._firing.values()])
 
     def _ends_at(self) -> float:
-        return time.time() + ENDS_AT_INTERVALS * self.resend_interval
+        """The whole second ``ENDS_AT_INTERVALS`` resend intervals from now, rounded up."""
+        return math.ceil(time.time() + ENDS_AT_INTERVALS * self.resend_interval)
