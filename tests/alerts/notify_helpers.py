@@ -16,20 +16,24 @@ NOW = 1_700_000_000
 
 def rule(threshold: float = 2, window: int = 60, **labels: str) -> Rule:
     """The high-traffic rule, with ``labels`` as the rule's labels."""
-    made = HitRateRule(threshold, window)
-    made.labels = labels
-    return made
+    return HitRateRule(threshold, window, labels=labels)
 
 
 def events(
-    made: Rule, start: int = NOW, end: int = NOW + 30, value: float = 2.5, **group: str
+    made: Rule,
+    start: int = NOW,
+    end: int = NOW + 30,
+    value: float = 2.5,
+    recovered: float | None = 0.5,
+    **group: str,
 ) -> tuple[AlertEvent, AlertEvent]:
-    """The fire and recover events of one incident of ``made`` for the group ``group``."""
+    """The fire and recover events of one incident of ``made`` for the group ``group``; ``recovered``
+    is the value at recovery (None: no value)."""
     annotations = {"summary": f"traffic on {group.get('source', 'all')}"}
     incident = Incident(made.name, start, value, labels=group, annotations=annotations)
     fire = AlertEvent("fire", made, start, value, made.fire_message(value, start), incident)
     ended = Incident(made.name, start, value, end=end, labels=group, annotations=annotations)
-    recover = AlertEvent("recover", made, end, 0.5, made.recover_message(0.5, end), ended)
+    recover = AlertEvent("recover", made, end, recovered, made.recover_message(recovered, end), ended)
     return fire, recover
 
 

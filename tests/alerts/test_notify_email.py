@@ -190,3 +190,13 @@ def test_login_in_clear_when_starttls_is_off() -> None:
         (mail,) = wait_for(lambda: mailbox.received(1), what="the mail")
         notifier.close()
     assert (mail.tls, mail.login) == (False, "user")
+
+
+def test_a_recovery_without_a_value_says_none(plain: tuple[str, Mailbox]) -> None:
+    smtp, mailbox = plain
+    _, recover = events(rule(), recovered=None)
+    notifier = EmailNotifier(_config(smtp))
+    notifier.send(recover)
+    (mail,) = wait_for(lambda: mailbox.received(1), what="the mail")
+    notifier.close()
+    assert "\nValue: none (fires at >= 2 over 60 s)\n" in mail.message.get_content().replace("\r\n", "\n")

@@ -18,9 +18,10 @@ def headline(event: AlertEvent) -> str:
 
 
 def value_text(event: AlertEvent) -> str:
-    """``2.4 (fires at >= 2 over 60 s)``."""
+    """``2.4 (fires at >= 2 over 60 s)``; ``none (...)`` when the rule has no value (a ratio over nothing)."""
     rule = event.rule
-    return f"{round(event.value, 3):g} (fires at {rule.op} {rule.threshold:g} over {rule.window_seconds} s)"
+    shown = "none" if event.value is None else f"{round(event.value, 3):g}"
+    return f"{shown} (fires at {rule.op} {rule.threshold:g} over {rule.window_seconds} s)"
 
 
 def details(event: AlertEvent) -> list[str]:
