@@ -1,0 +1,47 @@
+"""Notifiers from the ``notify:`` settings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from loglens.alerts.alertmanager import RESEND_INTERVAL_SECONDS, AlertmanagerNotifier
+from loglens.alerts.config import NotifierConfig
+from loglens.alerts.delivery import Notifier
+from loglens.alerts.email import EmailNotifier
+from loglens.alerts.file import FileNotifier
+from loglens.alerts.webhook import SlackNotifier, WebhookNotifier
+
+
+def build_notifiers(
+    configs: Sequence[NotifierConfig],
+    external_url: str,
+    resend_interval: float = RESEND_INTERVAL_SECONDS,
+    **delivery: Any,
+) -> list[Notifier]:
+    """One notifier per entry, in order. Each starts its thread at its first event.
+
+    Args:
+        external_url: loglens's base URL; Alertmanager's alerts link to its ``/api/alerts``.
+        resend_interval: seconds between two sends of a firing alert to Alertmanager.
+        delivery: :class:`Notifier`'s ``capacity``, ``first_backoff``, ``max_backoff``.
+
+    Raises:
+        ConfigError: a file notifier's file cannot be opened for appending.
+    """
+    notifiers: list[Notifier] = []
+    for config in configs:
+        if config.file is not None:
+            notifiers.append(FileNotifier(config.file, **delivery))
+        elif config.webhook is not None:
+            notifiers.append(WebhookNotifier(config.webhook, **delivery))
+        elif config.slack is not None:
+            notifiers.append(SlackNotifier(config.slack, **delivery))
+        elif config.email is not None:
+            notifiers.append(EmailNotifier(config.email, **delivery))
+        elif config.alertmanager is not None:
+            generator_url = external_url.rstrip("/") + "/api/alerts"
+            notifiers.append(
+                AlertmanagerNotifier(config.alertmanager, generator_url, resend_interval, **delivery)
+            )
+    return notifiers
