@@ -13,12 +13,14 @@ from types import TracebackType
 from fastapi import APIRouter
 
 from loglens.alerts.engine import AlertSink
+from loglens.alerts.notifiers import Notifications
 from loglens.alerts.rules import HitRateRule, Rule, rule_of
 from loglens.archive.sink import ArchiveSink, build_archive
 from loglens.clock import Clock, SystemClock
 from loglens.config import Settings
 from loglens.contracts import Sink, Source
 from loglens.errors import ConfigError
+from loglens.exposition.notify import NotificationsCollector
 from loglens.ingest.admission import Admission
 from loglens.ingest.collector import IngestCollector
 from loglens.ingest.routes import OPENAPI as INGEST_OPENAPI
@@ -176,6 +178,8 @@ class Agent:
         views: list[View] = []
         self.spool: Spool | None = None
         self.server = HttpServer(settings, routers)
+        notifications = Notifications(settings.notify, lambda: self.server.url)
+        self.server.registry.register(NotificationsCollector(notifications.notifiers))
         if settings.ingest.enabled:
             self.spool, source, endpoints, collector = ingest_parts(settings, clock)
             sources.append(source)
@@ -195,7 +199,7 @@ class Agent:
             settings,
             sources,
             [*sinks, *([self.archive] if self.archive is not None else [])],
-            views=[self.server, *views],
+            views=[self.server, notifications, *views],
             rules=alert_rules(settings),
             alert_sinks=alert_sinks,
             clock=clock,

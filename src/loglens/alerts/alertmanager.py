@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from loglens.alerts.delivery import Rejected
@@ -29,7 +30,7 @@ def alert(event: AlertEvent, ends_at: float, generator_url: str) -> dict[str, An
         "annotations": {"description": event.message, **event.incident.annotations},
         "startsAt": format_time(event.incident.start),
         "endsAt": format_time(ends_at),
-        "generatorURL": generator_url,
+        **({"generatorURL": generator_url} if generator_url else {}),
     }
 
 
@@ -61,6 +62,12 @@ class AlertmanagerNotifier(HttpNotifier):
     def describe(self) -> str:
         """``alertmanager http://...``."""
         return f"alertmanager {self.base_url}"
+
+    def resume(self, events: Sequence[AlertEvent]) -> None:
+        """Take back the alerts still firing after a restart, so they are re-sent (to Alertmanager an
+        alert it holds, not a new one: nobody is notified again)."""
+        for event in events:
+            self.send(event)
 
     def deliver(self, event: AlertEvent) -> None:
         """Send the event's alert: firing (``endsAt`` ahead) or resolved (``endsAt`` its recovery)."""

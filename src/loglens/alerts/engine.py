@@ -337,6 +337,22 @@ class AlertEngine:
                     self._alerts[saved["rule"]][tuple(saved["group"])] = alert
             self.fired.update({name: n for name, n in state["fired"].items() if name in rules})
             self._last = state["last"]
+            self._resume(rules)
+
+    def _resume(self, rules: dict[str, Rule]) -> None:
+        """Tell the sinks that keep a view of what fires (Alertmanager's) about the restored firing
+        alerts: their fire events again, to a sink's ``resume``, never to ``send``."""
+        firing = [
+            AlertEvent("fire", rules[name], a.incident.start, a.value,
+                       rules[name].fire_message(a.value, a.incident.start, group), a.incident)
+            for name, alerts in self._alerts.items()
+            for group, a in alerts.items()
+            if a.incident is not None
+        ]  # fmt: skip
+        for sink in self.sinks:
+            resume = getattr(sink, "resume", None)
+            if firing and resume is not None:
+                resume(firing)
 
 
 def _incident_state(incident: Incident) -> dict[str, Any]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from loglens.alerts.alertmanager import RESEND_INTERVAL_SECONDS, AlertmanagerNotifier
 from loglens.alerts.config import NotifierConfig
@@ -11,6 +11,9 @@ from loglens.alerts.delivery import Notifier
 from loglens.alerts.email import EmailNotifier
 from loglens.alerts.file import FileNotifier
 from loglens.alerts.webhook import SlackNotifier, WebhookNotifier
+
+if TYPE_CHECKING:
+    from loglens.runtime import Runtime
 
 
 def build_notifiers(
@@ -45,3 +48,36 @@ def build_notifiers(
                 AlertmanagerNotifier(config.alertmanager, generator_url, resend_interval, **delivery)
             )
     return notifiers
+
+
+class Notifications:
+    """The notifiers of ``notify:`` as a view of a runtime: built when it binds (after the HTTP server,
+    whose address their links name), fed by its alert engine, closed after its loop's last events.
+
+    Args:
+        configs: the ``notify:`` entries.
+        external_url: loglens's base URL, asked at bind time ("" where nothing is served).
+    """
+
+    def __init__(self, configs: Sequence[NotifierConfig], external_url: Callable[[], str]) -> None:
+        self.configs = configs
+        self.external_url = external_url
+        self.notifiers: list[Notifier] = []
+
+    def bind(self, runtime: Runtime) -> None:
+        """Build the notifiers and hand them to the runtime's alert engine.
+
+        Raises:
+            ConfigError: a file notifier's file cannot be opened for appending.
+        """
+        self.notifiers.extend(build_notifiers(self.configs, self.external_url()))
+        if runtime.engine is not None:
+            runtime.engine.sinks.extend(self.notifiers)
+
+    def start(self) -> None:
+        """Nothing to start: each notifier starts its thread at its first event."""
+
+    def stop(self) -> None:
+        """Deliver what waits, each notifier within its timeout, then stop them."""
+        for notifier in self.notifiers:
+            notifier.close()

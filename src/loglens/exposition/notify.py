@@ -16,7 +16,7 @@ class NotificationsCollector(Collector):
     """Exposes the outcome counts and queue lengths of ``notifiers``."""
 
     def __init__(self, notifiers: Sequence[Notifier]) -> None:
-        self.notifiers = list(notifiers)
+        self.notifiers = notifiers  # read at each scrape: a list filled later shows then
 
     def collect(self) -> Iterator[Metric]:
         """Yield the two families (nothing when no notifier is configured)."""

@@ -13,6 +13,7 @@ import click
 
 from loglens.agent import STDIN, alert_rules
 from loglens.alerts.engine import AlertSink
+from loglens.alerts.notifiers import Notifications
 from loglens.alerts.notify import JsonLinesSink
 from loglens.clock import Clock, SystemClock
 from loglens.config import Settings, load_settings
@@ -196,13 +197,14 @@ def watch_runtime(
     event_time: bool = False,
     alert_sinks: Sequence[AlertSink] = (),
 ) -> Runtime:
-    """The runtime of ``loglens watch``: its sources, the alert rule, no checkpoint.
+    """The runtime of ``loglens watch``: its sources, the alert rules and ``notify:``, no checkpoint.
 
     ``event_time``: the files are read from their start, and time follows the logs' own timestamps.
     """
     return Runtime(
         settings,
         sources,
+        views=[Notifications(settings.notify, lambda: "")] if settings.notify else [],
         rules=alert_rules(settings),
         alert_sinks=alert_sinks,
         clock=clock,
