@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 
 DATA = Path(__file__).parent / "data"
@@ -36,3 +40,31 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+@contextmanager
+def serving(
+    args: Sequence[str | Path], out: Path, ready_url: str, what: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run a server program (Prometheus, Alertmanager) for the block, its output in ``out``, once
+    ``ready_url`` answers 200; stopped after."""
+    from server.agent_helpers import wait_for
+
+    def ready() -> bool:
+        if process.poll() is not None:
+            raise AssertionError(
+                f"{what} exited with {process.returncode}: {out.read_text(errors='replace')}"
+            )
+        try:
+            return httpx.get(ready_url, timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    with open(out, "wb") as handle:
+        process = subprocess.Popen([str(arg) for arg in args], stdout=handle, stderr=subprocess.STDOUT)
+    try:
+        wait_for(ready, timeout=60, what=f"{what} to be ready")
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -15,7 +14,7 @@ import pytest
 from alerts.notify_helpers import events, rule
 from loglens.alerts.alertmanager import AlertmanagerNotifier
 from server.agent_helpers import wait_for
-from support import free_port, require_tool
+from support import free_port, require_tool, serving
 
 pytestmark = pytest.mark.integration
 
@@ -29,20 +28,10 @@ def alertmanager(tmp_path: Path) -> Iterator[str]:
     config = tmp_path / "alertmanager.yml"
     config.write_text('route:\n  receiver: "null"\nreceivers:\n  - name: "null"\n', encoding="utf-8")
     listen = f"127.0.0.1:{free_port()}"
-    with open(tmp_path / "alertmanager.out", "wb") as out:
-        process = subprocess.Popen(
-            [binary, f"--config.file={config}", f"--storage.path={tmp_path / 'data'}",
-             f"--web.listen-address={listen}", "--cluster.listen-address="],
-            stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    url = f"http://{listen}"
-    try:
-        wait_for(lambda: httpx.get(f"{url}/-/ready", timeout=2).status_code == 200, timeout=60,
-                 what="Alertmanager to be ready")  # fmt: skip
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    args = [binary, f"--config.file={config}", f"--storage.path={tmp_path / 'data'}",
+            f"--web.listen-address={listen}", "--cluster.listen-address="]  # fmt: skip
+    with serving(args, tmp_path / "alertmanager.out", f"http://{listen}/-/ready", "Alertmanager"):
+        yield f"http://{listen}"
 
 
 def _active(url: str) -> dict[str, dict[str, Any]]:

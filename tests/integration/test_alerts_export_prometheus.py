@@ -21,7 +21,7 @@ from alerts.rule_strategies import ISSUE_RULES, RULES
 from loglens.alerts.config import RuleConfig
 from loglens.alerts.export import export_rules
 from server.agent_helpers import LOGLENS, AgentProcess, wait_for
-from support import free_port, require_tool
+from support import free_port, require_tool, serving
 
 pytestmark = pytest.mark.integration
 
@@ -86,19 +86,12 @@ def prometheus_with_rules(tmp_path: Path) -> Iterator[tuple[str, AgentProcess, P
         encoding="utf-8",
     )
     listen = f"127.0.0.1:{free_port()}"
-    with open(tmp_path / "prometheus.out", "wb") as out:
-        process = subprocess.Popen(
-            [binary, f"--config.file={prometheus_config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-             f"--web.listen-address={listen}"],
-            stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+    args = [binary, f"--config.file={prometheus_config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+            f"--web.listen-address={listen}"]  # fmt: skip
     url = f"http://{listen}"
-    try:
+    with serving(args, tmp_path / "prometheus.out", f"{url}/-/ready", "Prometheus"):
         wait_for(lambda: _target_up(url), timeout=60, what="Prometheus to scrape loglens")
         yield url, agent, log
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def _target_up(prometheus: str) -> bool:

@@ -15,7 +15,7 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families 
 
 from loglens.agent import Agent
 from server.agent_helpers import agent_settings, lines_total, wait_for
-from support import REAL, free_port, require_tool
+from support import REAL, free_port, require_tool, serving
 
 pytestmark = pytest.mark.integration
 
@@ -41,20 +41,10 @@ def prometheus(agent: Agent, tmp_path: Path) -> Iterator[str]:
         encoding="utf-8",
     )
     listen = f"127.0.0.1:{free_port()}"
-    with open(tmp_path / "prometheus.out", "wb") as out:
-        process = subprocess.Popen(
-            [binary, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-             f"--web.listen-address={listen}"],
-            stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    url = f"http://{listen}"
-    try:
-        wait_for(lambda: httpx.get(f"{url}/-/ready", timeout=2).status_code == 200, timeout=60,
-                 what="Prometheus to be ready")  # fmt: skip
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    args = [binary, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+            f"--web.listen-address={listen}"]  # fmt: skip
+    with serving(args, tmp_path / "prometheus.out", f"http://{listen}/-/ready", "Prometheus"):
+        yield f"http://{listen}"
 
 
 def _query(prometheus: str, promql: str) -> dict[str, float]:
