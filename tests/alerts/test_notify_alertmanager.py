@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,24 +12,10 @@ import pytest
 from alerts.notify_helpers import events, rule
 from loglens.alerts.alertmanager import AlertmanagerNotifier
 from server.agent_helpers import wait_for
-from support import free_port, require_tool, serving
 
 pytestmark = pytest.mark.integration
 
 GENERATOR = "http://127.0.0.1:8080/api/alerts"
-
-
-@pytest.fixture
-def alertmanager(tmp_path: Path) -> Iterator[str]:
-    """Alertmanager's base URL: one peer (no cluster), every alert routed to a receiver that does nothing."""
-    binary = require_tool("prometheus-alertmanager", "prometheus-alertmanager")
-    config = tmp_path / "alertmanager.yml"
-    config.write_text('route:\n  receiver: "null"\nreceivers:\n  - name: "null"\n', encoding="utf-8")
-    listen = f"127.0.0.1:{free_port()}"
-    args = [binary, f"--config.file={config}", f"--storage.path={tmp_path / 'data'}",
-            f"--web.listen-address={listen}", "--cluster.listen-address="]  # fmt: skip
-    with serving(args, tmp_path / "alertmanager.out", f"http://{listen}/-/ready", "Alertmanager"):
-        yield f"http://{listen}"
 
 
 def _active(url: str) -> dict[str, dict[str, Any]]:
