@@ -108,6 +108,7 @@ def _text(result: Backtest) -> str:
 
 @click.command(
     "test",
+    short_help="Replay logs through the rules: when they would have fired.",
     epilog=examples(
         "loglens alerts test --config loglens.yaml access.log",
         "loglens alerts test --config loglens.yaml --rule error_burst --output json app.log.1.gz",
