@@ -124,17 +124,28 @@ class Notifier(ABC):
 
     def close(self, timeout: float = CLOSE_TIMEOUT_SECONDS) -> None:
         """Deliver what waits for up to ``timeout`` seconds, then stop; what is left counts as dropped."""
+        self.closing(timeout)
+        self.join()
+
+    def closing(self, timeout: float = CLOSE_TIMEOUT_SECONDS) -> None:
+        """Start to close: deliver what waits for up to ``timeout`` seconds, then stop (without waiting
+        here: :meth:`join` waits, so that many notifiers close in the same few seconds)."""
         with self._wake:
             if self._closing:
                 return
             self._closing = True
             self._deadline = time.monotonic() + timeout
-            thread = self._thread
             self._wake.notify()
+
+    def join(self) -> None:
+        """Wait until the thread :meth:`closing` stopped is gone (a second past its deadline at most)."""
+        with self._wake:
+            thread = self._thread
+            wait = max(0.0, self._deadline - time.monotonic()) + 1
         if thread is None:
             self.release()
             return
-        thread.join(timeout + 1)
+        thread.join(wait)
         if thread.is_alive():
             log.warning("%s still delivering at shutdown; left behind", self.describe())
 

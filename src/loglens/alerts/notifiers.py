@@ -78,6 +78,8 @@ class Notifications:
         """Nothing to start: each notifier starts its thread at its first event."""
 
     def stop(self) -> None:
-        """Deliver what waits, each notifier within its timeout, then stop them."""
+        """Deliver what waits, every notifier within the same timeout, then stop them."""
         for notifier in self.notifiers:
-            notifier.close()
+            notifier.closing()
+        for notifier in self.notifiers:
+            notifier.join()
