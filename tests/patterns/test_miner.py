@@ -88,6 +88,13 @@ def test_templates_are_bounded_and_the_least_recently_seen_goes() -> None:
     assert miner.add("bravo started").new
 
 
+def test_a_template_made_where_the_only_one_of_its_leaf_was_evicted_is_found_again() -> None:
+    miner = TemplateMiner(max_templates=1)
+    miner.add("user ann")
+    assert miner.add("user bob").new
+    assert not miner.add("user bob").new
+
+
 def test_a_word_seen_in_many_values_becomes_a_wildcard_and_the_siblings_merge() -> None:
     miner = TemplateMiner(variants=4)
     ids = [miner.add(f"session opened for user {user}").template_id for user in ("ann", "bob", "cy")]

@@ -58,19 +58,17 @@ class TemplateMiner:
 
     def add(self, message: str) -> Match:
         """Put ``message`` in its template."""
-        with self._lock:
-            return self._add(message, mask(message))
+        return self._add_all([message], [mask(message)])[0]
 
     def add_many(self, messages: Sequence[str]) -> list[Match]:
         """:meth:`add` each of ``messages``, masking them in one batch."""
-        masked = mask_many(messages)
-        with self._lock:
-            return [self._add(message, key) for message, key in zip(messages, masked, strict=True)]
+        return self._add_all(messages, mask_many(messages))
 
     def resolve(self, template_id: int) -> int:
         """The id that ``template_id`` goes by now (another once its template was merged)."""
-        while template_id in self._merged:
-            template_id = self._merged[template_id]
+        merged = self._merged
+        while template_id in merged:
+            template_id = merged[template_id]
         return template_id
 
     def templates(self) -> list[TemplateInfo]:
@@ -79,26 +77,32 @@ class TemplateMiner:
             infos = [template.info() for template in self._templates.values()]
         return sorted(infos, key=lambda info: (-info.count, info.id))
 
-    def _add(self, message: str, masked: str) -> Match:
-        self.seen += 1
-        template_id = self._exact.get(masked)
-        if template_id is not None:
-            template = self._templates.get(self.resolve(template_id))
-            if template is not None:
-                return self._seen(template, False)
-        tokens = masked.split()
-        template, new = self._place(message, tokens)
-        if len(self._exact) >= EXACT_CACHE:
-            self._exact.clear()
-        self._exact[masked] = template.id
-        return self._seen(template, new)
-
-    def _seen(self, template: Template, new: bool) -> Match:
-        if not new:
-            template.count += 1
-            template.last_seen = self.seen
-            self._templates.move_to_end(template.id)
-        return Match(template.id, template.text, new)
+    def _add_all(self, messages: Sequence[str], masked: list[str]) -> list[Match]:
+        """Place each message; one seen before in the same masked form is found with a lookup (this
+        loop is most of the miner's time after masking, so it keeps to locals)."""
+        matches: list[Match] = []
+        append = matches.append
+        exact, templates, merged = self._exact, self._templates, self._merged
+        with self._lock:
+            for message, key in zip(messages, masked, strict=True):
+                self.seen += 1
+                template_id = exact.get(key)
+                if template_id is not None and template_id in merged:
+                    template_id = self.resolve(template_id)
+                template = None if template_id is None else templates.get(template_id)
+                if template is None:
+                    template, new = self._place(message, key.split())
+                    if len(exact) >= EXACT_CACHE:
+                        exact.clear()
+                    exact[key] = template.id
+                    if new:
+                        append(Match(template.id, template.text, True))
+                        continue
+                template.count += 1
+                template.last_seen = self.seen
+                templates.move_to_end(template.id)
+                append(Match(template.id, template.text, False))
+        return matches
 
     def _place(self, message: str, tokens: list[str]) -> tuple[Template, bool]:
         """The template ``tokens`` belong to, made or generalized when needed; whether it is new.
@@ -106,7 +110,7 @@ class TemplateMiner:
         A leaf lists its templates oldest first, so that of two as close the oldest is taken, and a
         restored miner places messages as the miner it was saved from.
         """
-        leaf = self._leaves.setdefault(_leaf_key(tokens), [])
+        leaf = self._leaves.get(_leaf_key(tokens), [])
         best: Template | None = None
         best_diff: list[int] = []
         for template_id in leaf:
@@ -121,7 +125,7 @@ class TemplateMiner:
             merged = self._merge_siblings(leaf, best, best_diff, tokens)
             if merged is not None:
                 return merged, False
-        return self._make(leaf, message, tokens), True
+        return self._make(message, tokens), True
 
     def _merge_siblings(
         self, leaf: list[int], best: Template, diff: list[int], tokens: list[str]
@@ -157,13 +161,13 @@ class TemplateMiner:
                 self._merged[member.id] = keep.id
         return keep
 
-    def _make(self, leaf: list[int], message: str, tokens: list[str]) -> Template:
+    def _make(self, message: str, tokens: list[str]) -> Template:
         if len(self._templates) >= self.max_templates:
             self._drop(next(iter(self._templates.values())))
         template = Template(self._next_id, tokens, 1, self.seen, self.seen, message)
         self._next_id += 1
         self._templates[template.id] = template
-        leaf.append(template.id)
+        self._leaves.setdefault(_leaf_key(tokens), []).append(template.id)
         return template
 
     def _drop(self, template: Template) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
 @dataclass(slots=True)
@@ -46,9 +47,9 @@ class TemplateInfo:
     example: str
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
-    """The template a message was put in; ``new`` when the message made it."""
+class Match(NamedTuple):
+    """The template a message was put in; ``new`` when the message made it (a tuple: one is made per
+    message, and a frozen dataclass costs several times as much to make)."""
 
     template_id: int
     template: str
