@@ -1,15 +1,18 @@
 """The streaming template miner.
 
 Drain's shape (messages of one length and first token share a leaf; a message joins the template it
-differs least from), with two changes measured on the loghub samples (bench/README.md):
+differs least from), with changes that measured better and faster on the loghub samples than Drain and
+drain3 (bench/README.md), so this is loglens's own rather than drain3:
 
 - a message is masked whole before mining (masking.py), and a masked message seen before is found by a
   dict lookup, without comparing tokens, so most messages cost a mask and a lookup;
+- a masked token covers the words it could stand for (``rhost=<*>`` covers ``rhost=example.org``): where
+  a message has a masked value and a template a word, the position is variable at once;
 - a word that differs from a template does not make that position a wildcard at once: the message makes
-  a sibling template, and only when ``variants`` siblings differ at the same positions are they merged
-  into one template with wildcards there. Drain generalizes on the first difference, which merges
-  constants such as ``startup``/``shutdown`` or ``bytes``/``values``; user and host names, which take
-  many values, still become wildcards. A merged template keeps the oldest sibling's id, and
+  a sibling template, and only once ``variants`` values were seen at each differing position are the
+  siblings merged into one template with wildcards there. Drain generalizes on the first difference,
+  which merges constants such as ``startup``/``shutdown`` or ``bytes``/``values``; user and host names,
+  which take many values, still become wildcards. A merged template keeps the oldest sibling's id, and
   :meth:`TemplateMiner.resolve` maps the others' ids to it.
 """
 
@@ -36,7 +39,7 @@ class TemplateMiner:
         max_templates: templates kept.
         similarity: a message is a sibling of a template when at least this share of its tokens equal
             the template's (wildcards equal anything); else it makes a template of its own.
-        variants: siblings differing at the same positions that are merged into one template.
+        variants: values seen at each position where siblings differ before they are merged.
 
     :meth:`add` and :meth:`add_many` are called from one thread; :meth:`templates` may be called from
     any (it returns copies, under the lock).
