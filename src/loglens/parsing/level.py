@@ -18,7 +18,7 @@ from loglens.parsing.regex import RegexParser
 
 _LEVEL = rf"(?P<level>(?i:{LEVEL_WORDS}))"
 _ISO = r"(?P<ts>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)"
-_SERVICE = r"(?:\[[^\]]*\]\s+)?(?:-\s+)?(?:(?P<service>[\w.$-]+): )?"
+_SERVICE = r"(?:\[(?:[^\[\]]|\[[^\]]*\])*\]\s+)?(?:-\s+)?(?:(?P<service>[\w.$-]+): )?"  # [thread[1]/x]
 _SYSLOG_TS = r"(?P<ts>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d)"
 
 LEVEL_FIRST = rf"^\[?{_LEVEL}\]?:?\s+{_ISO}\s+(?P<message>.*)$"
@@ -30,7 +30,7 @@ HDFS = rf"^(?P<ts>\d{{6}} \d{{6}}) \d+ {_LEVEL} {_SERVICE}(?P<message>.*)$"
 SPARK = rf"^(?P<ts>\d\d/\d\d/\d\d \d\d:\d\d:\d\d) {_LEVEL} {_SERVICE}(?P<message>.*)$"
 SYSLOG = (
     rf"^{_SYSLOG_TS} \S+ +(?P<service>[^:\[]+?)(?:\[[0-9]+\])?: "
-    rf"(?:.*?\b{_LEVEL}\b)?(?P<message>.*)$"
+    rf"(?P<message>(?:.*?\b{_LEVEL}\b)?.*)$"
 )
 ANY_TS_LEVEL = rf"^\[?{_ISO}\]?\s+.*?\b{_LEVEL}\b\W*(?P<message>.*)$"
 
