@@ -37,13 +37,23 @@ def step(
 
 
 def poisson(rate: Callable[[int], float], seed: int = 0) -> Callable[[int], int]:
-    """Poisson counts of mean ``rate(second)``."""
+    """Poisson counts of mean ``rate(second)``, drawn an hour at a time."""
     rng = np.random.default_rng(seed)
-    return lambda second: int(rng.poisson(rate(second)))
+    drawn: dict[int, list[int]] = {}
+
+    def count(second: int) -> int:
+        hour = second // 3600
+        if hour not in drawn:
+            drawn.clear()
+            drawn[hour] = rng.poisson([rate(s) for s in range(hour * 3600, hour * 3600 + 3600)]).tolist()
+        return drawn[hour][second % 3600]
+
+    return count
 
 
 def diurnal(mean: float) -> Callable[[int], float]:
-    """``mean`` lines/s shaped like ``loglens generate --profile diurnal``."""
+    """``mean`` lines/s shaped like ``loglens generate --profile diurnal``, one value a minute."""
     from loglens.generate.curves import diurnal_shape
 
-    return lambda second: mean * float(diurnal_shape(np.array([second % DAY / 3600]))[0])
+    day = (mean * diurnal_shape(np.arange(1440) / 60)).tolist()
+    return lambda second: float(day[second % DAY // 60])

@@ -144,14 +144,14 @@ class RateDetectors:
         window = self.config.window_seconds
         middle = second - window / 2
         for name, tracked in self.series.items():
-            baselines: tuple[Baseline | None, ...] = (tracked.zscore(), tracked.seasonal(middle))
-            for detector, baseline in zip(DETECTORS, baselines, strict=True):
+            zscore = tracked.zscore()
+            candidates = ([zscore] if zscore else [], tracked.seasonal(middle))
+            for detector, baselines in zip(DETECTORS, candidates, strict=True):
                 key = (detector, name)
-                if baseline is None:
+                if not baselines:
                     self.scores.pop(key, None)
                     continue
-                expected = baseline.rate * window
-                value = score(tracked.observed, expected, baseline.spread)
+                value, expected = _nearest(tracked.observed, baselines, window)
                 volume = tracked.observed if value > 0 else expected  # a rise is seen, a drop expected
                 if volume < self.config.min_count:
                     value = 0.0
@@ -212,3 +212,14 @@ class RateDetectors:
             self.last_at.update(state["last_at"])
             self._done = state["done"]
             self._resumed = self._done is not None
+
+
+def _nearest(observed: int, baselines: list[Baseline], window: int) -> tuple[float, float]:
+    """The score nearest 0 of ``observed`` against each baseline (0 when they lie on both sides of it),
+    and the count that baseline expects."""
+    scored = [(score(observed, b.rate * window, b.spread), b.rate * window) for b in baselines]
+    if len(scored) == 1:
+        return scored[0]
+    if min(value for value, _ in scored) < 0 < max(value for value, _ in scored):
+        return 0.0, min(scored, key=lambda pair: abs(pair[0]))[1]
+    return min(scored, key=lambda pair: abs(pair[0]))

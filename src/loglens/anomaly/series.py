@@ -2,13 +2,14 @@
 
 The zscore baseline is the median and MAD of the complete minutes of the last ``baseline_minutes``. The
 seasonal one is taken at the same slot of earlier days (the median over the last week's days), or of
-the same weekday in earlier weeks once at least :data:`WEEKS_NEEDED` of them are kept, and interpolated
-between the centres of neighbouring slots. Baselines are recomputed only when a period closes.
+the same weekday in earlier weeks once at least :data:`WEEKS_NEEDED` of them are kept. Daily patterns
+drift by minutes, and a slot's mean smears a change inside it, so the slots before and after are
+baselines too (the detectors keep the score nearest 0). Baselines are recomputed only when a period
+closes.
 """
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from typing import Any
 
@@ -38,6 +39,7 @@ class Tracked:
         self._zscore: tuple[int, Baseline | None] = (-1, None)
         self._slot_version = -1
         self._slot_baselines: dict[int, Baseline | None] = {}
+        self._seasonal: tuple[int, list[Baseline]] = (-1, [])
 
     def push(self, second: int, count: int) -> None:
         """Count the complete second ``second`` (every second in order)."""
@@ -62,18 +64,17 @@ class Tracked:
             self._zscore = (self.minutes.version, baseline)
         return baseline
 
-    def seasonal(self, at: float) -> Baseline | None:
-        """The seasonal baseline at time ``at`` (None until earlier days cover it)."""
+    def seasonal(self, at: float) -> list[Baseline]:
+        """The seasonal baselines of the slot of time ``at`` and of its neighbours (none until earlier
+        days cover them)."""
+        slot = int(at) // SLOT_SECONDS
         if self._slot_version != self.slots.version:
             self._slot_version, self._slot_baselines = self.slots.version, {}
-        position = at / SLOT_SECONDS - 0.5
-        low = math.floor(position)
-        share = position - low
-        before, after = self._slot(low), self._slot(low + 1)
-        if before is None or after is None:
-            return before or after
-        rate = (1 - share) * before.rate + share * after.rate
-        return Baseline(rate, max(before.spread, after.spread))
+        elif self._seasonal[0] == slot:
+            return self._seasonal[1]
+        found = (self._slot(index) for index in (slot - 1, slot, slot + 1))
+        self._seasonal = (slot, [baseline for baseline in found if baseline is not None])
+        return self._seasonal[1]
 
     def _slot(self, index: int) -> Baseline | None:
         if index not in self._slot_baselines:
