@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
 from loglens.alerts.config import NotifierConfig, RuleConfig, seconds_of
+from loglens.anomaly.config import AnomalyConfig
 from loglens.errors import ConfigError
 from loglens.push.models import reserved_prefix
 
@@ -313,6 +314,7 @@ class Settings(BaseSettings):
     alert: AlertConfig = Field(default_factory=AlertConfig)
     alerts: list[RuleConfig] = Field(default_factory=list, description="alert rules (docs/alerts.md)")
     notify: list[NotifierConfig] = Field(default_factory=list, description="where alert events go")
+    anomaly: AnomalyConfig = Field(default_factory=AnomalyConfig, description="rate detectors")
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     archive: ArchiveConfig = Field(default_factory=ArchiveConfig)
 

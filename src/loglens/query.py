@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from loglens.aggregate.insights import insights
 from loglens.aggregate.totals import Totals
 from loglens.alerts.engine import Incident
+from loglens.anomaly.rates import Anomaly, Score
 from loglens.contracts import SinkStatus, SourceStatus
 
 if TYPE_CHECKING:
@@ -71,6 +72,18 @@ class CheckpointInfo:
     saves: int
     failures: int
     healthy: bool
+
+
+@dataclass(frozen=True)
+class AnomalyState:
+    """The rate detectors as they stand (``enabled`` False: none are kept)."""
+
+    enabled: bool
+    threshold: float
+    anomalies: list[Anomaly]  # newest first
+    totals: dict[str, int]
+    last_at: dict[str, int]
+    scores: dict[tuple[str, str], Score]
 
 
 class Query:
@@ -176,6 +189,21 @@ class Query:
             history = [replace(incident) for incident in reversed(engine.history)]
             last = engine.last_event.message if engine.last_event else None
             return AlertState(rules, incidents, last, engine.sink_errors, active, history)
+
+    def anomalies(self) -> AnomalyState:
+        """The kept anomalies, each detector's count and newest, and every series' latest score."""
+        detectors = self._rt.detectors
+        if detectors is None:
+            return AnomalyState(False, self._rt.settings.anomaly.threshold, [], {}, {}, {})
+        with detectors.lock:
+            return AnomalyState(
+                True,
+                detectors.config.threshold,
+                [replace(anomaly) for anomaly in detectors.anomalies()],
+                dict(detectors.totals),
+                dict(detectors.last_at),
+                dict(detectors.scores),
+            )
 
     def checkpoint(self) -> CheckpointInfo:
         """When the checkpoint was last saved, how often, and whether saving works."""

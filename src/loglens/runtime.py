@@ -30,7 +30,7 @@ from loglens.aggregate.totals import Totals
 from loglens.clock import Clock, SystemClock
 from loglens.config import Settings
 from loglens.contracts import Sink, Source, SourceStatus
-from loglens.errors import LoglensError
+from loglens.errors import ConfigError, LoglensError
 from loglens.failures import Backoff, describe, is_fatal, reason
 from loglens.records import Batch
 from loglens.sinks.runner import SinkRunner
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from loglens.aggregate.windows import Windows
     from loglens.alerts.engine import AlertEngine, AlertSink
     from loglens.alerts.rules import Rule
+    from loglens.anomaly.rates import RateDetectors
     from loglens.query import Query
 
 log = logging.getLogger("loglens.runtime")
@@ -117,12 +118,14 @@ class Runtime:
         keep = max(KEEP_SECONDS, longest + 2 * self.slice_seconds + 1)
         self.windows: Windows | None = None
         self.engine: AlertEngine | None = None
+        self.detectors: RateDetectors | None = None
         self.clock: Clock = self.wall
         if windows:
             # Imported here: a one-shot report keeps no windows, and need not load numpy for their sketches.
             from loglens.aggregate.event_time import EventClock
             from loglens.aggregate.windows import Windows
             from loglens.alerts.engine import AlertEngine
+            from loglens.anomaly.rates import RateDetectors
 
             self.windows = Windows(
                 keep,
@@ -133,9 +136,12 @@ class Runtime:
             )
             if event_time:
                 self.clock = EventClock(self.windows, self.wall)
+            if settings.anomaly.enabled:
+                self.detectors = RateDetectors(settings.anomaly, self.windows)
             self.engine = AlertEngine(
-                self.windows, rules, self.clock, settings.alert.incident_limit, alert_sinks
+                self.windows, rules, self.clock, settings.alert.incident_limit, alert_sinks, self.detectors
             )
+        _bind_anomaly_rules(rules, self.detectors)
         self.sources = [_SourceRunner(s, Backoff(f"source {s.id}", log)) for s in sources]
         self.sinks = [SinkRunner(s, self.wall) for s in sinks]
         self.views = list(views)
@@ -197,6 +203,8 @@ class Runtime:
         self.totals.load_state(snapshot.totals, self.wall.now())
         if self.engine is not None and snapshot.alerts:
             self.engine.restore(snapshot.alerts)
+        if self.detectors is not None and snapshot.anomaly:
+            self.detectors.restore(snapshot.anomaly)
         for runner in self.sources:
             saved = snapshot.sources.get(runner.source.id)
             if saved is not None:
@@ -336,7 +344,9 @@ class Runtime:
 
     def tick(self) -> None:
         """Evaluate the alert rules up to now (replayed time starts at the first line)."""
-        if self.windows is None or self.engine is None or not self.engine.rules:
+        if self.windows is None or self.engine is None:
+            return
+        if not self.engine.rules and self.detectors is None:
             return
         if not self.event_time or self.windows.watermark is not None:
             self.engine.tick()
@@ -394,6 +404,7 @@ class Runtime:
             sinks={sink.sink.name: sink.sink.state() for sink in self.sinks},
             totals=self.totals.to_state(),
             alerts=self.engine.to_state() if self.engine is not None and self.engine.rules else {},
+            anomaly=self.detectors.to_state() if self.detectors is not None else {},
             saved_at=self.wall.now(),
         )
 
@@ -450,3 +461,19 @@ class Runtime:
                 errors.update(self._fold_errors.get(entry.name, {}))
                 out.append(replace(entry, errors=dict(errors), healthy=healthy, last_error=last_error))
         return out
+
+
+def _bind_anomaly_rules(rules: Sequence[Rule], detectors: RateDetectors | None) -> None:
+    """Let every ``anomaly`` rule read the detectors.
+
+    Raises:
+        ConfigError: an anomaly rule, and no detectors (``anomaly.enabled: false``, or no windows).
+    """
+    from loglens.alerts.anomaly import AnomalyRule
+
+    for rule in rules:
+        if isinstance(rule, AnomalyRule):
+            if detectors is None:
+                why = "which anomaly.enabled: false turns off"
+                raise ConfigError(f"alerts: rule {rule.name!r} reads the rate detectors, {why}")
+            rule.bind(detectors)

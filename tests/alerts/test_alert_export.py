@@ -182,7 +182,8 @@ def test_output_writes_the_file_and_a_bad_config_is_one_line_exit_2(tmp_path: Pa
     assert result.exit_code == 2
     assert (
         result.output
-        == f"loglens: {config}: 'alerts.0': rule 'x' needs exactly one of rate, count, ratio, quantile\n"
+        == f"loglens: {config}: 'alerts.0': rule 'x' needs exactly one of rate, count, ratio, quantile, "
+        "anomaly\n"
     )
     result = CliRunner().invoke(main, ["alerts", "export", "--interval", "soon"])
     assert result.exit_code == 2 and "Invalid value for '--interval'" in result.output

@@ -1,9 +1,10 @@
 """The ``alerts:`` and ``notify:`` sections: alert rules and where their events go.
 
 A rule measures one kind of value over an event-time window (``rate``, ``count``, ``ratio`` or
-``quantile``, exactly one per rule) and compares it with ``threshold`` through ``op``; ``for`` and
-``keep_firing_for`` delay firing and recovery as in Prometheus. A notifier is one key (``file``,
-``webhook``, ``slack``, ``email`` or ``alertmanager``).
+``quantile``), or reads a rate detector's score (``anomaly``, docs/anomaly.md), exactly one per rule,
+and compares it with ``threshold`` through ``op``; ``for`` and ``keep_firing_for`` delay firing and
+recovery as in Prometheus. A notifier is one key (``file``, ``webhook``, ``slack``, ``email`` or
+``alertmanager``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from loglens.errors import ConfigError
 from loglens.records import LEVELS
 
-RULE_KINDS = ("rate", "count", "ratio", "quantile")
+RULE_KINDS = ("rate", "count", "ratio", "quantile", "anomaly")
 #: Rule names and label names, as Prometheus has them.
 NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 Op = Literal[">", ">=", "<", "<=", "==", "!="]
@@ -25,6 +26,8 @@ Op = Literal[">", ">=", "<", "<=", "==", "!="]
 GROUP_FIELDS = ("source", "section", "status", "method", "level", "service")
 #: A status, or a class of them: ``404``, ``5xx``.
 _STATUS = re.compile(r"[1-5](?:\d\d|xx)")
+#: The series of the rate detectors besides the levels and ``source:NAME``.
+RATE_SERIES = ("hits", "4xx", "5xx")
 
 
 def seconds_of(value: object) -> object:
@@ -107,6 +110,24 @@ class Quantile(Match):
     of: Literal["duration", "bytes"] = "duration"
 
 
+class Anomaly(_Strict):
+    """A rate detector's score of one series: ``threshold`` is the score, ``up`` (a rise), ``down`` (a
+    drop) or ``both`` (its size)."""
+
+    detector: Literal["zscore", "seasonal"]
+    series: str = Field(default="hits", description="hits, 4xx, 5xx, a level (ERROR...) or source:NAME")
+    direction: Literal["up", "down", "both"] = "both"
+
+    @field_validator("series")
+    @classmethod
+    def _series(cls, series: str) -> str:
+        if series in RATE_SERIES or series.upper() in LEVELS:
+            return series if series in RATE_SERIES else series.upper()
+        if series.startswith("source:") and len(series) > len("source:"):
+            return series
+        raise ValueError(f"series {series!r} is not one of {', '.join(RATE_SERIES)}, a level or source:NAME")
+
+
 class RuleConfig(_Strict):
     """One alert rule."""
 
@@ -115,6 +136,7 @@ class RuleConfig(_Strict):
     count: Match | None = Field(default=None, description="matching records in the window")
     ratio: Ratio | None = None
     quantile: Quantile | None = None
+    anomaly: Anomaly | None = Field(default=None, description="a rate detector's score (docs/anomaly.md)")
     window: float = Field(default=60.0, ge=1, description="seconds looked back (120s, 5m)")
     op: Op = ">="
     threshold: float
@@ -154,14 +176,16 @@ class RuleConfig(_Strict):
         kinds = [kind for kind in RULE_KINDS if getattr(self, kind) is not None]
         if len(kinds) != 1:
             raise ValueError(
-                f"rule {self.name!r} needs exactly one of rate, count, ratio, quantile"
+                f"rule {self.name!r} needs exactly one of rate, count, ratio, quantile, anomaly"
                 + (f" (has {', '.join(kinds)})" if kinds else "")
             )
+        if self.anomaly is not None and self.by:
+            raise ValueError(f"rule {self.name!r}: an anomaly rule scores one series and takes no by:")
         return self
 
     @property
     def kind(self) -> str:
-        """``rate``, ``count``, ``ratio`` or ``quantile``."""
+        """``rate``, ``count``, ``ratio``, ``quantile`` or ``anomaly``."""
         return next(kind for kind in RULE_KINDS if getattr(self, kind) is not None)
 
 

@@ -13,7 +13,7 @@ import threading
 from collections import Counter, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import polars as pl
 
@@ -21,6 +21,9 @@ from loglens.aggregate.windows import Windows
 from loglens.alerts.rules import Rule, format_time
 from loglens.alerts.series import Group
 from loglens.clock import Clock
+
+if TYPE_CHECKING:
+    from loglens.anomaly.rates import RateDetectors
 
 log = logging.getLogger(__name__)
 #: Incidents ``/api/alerts`` keeps (at least ``incident_limit``).
@@ -128,6 +131,7 @@ class AlertEngine:
         clock: what :meth:`tick` calls "now" (wall clock live, the logs' own time when replaying).
         incident_limit: how many incidents (newest, active included) :meth:`recent` keeps.
         sinks: notified of every event; a failing sink is counted in :attr:`sink_errors`, never raised.
+        detectors: the rate detectors, scored on every second before the rules (which may read them).
     """
 
     def __init__(
@@ -137,8 +141,10 @@ class AlertEngine:
         clock: Clock,
         incident_limit: int = 3,
         sinks: Iterable[AlertSink] = (),
+        detectors: RateDetectors | None = None,
     ) -> None:
         self.windows = windows
+        self.detectors = detectors
         self.rules = list(rules)
         self.clock = clock
         self.sinks = list(sinks)
@@ -159,7 +165,7 @@ class AlertEngine:
         # this many seconds after the newest line every rule's window is empty and every state settled
         self._catch_up = max(
             (r.window_seconds + r.for_seconds + r.keep_firing_seconds for r in self.rules), default=0
-        ) + 1  # fmt: skip
+        ) + 1 + (detectors.config.window_seconds if detectors is not None else 0)  # fmt: skip
         if self.rules:
             windows.observers.append(self.fold)
 
@@ -235,6 +241,8 @@ class AlertEngine:
         return events
 
     def _evaluate(self, second: int) -> list[AlertEvent]:
+        if self.detectors is not None:
+            self.detectors.evaluate(second)
         events = []
         for rule in self.rules:
             values = rule.measure(second)

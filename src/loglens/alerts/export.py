@@ -24,6 +24,7 @@ REQUESTS = "loglens_http_requests_total"
 SECTIONS = "loglens_http_section_requests_total"
 MESSAGES = "loglens_log_messages_total"
 DURATIONS = "loglens_http_request_duration_seconds_bucket"
+ANOMALY_SCORE = "loglens_anomaly_score"
 #: The labels of each counter besides ``source``.
 COUNTER_LABELS: dict[str, tuple[str, ...]] = {
     REQUESTS: ("method", "status"),
@@ -142,6 +143,11 @@ def expression(rule: RuleConfig) -> str:
     Raises:
         LeftOut: the rule has no PromQL equivalent.
     """
+    if rule.anomaly is not None:
+        spec = rule.anomaly
+        score = f'{ANOMALY_SCORE}{{detector="{spec.detector}",series={_quote(spec.series)}}}'
+        value = {"up": score, "down": f"-{score}"}.get(spec.direction, f"abs({score})")
+        return f"{value} {rule.op} {number(rule.threshold)}"
     window = duration(rule.window, "window")
     if rule.count is not None:
         value = _total(rule.count, "increase", window, rule.by)

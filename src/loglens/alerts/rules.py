@@ -5,7 +5,7 @@ hands it the records the windows keep, late and future ones left out alike) and 
 reads the window ending at a second: one value per group (``by:``), None where there is none (a ratio
 over no request). The engine (:mod:`loglens.alerts.engine`) turns values into pending, firing and
 resolved alerts. The kinds: ``rate`` and ``count`` (:class:`CountRule`), ``ratio`` (:class:`RatioRule`),
-``quantile`` (:class:`QuantileRule`).
+``quantile`` (:class:`QuantileRule`), ``anomaly`` (:class:`loglens.alerts.anomaly.AnomalyRule`).
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class Rule(ABC):
         name: stable identifier (alert files, metrics, ``alertname``).
         title: how messages name the alert, e.g. ``High traffic``.
         label: what the value is called in messages, e.g. ``hits``.
-        kind: ``rate``, ``count``, ``ratio`` or ``quantile``.
+        kind: ``rate``, ``count``, ``ratio``, ``quantile`` or ``anomaly``.
         by: the record fields whose values make one alert each.
         for_seconds: breached this long (pending) before it fires.
         keep_firing_seconds: fires on this long after it stops being breached.
@@ -293,6 +293,10 @@ def rule_of(config: RuleConfig, lateness_seconds: float = DEFAULT_LATENESS) -> R
         "lateness_seconds": lateness_seconds,
     }
     name, threshold, window = config.name, config.threshold, config.window
+    if config.anomaly is not None:
+        from loglens.alerts.anomaly import AnomalyRule  # it subclasses Rule
+
+        return AnomalyRule(name, config.anomaly, threshold, **options)
     if config.rate is not None:
         return CountRule(name, config.rate, threshold, window, per_second=True, **options)
     if config.count is not None:

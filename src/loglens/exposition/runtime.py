@@ -3,8 +3,9 @@
 Per source: ``loglens_source_rotations_total``, ``loglens_source_truncations_total`` (saved in the
 checkpoint, so they survive restarts), ``loglens_source_errors_total{reason}``, ``loglens_source_up``,
 ``loglens_source_lag_bytes``, ``loglens_source_files``. Per sink: written, failed, retried, dropped,
-queued, up. Then the checkpoint's age and failures, the loop's heartbeat, late lines, and the alert
-rules' values. No rate gauges: ``rate()`` over the counters is how Prometheus measures rates.
+queued, up. Then the checkpoint's age and failures, the loop's heartbeat, late lines, the alert rules'
+values, and the rate detectors' anomalies and scores. No rate gauges: ``rate()`` over the counters is
+how Prometheus measures rates.
 """
 
 from __future__ import annotations
@@ -155,3 +156,28 @@ class RuntimeCollector(Collector):
                 groups.add_metric([rule.name], rule.firing_count)
                 fired.add_metric([rule.name], rule.fired_total)
             yield from (firing, value, groups, fired)
+        yield from self._anomalies()
+
+    def _anomalies(self) -> Iterator[Metric]:
+        state = self.query.anomalies()
+        if not state.enabled:
+            return
+        total = CounterMetricFamily(
+            "loglens_anomalies", "Anomalies a rate detector found (a series scored past the threshold).",
+            labels=["detector"],
+        )  # fmt: skip
+        score = GaugeMetricFamily(
+            "loglens_anomaly_score", "A rate detector's latest score of a series (standard deviations).",
+            labels=["detector", "series"],
+        )  # fmt: skip
+        last = GaugeMetricFamily(
+            "loglens_last_anomaly_timestamp_seconds", "Event time of a detector's newest anomaly.",
+            labels=["detector"],
+        )  # fmt: skip
+        for detector, count in sorted(state.totals.items()):
+            total.add_metric([detector], count)
+        for (detector, series), current in sorted(state.scores.items()):
+            score.add_metric([detector, printable(series)], current.score)
+        for detector, at in sorted(state.last_at.items()):
+            last.add_metric([detector], at)
+        yield from (total, score, last)

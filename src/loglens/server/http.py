@@ -21,6 +21,7 @@ from loglens.push.routes import build_push_router
 from loglens.push.store import PushStore
 from loglens.runtime import Runtime
 from loglens.server.alerts_routes import build_alerts_router
+from loglens.server.anomaly_routes import build_anomaly_router
 from loglens.server.app import beside, create_app
 from loglens.server.connections import ACCEPT_BACKLOG, GuardedServer, guarded_protocol
 from loglens.server.insights_routes import build_insights_router
@@ -69,6 +70,7 @@ class HttpServer:
             build_status_router(query, self.registry),
             build_insights_router(query),
             build_alerts_router(query),
+            build_anomaly_router(query),
             build_push_router(self.settings.push, store),
             *self.extra_routers,
         ]

@@ -42,6 +42,7 @@ class Snapshot:
         totals: ``Totals.to_state()``.
         saved_at: when the snapshot was taken (seconds since the epoch).
         alerts: ``AlertEngine.to_state()`` (empty without rules).
+        anomaly: ``RateDetectors.to_state()`` (empty without them).
     """
 
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -49,14 +50,17 @@ class Snapshot:
     totals: dict[str, Any] = field(default_factory=dict)
     saved_at: float = 0.0
     alerts: dict[str, Any] = field(default_factory=dict)
+    anomaly: dict[str, Any] = field(default_factory=dict)
 
     def same_state(self, other: Snapshot | None) -> bool:
-        """True when ``other`` holds the same positions, totals and alerts (whenever it was taken)."""
-        return other is not None and (self.sources, self.sinks, self.totals, self.alerts) == (
+        """True when ``other`` holds the same positions, totals, alerts and detectors (whenever it was
+        taken)."""
+        return other is not None and (self.sources, self.sinks, self.totals, self.alerts, self.anomaly) == (
             other.sources,
             other.sinks,
             other.totals,
             other.alerts,
+            other.anomaly,
         )
 
 
@@ -157,6 +161,7 @@ class CheckpointStore:
             "saved_at": repr(snapshot.saved_at),
             "totals": _dumps(snapshot.totals),
             **({"alerts": _dumps(snapshot.alerts)} if snapshot.alerts else {}),
+            **({"anomaly": _dumps(snapshot.anomaly)} if snapshot.anomaly else {}),
             **{f"source:{key}": _dumps(value) for key, value in snapshot.sources.items()},
             **{f"sink:{key}": _dumps(value) for key, value in snapshot.sinks.items()},
         }
@@ -201,6 +206,7 @@ class CheckpointStore:
         snapshot = Snapshot(
             totals=json.loads(rows["totals"]),
             alerts=json.loads(rows.get("alerts", "{}")),
+            anomaly=json.loads(rows.get("anomaly", "{}")),
             saved_at=float(rows["saved_at"]),
         )
         for key, value in rows.items():

@@ -152,7 +152,7 @@ class WatchApp(App[None]):
         incidents = [f"{'●' if i.active else '○'} {text.incident_line(i, snap.now)}" for i in snap.incidents]
         shown = [f"incidents (last {snap.options.incident_limit}):", *incidents] if incidents else []
         self.query_one("#incidents", Static).update(
-            "\n".join([*filter(None, [text.active_line(snap)]), *shown])
+            "\n".join([*filter(None, [text.active_line(snap), text.anomaly_line(snap)]), *shown])
         )
         if not self.problem:
             status.update(text.footer_line(snap))

@@ -10,13 +10,14 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
 import httpx
 
 from loglens.alerts.engine import Incident
+from loglens.anomaly.rates import Anomaly
 from loglens.errors import SourceError
 from loglens.query import ActiveAlert, AlertState
 from loglens.runtime import Runtime
@@ -55,6 +56,7 @@ class Snapshot:
     lag_bytes: int
     lag_seconds: float | None  # now minus the newest event second, None before any line
     alert_sink_errors: int
+    anomalies: list[Anomaly] = field(default_factory=list)  # newest first
 
 
 class Feed(Protocol):
@@ -126,6 +128,7 @@ class Monitor:
             lag_bytes=sum(source.lag_bytes for source in query.sources()),
             lag_seconds=None if mark is None else max(0.0, query.now() - mark),
             alert_sink_errors=alerts.sink_errors,
+            anomalies=query.anomalies().anomalies,
         )
 
 
@@ -211,6 +214,7 @@ class RemoteMonitor:
             lag_bytes=sum(source["lag_bytes"] for source in status["sources"]),
             lag_seconds=None if latest is None else max(0.0, now - latest),
             alert_sink_errors=int(alerts["sink_errors"]),
+            anomalies=[_anomaly(a) for a in self._get("/api/anomalies")["anomalies"]],
         )
         self._last, self._sort = snap, section_sort
         return snap
@@ -220,3 +224,11 @@ class RemoteMonitor:
         if self._last is None or section_sort != self._sort:
             return self.refresh(section_sort)
         return self._last
+
+
+def _anomaly(shown: dict[str, Any]) -> Anomaly:
+    """An anomaly of ``/api/anomalies``."""
+    return Anomaly(
+        shown["detector"], shown["series"], shown["at_epoch"], shown["score"], shown["baseline"],
+        shown["observed"], shown["peak"], shown["end_epoch"], shown["example"],
+    )  # fmt: skip

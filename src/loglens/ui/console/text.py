@@ -83,6 +83,15 @@ def active_line(snap: Snapshot) -> str:
     return "active: " + " · ".join(shown) if shown else ""
 
 
+def anomaly_line(snap: Snapshot, limit: int = 3) -> str:
+    """The newest anomalies of the rate detectors, ``anomalies: 5xx ↑7.7 zscore 01:30:02 ...``, or ""."""
+    shown = [
+        f"{a.series} {'↑' if a.score > 0 else '↓'}{abs(a.score):.1f} {a.detector} {clock_time(a.at)}"
+        for a in snap.anomalies[:limit]
+    ]
+    return "anomalies: " + " · ".join(shown) if shown else ""
+
+
 def shares(counts: dict[str, int], limit: int) -> list[tuple[str, int, float]]:
     """``(key, count, percent of all)`` of the ``limit`` biggest entries."""
     total = sum(counts.values())
@@ -135,7 +144,7 @@ def plain_report(snap: Snapshot, width: int = 80) -> str:
         f"== loglens watch · {header_line(snap)} ==",
         stats_line(snap),
         ("ALERT " if snap.firing else "") + alert_line(snap),
-        *filter(None, [active_line(snap)]),
+        *filter(None, [active_line(snap), anomaly_line(snap)]),
         graph_title(snap),
         sparkline(snap.rate_series, width),
     ]
