@@ -42,6 +42,7 @@ class Snapshot:
         totals: ``Totals.to_state()``.
         saved_at: when the snapshot was taken (seconds since the epoch).
         alerts: ``AlertEngine.to_state()`` (empty without rules).
+        metrics: ``UserMetrics.to_state()`` (empty without ``metrics:`` rules).
     """
 
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -49,14 +50,17 @@ class Snapshot:
     totals: dict[str, Any] = field(default_factory=dict)
     saved_at: float = 0.0
     alerts: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
 
     def same_state(self, other: Snapshot | None) -> bool:
-        """True when ``other`` holds the same positions, totals and alerts (whenever it was taken)."""
-        return other is not None and (self.sources, self.sinks, self.totals, self.alerts) == (
+        """True when ``other`` holds the same positions, totals, alerts and user metrics (whenever it
+        was taken)."""
+        return other is not None and (self.sources, self.sinks, self.totals, self.alerts, self.metrics) == (
             other.sources,
             other.sinks,
             other.totals,
             other.alerts,
+            other.metrics,
         )
 
 
@@ -157,6 +161,7 @@ class CheckpointStore:
             "saved_at": repr(snapshot.saved_at),
             "totals": _dumps(snapshot.totals),
             **({"alerts": _dumps(snapshot.alerts)} if snapshot.alerts else {}),
+            **({"metrics": _dumps(snapshot.metrics)} if snapshot.metrics else {}),
             **{f"source:{key}": _dumps(value) for key, value in snapshot.sources.items()},
             **{f"sink:{key}": _dumps(value) for key, value in snapshot.sinks.items()},
         }
@@ -201,6 +206,7 @@ class CheckpointStore:
         snapshot = Snapshot(
             totals=json.loads(rows["totals"]),
             alerts=json.loads(rows.get("alerts", "{}")),
+            metrics=json.loads(rows.get("metrics", "{}")),
             saved_at=float(rows["saved_at"]),
         )
         for key, value in rows.items():
