@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "check": "loglens.check:check_command",
     "completion": "loglens.completion:completion_command",
     "generate": "loglens.generate.command:generate",
+    "metrics": "loglens.metrics.command:metrics",
     "push": "loglens.push.command:push",
     "watch": "loglens.ui.console.command:watch",
 }
