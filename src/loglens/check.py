@@ -38,6 +38,8 @@ def describe(settings: Settings) -> list[str]:
         lines.append("ingest off")
     rules = alert_rules(settings)
     lines.append("alert rules: " + ", ".join(f"{rule.name} ({rule.kind})" for rule in rules))
+    if settings.metrics:
+        lines.append("user metrics: " + ", ".join(f"{m.name} ({m.type})" for m in settings.metrics))
     lines += [f"notify {notifier.describe()}" for notifier in settings.notify]
     archive = settings.archive
     if archive.enabled:

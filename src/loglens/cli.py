@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "completion": "loglens.completion:completion_command",
     "generate": "loglens.generate.command:generate",
     "patterns": "loglens.patterns.command:patterns_command",
+    "metrics": "loglens.metrics.command:metrics",
     "push": "loglens.push.command:push",
     "watch": "loglens.ui.console.command:watch",
 }

@@ -15,12 +15,21 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
 from loglens.alerts.config import NotifierConfig, RuleConfig, seconds_of
 from loglens.anomaly.config import AnomalyConfig
 from loglens.errors import ConfigError
+from loglens.metrics.config import MetricConfig, check_metrics
 from loglens.push.models import reserved_prefix
 
 ENV_PREFIX = "LOGLENS__"
@@ -315,8 +324,15 @@ class Settings(BaseSettings):
     alerts: list[RuleConfig] = Field(default_factory=list, description="alert rules (docs/alerts.md)")
     notify: list[NotifierConfig] = Field(default_factory=list, description="where alert events go")
     anomaly: AnomalyConfig = Field(default_factory=AnomalyConfig, description="rate detectors")
+    metrics: list[MetricConfig] = Field(default_factory=list, description="user metrics (docs/metrics.md)")
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     archive: ArchiveConfig = Field(default_factory=ArchiveConfig)
+
+    @field_validator("metrics")
+    @classmethod
+    def _metric_names(cls, metrics: list[MetricConfig], info: ValidationInfo) -> list[MetricConfig]:
+        push = info.data.get("push")
+        return check_metrics(metrics, push.metric_prefix if isinstance(push, PushConfig) else "app")
 
     @classmethod
     def settings_customise_sources(
@@ -472,9 +488,16 @@ def describe_validation_error(
     """Render a pydantic error as one line, each problem after where its value came from (the file,
     an environment variable, a flag): ``loglens.yaml: unknown key 'server.lisen'; ...``."""
     problems: dict[str, list[str]] = {}
+    lines: list[str] = []  # problems of the metrics: section, one line each
     for err in exc.errors():
         key = ".".join(str(p) for p in err["loc"])
         message = err["msg"].removeprefix("Value error, ")
+        origin = _origin(err["loc"], config, data or {}, given or {})
+        if err["loc"][:1] == ("metrics",) and err["type"] != "extra_forbidden":
+            lines += [f"{origin}: '{key}': {part}" for part in message.split("\n")]
+            continue
         problem = f"unknown key '{key}'" if err["type"] == "extra_forbidden" else f"'{key}': {message}"
-        problems.setdefault(_origin(err["loc"], config, data or {}, given or {}), []).append(problem)
-    return "; ".join(f"{origin}: " + "; ".join(found) for origin, found in problems.items())
+        problems.setdefault(origin, []).append(problem)
+    if problems:
+        lines.insert(0, "; ".join(f"{origin}: " + "; ".join(found) for origin, found in problems.items()))
+    return "\n".join(lines)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -23,6 +23,9 @@ from loglens.records import Batch
 from loglens.runtime import Runtime
 from loglens.sinks.panels import PanelSink
 from loglens.sources.replay_reader import ReplayReader
+
+if TYPE_CHECKING:
+    from loglens.metrics.state import UserMetrics
 
 #: Caps for the replay report: large, since a report is read once, yet still bounded.
 F = TypeVar("F", bound=Callable[..., Any])
@@ -39,6 +42,7 @@ class ReplayResult:
     totals: Totals | None  # per source, with the caps of a running loglens; only when asked for
     files: list[str]
     elapsed: float = 0.0
+    metrics: UserMetrics | None = None  # the settings' metrics: rules, when it has some
 
     @property
     def methods(self) -> Counter[str]:
@@ -89,6 +93,7 @@ def replay(
         for counters in runtime.totals.sources.values():
             summary.merge(counters)
     result = ReplayResult(summary, panels.breakdown, runtime.totals if limits else None, names)
+    result.metrics = runtime.metrics
     result.elapsed = time.perf_counter() - started
     return result
 

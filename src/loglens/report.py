@@ -52,7 +52,15 @@ def summarize(result: ReplayResult, section_limit: int = 10, top: int = 10) -> d
         "bots": dict(panels.bots.most_common(top)),
         "hours": {f"{h:02d}": panels.hours[h] for h in range(24)},
         "elapsed_seconds": round(result.elapsed, 3),
+        **({"metrics": _user_metrics(result)} if result.metrics is not None else {}),
     }
+
+
+def _user_metrics(result: ReplayResult) -> list[dict[str, Any]]:
+    from loglens.metrics.exposition import to_json
+
+    assert result.metrics is not None
+    return to_json(result.metrics)
 
 
 def to_json(result: ReplayResult, section_limit: int = 10, top: int = 10) -> str:
@@ -70,4 +78,8 @@ def to_prometheus(result: ReplayResult) -> str:
         raise ValueError("replay() was run without limits, so it kept no per-source totals")
     registry = CollectorRegistry()
     registry.register(TotalsCollector(result.totals))
+    if result.metrics is not None:
+        from loglens.metrics.exposition import UserMetricsCollector
+
+        registry.register(UserMetricsCollector(result.metrics, scrape=False))
     return generate_latest(registry).decode()

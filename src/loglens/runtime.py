@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from loglens.alerts.engine import AlertEngine, AlertSink
     from loglens.alerts.rules import Rule
     from loglens.anomaly.rates import RateDetectors
+    from loglens.metrics.state import UserMetrics
     from loglens.query import Query
 
 log = logging.getLogger("loglens.runtime")
@@ -110,6 +111,11 @@ class Runtime:
         self.wall = clock or SystemClock()
         caps = settings.limits
         self.totals = Totals(limits or Limits(caps.max_label_values, caps.section_limit))
+        self.metrics: UserMetrics | None = None
+        if settings.metrics:  # imported only when there are rules: no cost on the hot path without
+            from loglens.metrics.state import UserMetrics
+
+            self.metrics = UserMetrics(settings.metrics, caps.series_ttl_seconds)
         self.event_time = event_time
         # Replaying, a batch is folded in time-ordered slices no longer than the lateness, so a big read
         # neither drops its older lines as late nor lets the windows evict seconds alerts have not seen.
@@ -201,6 +207,8 @@ class Runtime:
 
     def _restore(self, snapshot: Snapshot) -> None:
         self.totals.load_state(snapshot.totals, self.wall.now())
+        if self.metrics is not None:
+            self.metrics.load_state(snapshot.metrics, self.wall.now())
         if self.engine is not None and snapshot.alerts:
             self.engine.restore(snapshot.alerts)
         if self.detectors is not None and snapshot.anomaly:
@@ -275,6 +283,8 @@ class Runtime:
                 now = self.wall.now()
                 if now >= next_save:
                     self.totals.expire(now - self.settings.limits.series_ttl_seconds)
+                    if self.metrics is not None:
+                        self.metrics.expire(now)
                     self.checkpoint()
                     next_save = now + state.checkpoint_interval_seconds
                 if not more:
@@ -357,6 +367,9 @@ class Runtime:
         if batch.source not in self.totals.sources:  # known with its labels before its first count
             self.totals.source(batch.source, source.labels_of(batch.source))
         self._guard(batch.source, "totals", lambda: self.totals.update(batch, now))
+        metrics = self.metrics
+        if metrics is not None:
+            self._guard(batch.source, "metrics", lambda: metrics.update(batch, now))
         if self.windows is not None and not batch.records.is_empty():
             self._guard(batch.source, "windows", lambda: self._fold_windows(batch.records, batch.source))
         for sink in self.sinks:
@@ -405,6 +418,7 @@ class Runtime:
             totals=self.totals.to_state(),
             alerts=self.engine.to_state() if self.engine is not None and self.engine.rules else {},
             anomaly=self.detectors.to_state() if self.detectors is not None else {},
+            metrics=self.metrics.to_state() if self.metrics is not None else {},
             saved_at=self.wall.now(),
         )
 

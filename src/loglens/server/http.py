@@ -62,6 +62,10 @@ class HttpServer:
         query = runtime.query
         self.registry.register(TotalsCollector(query.totals))
         self.registry.register(RuntimeCollector(query))
+        if runtime.metrics is not None:
+            from loglens.metrics.exposition import UserMetricsCollector
+
+            self.registry.register(UserMetricsCollector(runtime.metrics))
         for collector in (ProcessCollector, PlatformCollector, GCCollector):
             collector(registry=self.registry)
         store = PushStore(self.settings.push, runtime.wall)

@@ -43,6 +43,7 @@ class Snapshot:
         saved_at: when the snapshot was taken (seconds since the epoch).
         alerts: ``AlertEngine.to_state()`` (empty without rules).
         anomaly: ``RateDetectors.to_state()`` (empty without them).
+        metrics: ``UserMetrics.to_state()`` (empty without ``metrics:`` rules).
     """
 
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -51,16 +52,19 @@ class Snapshot:
     saved_at: float = 0.0
     alerts: dict[str, Any] = field(default_factory=dict)
     anomaly: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
 
     def same_state(self, other: Snapshot | None) -> bool:
-        """True when ``other`` holds the same positions, totals, alerts and detectors (whenever it was
-        taken)."""
-        return other is not None and (self.sources, self.sinks, self.totals, self.alerts, self.anomaly) == (
+        """True when ``other`` holds the same positions, totals, alerts, detectors and user metrics
+        (whenever it was taken)."""
+        mine = (self.sources, self.sinks, self.totals, self.alerts, self.anomaly, self.metrics)
+        return other is not None and mine == (
             other.sources,
             other.sinks,
             other.totals,
             other.alerts,
             other.anomaly,
+            other.metrics,
         )
 
 
@@ -162,6 +166,7 @@ class CheckpointStore:
             "totals": _dumps(snapshot.totals),
             **({"alerts": _dumps(snapshot.alerts)} if snapshot.alerts else {}),
             **({"anomaly": _dumps(snapshot.anomaly)} if snapshot.anomaly else {}),
+            **({"metrics": _dumps(snapshot.metrics)} if snapshot.metrics else {}),
             **{f"source:{key}": _dumps(value) for key, value in snapshot.sources.items()},
             **{f"sink:{key}": _dumps(value) for key, value in snapshot.sinks.items()},
         }
@@ -207,6 +212,7 @@ class CheckpointStore:
             totals=json.loads(rows["totals"]),
             alerts=json.loads(rows.get("alerts", "{}")),
             anomaly=json.loads(rows.get("anomaly", "{}")),
+            metrics=json.loads(rows.get("metrics", "{}")),
             saved_at=float(rows["saved_at"]),
         )
         for key, value in rows.items():
