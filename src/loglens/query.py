@@ -17,6 +17,7 @@ from loglens.anomaly.rates import Anomaly, Score
 from loglens.contracts import SinkStatus, SourceStatus
 
 if TYPE_CHECKING:
+    from loglens.patterns import TemplateInfo
     from loglens.runtime import Runtime
 
 
@@ -204,6 +205,13 @@ class Query:
                 dict(detectors.last_at),
                 dict(detectors.scores),
             )
+
+    def patterns(self) -> list[TemplateInfo] | None:
+        """The mined templates, most seen first (None when no messages are mined)."""
+        detectors = self._rt.detectors
+        if detectors is None or detectors.mining is None:
+            return None
+        return detectors.mining.miner.templates()
 
     def checkpoint(self) -> CheckpointInfo:
         """When the checkpoint was last saved, how often, and whether saving works."""

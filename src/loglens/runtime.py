@@ -370,6 +370,10 @@ class Runtime:
         metrics = self.metrics
         if metrics is not None:
             self._guard(batch.source, "metrics", lambda: metrics.update(batch, now))
+        mining = self.detectors.mining if self.detectors is not None else None
+        if mining is not None and not batch.records.is_empty():
+            second = int(self.clock.now())
+            self._guard(batch.source, "patterns", lambda: mining.mine(batch.records, batch.source, second))
         if self.windows is not None and not batch.records.is_empty():
             self._guard(batch.source, "windows", lambda: self._fold_windows(batch.records, batch.source))
         for sink in self.sinks:

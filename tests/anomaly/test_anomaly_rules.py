@@ -29,7 +29,8 @@ def test_the_config_names_a_detector_and_a_series() -> None:
     assert config(detector="zscore").kind == "anomaly"
     assert config(detector="zscore", series="source:web").anomaly is not None
     bad_series = "is not one of hits, 4xx, 5xx, a level or source:NAME"
-    for bad, why in [({"detector": "drain"}, "'zscore' or 'seasonal'"), ({"series": "6xx"}, bad_series)]:
+    detectors = "'zscore', 'seasonal', 'new_pattern' or 'pattern_rate'"
+    for bad, why in [({"detector": "drain"}, detectors), ({"series": "6xx"}, bad_series)]:
         with pytest.raises(ValidationError, match=why):
             config(**{"detector": "zscore", **bad})
     with pytest.raises(ValidationError, match="takes no by:"):

@@ -96,7 +96,7 @@ def test_a_spike_an_error_burst_and_an_outage_are_anomalies_within_5_seconds(tmp
         for s in families["loglens_anomalies"].samples
         if s.name.endswith("_total")
     }
-    assert totals == {"zscore": len(anomalies), "seasonal": 0}
+    assert totals == {"zscore": len(anomalies), "seasonal": 0, "new_pattern": 0, "pattern_rate": 0}
     (last,) = families["loglens_last_anomaly_timestamp_seconds"].samples
     assert last.value == anomalies[-1].at
     scored = {(s.labels["detector"], s.labels["series"]) for s in families["loglens_anomaly_score"].samples}

@@ -23,7 +23,7 @@ def test_a_daily_peak_is_an_anomaly_to_zscore_only_and_only_from_the_second_day(
     assert [(a.detector, a.at - DAY0 - NOON <= 2) for a in found.anomalies()] == [("zscore", True)]
     step(found, DAY0 + NOON + 60, DAY0 + 2 * DAY, poisson(peak, 1))
     assert ("seasonal", "hits") in found.scores
-    assert found.totals == {"zscore": 2, "seasonal": 0}
+    assert found.totals == {"zscore": 2, "seasonal": 0, "new_pattern": 0, "pattern_rate": 0}
 
 
 def test_diurnal_traffic_raises_no_anomaly_and_a_spike_at_night_does() -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import subprocess
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Hashable, Sequence
 from pathlib import Path
 
@@ -38,3 +39,18 @@ def patterns_csv(path: Path) -> list[dict[str, str]]:
     result = subprocess.run([LOGLENS, "patterns", "--output", "csv", str(path)], capture_output=True,
                             text=True, timeout=120, check=True)  # fmt: skip
     return list(csv.DictReader(io.StringIO(result.stdout)))
+
+
+def reworded(content: str) -> str:
+    """Every word of letters written backwards with an ``x`` before it, numbers kept."""
+    return re.sub(r"[A-Za-z]{2,}", lambda word: "x" + word.group()[::-1], content)
+
+
+def commonest_numbered(system: str) -> int:
+    """The index of the first line of the commonest event among messages with a number in them."""
+    rows = truth(system)
+    numbered = Counter(row["EventId"] for row in rows if re.search("[0-9]", row["Content"]))
+    commonest = numbered.most_common(1)[0][0]
+    return next(
+        i for i, row in enumerate(rows) if row["EventId"] == commonest and re.search("[0-9]", row["Content"])
+    )

@@ -4,17 +4,11 @@ does not (what the ``new_pattern`` detector relies on)."""
 from __future__ import annotations
 
 import re
-from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from patterns.loghub import LOGHUB, SYSTEMS, patterns_csv, truth
-
-
-def _reworded(content: str) -> str:
-    """Every word of letters written backwards with an ``x`` before it, numbers kept."""
-    return re.sub(r"[A-Za-z]{2,}", lambda word: "x" + word.group()[::-1], content)
+from patterns.loghub import LOGHUB, SYSTEMS, commonest_numbered, patterns_csv, reworded, truth
 
 
 def _renumbered(content: str) -> str:
@@ -26,21 +20,18 @@ def _renumbered(content: str) -> str:
 def test_changed_words_make_a_new_template_and_changed_numbers_do_not(system: str, tmp_path: Path) -> None:
     rows = truth(system)
     raw = (LOGHUB / f"{system}_2k.log").read_text(encoding="utf-8").splitlines()
-    numbered = Counter(row["EventId"] for row in rows if re.search("[0-9]", row["Content"]))
-    commonest = numbered.most_common(1)[0][0]  # the commonest event of messages with a number
-    index = next(i for i, row in enumerate(rows)
-                 if row["EventId"] == commonest and re.search("[0-9]", row["Content"]))  # fmt: skip
+    index = commonest_numbered(system)
     content = rows[index]["Content"]
     line = raw[index]
     assert content in line
-    reworded, renumbered = (
-        line.replace(content, _reworded(content)),
+    changed_words, renumbered = (
+        line.replace(content, reworded(content)),
         line.replace(content, _renumbered(content)),
     )
     assert renumbered != line
     sample = tmp_path / "sample.log"
-    sample.write_text("\n".join([*raw, reworded, renumbered]) + "\n", encoding="utf-8")
+    sample.write_text("\n".join([*raw, changed_words, renumbered]) + "\n", encoding="utf-8")
     mined = patterns_csv(sample)
     before = {row["template_id"] for row in mined[: len(raw)]}
-    assert mined[-2]["template_id"] not in before, (reworded, mined[-2])
+    assert mined[-2]["template_id"] not in before, (changed_words, mined[-2])
     assert mined[-1]["template_id"] == mined[index]["template_id"], (renumbered, mined[-1])

@@ -82,7 +82,8 @@ def test_the_index_lists_every_endpoint_and_each_link_answers(agent: Agent) -> N
     expected = {
         ("GET", path)
         for path in ("/metrics", "/api/status", "/api/insights", "/api/series", "/api/alerts", "/api/docs",
-                     "/api/openapi.json", "/api/health", "/api/ready", "/api/anomalies", "/api/extra")
+                     "/api/openapi.json", "/api/health", "/api/ready", "/api/anomalies", "/api/patterns",
+                     "/api/extra")
     } | {("POST", "/api/metrics"), ("POST", "/api/logs"), ("POST", "/log_collector")}  # fmt: skip
     assert listed == expected
     assert all(row[2] for row in page.rows[1:]), page.rows  # each says what it serves

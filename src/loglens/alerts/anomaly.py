@@ -23,7 +23,9 @@ class AnomalyRule(Rule):
     def __init__(self, name: str, spec: Anomaly, threshold: float, **options: Any) -> None:
         self.spec = spec
         self.detectors: RateDetectors | None = None
-        label = f"{spec.detector} score of {spec.series}"
+        label = {"new_pattern": "new templates", "pattern_rate": "pattern_rate score"}.get(
+            spec.detector, f"{spec.detector} score of {spec.series}"
+        )
         super().__init__(name, threshold, 1, label=options.pop("label", label), **options)
 
     def bind(self, detectors: RateDetectors) -> None:
@@ -37,5 +39,5 @@ class AnomalyRule(Rule):
         """The score the detectors gave at ``now`` (they are evaluated first)."""
         if self.detectors is None:
             return {}
-        value = self.detectors.value(self.spec.detector, self.spec.series, self.spec.direction)
+        value = self.detectors.value(self.spec.detector, self.spec.key, self.spec.direction)
         return {} if value is None else {(): value}

@@ -111,11 +111,13 @@ class Quantile(Match):
 
 
 class Anomaly(_Strict):
-    """A rate detector's score of one series: ``threshold`` is the score, ``up`` (a rise), ``down`` (a
-    drop) or ``both`` (its size)."""
+    """A detector's score: a rate detector's of one series, ``up`` (a rise), ``down`` (a drop) or
+    ``both`` (its size); ``new_pattern``: the new templates (of ``source``) in the detectors' window;
+    ``pattern_rate``: the highest score of a template's rate. ``threshold`` is the score."""
 
-    detector: Literal["zscore", "seasonal"]
+    detector: Literal["zscore", "seasonal", "new_pattern", "pattern_rate"]
     series: str = Field(default="hits", description="hits, 4xx, 5xx, a level (ERROR...) or source:NAME")
+    source: str | None = Field(default=None, description="new_pattern: only this source's new templates")
     direction: Literal["up", "down", "both"] = "both"
 
     @field_validator("series")
@@ -126,6 +128,22 @@ class Anomaly(_Strict):
         if series.startswith("source:") and len(series) > len("source:"):
             return series
         raise ValueError(f"series {series!r} is not one of {', '.join(RATE_SERIES)}, a level or source:NAME")
+
+    @model_validator(mode="after")
+    def _source(self) -> Anomaly:
+        if self.source is not None and self.detector != "new_pattern":
+            raise ValueError(
+                "source: is for detector new_pattern (a rate detector names its series: source:NAME)"
+            )
+        return self
+
+    @property
+    def key(self) -> str:
+        """What the detectors' score is asked for: the series, or for ``new_pattern`` ``source:NAME`` ("":
+        any source)."""
+        if self.detector == "new_pattern":
+            return f"source:{self.source}" if self.source else ""
+        return self.series
 
 
 class RuleConfig(_Strict):

@@ -145,6 +145,15 @@ def expression(rule: RuleConfig) -> str:
     """
     if rule.anomaly is not None:
         spec = rule.anomaly
+        if spec.detector == "new_pattern":
+            if spec.source is not None:
+                raise LeftOut(
+                    "new_pattern of one source: loglens_anomalies_total counts them for every source"
+                )
+            new = 'increase(loglens_anomalies_total{detector="new_pattern"}[1m])'
+            return f"({new} or vector(0)) {rule.op} {number(rule.threshold)}"
+        if spec.detector == "pattern_rate":
+            return f'max({ANOMALY_SCORE}{{detector="pattern_rate"}}) {rule.op} {number(rule.threshold)}'
         score = f'{ANOMALY_SCORE}{{detector="{spec.detector}",series={_quote(spec.series)}}}'
         value = {"up": score, "down": f"-{score}"}.get(spec.direction, f"abs({score})")
         return f"{value} {rule.op} {number(rule.threshold)}"

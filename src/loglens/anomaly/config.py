@@ -6,6 +6,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 #: The detectors of rates.
 DETECTORS = ("zscore", "seasonal")
+#: The detectors of log patterns (anomaly/patterns.py).
+PATTERN_DETECTORS = ("new_pattern", "pattern_rate")
 
 
 class AnomalyConfig(BaseModel):
@@ -25,3 +27,9 @@ class AnomalyConfig(BaseModel):
     history_days: int = Field(default=28, ge=1, le=56, description="seasonal: days of history kept")
     seasonal_min_days: int = Field(default=1, ge=1, description="seasonal: earlier days needed to score")
     recent: int = Field(default=100, ge=1, description="anomalies /api/anomalies keeps")
+    patterns: bool = Field(default=True, description="mine application messages: new_pattern, pattern_rate")
+    pattern_warmup: int = Field(default=1000, ge=0, description="messages mined before a new template counts")
+    max_templates: int = Field(
+        default=1000, ge=10, description="templates kept (least recently seen evicted)"
+    )
+    max_patterns: int = Field(default=100, ge=0, description="templates whose rate is scored (pattern_rate)")

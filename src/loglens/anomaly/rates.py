@@ -23,7 +23,8 @@ import polars as pl
 
 from loglens.aggregate.capped import OTHER
 from loglens.aggregate.windows import Windows
-from loglens.anomaly.config import DETECTORS, AnomalyConfig
+from loglens.anomaly.config import DETECTORS, PATTERN_DETECTORS, AnomalyConfig
+from loglens.anomaly.patterns import PATTERN_SERIES, PatternMining
 from loglens.anomaly.score import Baseline, score
 from loglens.anomaly.series import Tracked
 from loglens.records import LEVELS
@@ -51,6 +52,7 @@ class Anomaly:
     peak: float
     end: int | None = None
     example: str | None = None
+    template: str | None = None  # new_pattern: the template the example made
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ class RateDetectors:
         #: Anomalies, newest last.
         self.recent: deque[Anomaly] = deque(maxlen=config.recent)
         #: Anomalies per detector.
-        self.totals: Counter[str] = Counter({detector: 0 for detector in DETECTORS})
+        self.totals: Counter[str] = Counter({detector: 0 for detector in (*DETECTORS, *PATTERN_DETECTORS)})
         #: The second of each detector's newest anomaly.
         self.last_at: dict[str, int] = {}
         self.lock = threading.RLock()
@@ -82,7 +84,12 @@ class RateDetectors:
         self._sources: dict[int, Counter[str]] = {}
         self._done: int | None = None  # the newest complete second counted
         self._resumed = False  # restored: the seconds up to the next evaluation were not seen
+        self._at: int | None = None  # the second last scored
+        self._new: deque[tuple[int, str]] = deque(maxlen=config.recent)  # (second, series) of new patterns
         windows.observers.append(self.observe)
+        self.mining = PatternMining(self) if config.patterns else None
+        if self.mining is not None:
+            windows.observers.append(self.mining.observe)
 
     def observe(self, frame: pl.DataFrame, source: str) -> None:
         """Count the records of ``source`` the windows kept, per second."""
@@ -91,6 +98,20 @@ class RateDetectors:
             name = f"source:{OTHER}"
         for sec, count in frame.group_by("sec").len().iter_rows():
             self._sources.setdefault(sec, Counter())[name] += count
+
+    def count(self, sec: int, series: str, count: int) -> None:
+        """Add ``count`` records to another series at ``sec`` (a template's, ``pattern:ID``)."""
+        self._sources.setdefault(sec, Counter())[series] += count
+
+    def record(self, detector: str, series: str, second: int, example: str, template: str) -> None:
+        """A one-second anomaly: a template never seen before (``example`` its first message)."""
+        with self.lock:
+            anomaly = Anomaly(detector, series, second, 1.0, 0.0, 1.0, peak=1.0, end=second, example=example,
+                              template=template)  # fmt: skip
+            self.recent.append(anomaly)
+            self.totals[detector] += 1
+            self.last_at[detector] = second
+            self._new.append((second, series))
 
     def _pooled(self, name: str) -> bool:
         known = sum(key.startswith("source:") and key != f"source:{OTHER}" for key in self.series)
@@ -120,6 +141,7 @@ class RateDetectors:
             if self._sources and min(self._sources) <= newest:  # late records, or seconds filled in bulk
                 self._sources = {sec: counts for sec, counts in self._sources.items() if sec > newest}
             self._score(second)
+            self._at = second
 
     def _count(self, sec: int) -> None:
         counts: dict[str, int] = dict(self._sources.pop(sec, {}))
@@ -145,15 +167,18 @@ class RateDetectors:
         middle = second - window / 2
         for name, tracked in self.series.items():
             zscore = tracked.zscore()
-            candidates = ([zscore] if zscore else [], tracked.seasonal(middle))
+            pattern = name.startswith(PATTERN_SERIES)
+            candidates = ([zscore] if zscore else [], [] if pattern else tracked.seasonal(middle))
             for detector, baselines in zip(DETECTORS, candidates, strict=True):
-                key = (detector, name)
+                if pattern and detector != "zscore":
+                    continue
+                key = ("pattern_rate" if pattern else detector, name)
                 if not baselines:
                     self.scores.pop(key, None)
                     continue
                 value, expected = _nearest(tracked.observed, baselines, window)
                 volume = tracked.observed if value > 0 else expected  # a rise is seen, a drop expected
-                if volume < self.config.min_count:
+                if volume < self.config.min_count or (pattern and value < 0):  # a template's rate: rises
                     value = 0.0
                 self.scores[key] = Score(value, expected, tracked.observed)
                 self._track(key, value, expected, tracked.observed, second)
@@ -162,7 +187,8 @@ class RateDetectors:
         current = self._open.get(key)
         if abs(value) >= self.config.threshold:
             if current is None:
-                anomaly = Anomaly(*key, second, value, expected, observed, peak=value)
+                example = self.mining.example(key[1]) if self.mining and key[0] == "pattern_rate" else None
+                anomaly = Anomaly(*key, second, value, expected, observed, peak=value, example=example)
                 self._open[key] = anomaly
                 self.recent.append(anomaly)
                 self.totals[key[0]] += 1
@@ -177,10 +203,23 @@ class RateDetectors:
         """The score of ``series`` by ``detector`` as a rule reads it: ``up`` as it is, ``down``
         negated, ``both`` its size (None while the baseline warms up)."""
         with self.lock:
+            if detector == "new_pattern":
+                return self._new_patterns(series)
+            if detector == "pattern_rate":
+                scores = [s.score for (d, _), s in self.scores.items() if d == "pattern_rate"]
+                return max(scores) if scores else None
             current = self.scores.get((detector, series))
         if current is None:
             return None
         return {"up": current.score, "down": -current.score}.get(direction, abs(current.score))
+
+    def _new_patterns(self, series: str) -> float:
+        """New templates (of ``source:NAME``, or of any source for "") in the window ending at the last
+        second scored."""
+        if self._at is None:
+            return 0.0
+        start = self._at - self.config.window_seconds
+        return float(sum(1 for at, of in self._new if start < at <= self._at and series in ("", of)))
 
     def anomalies(self) -> list[Anomaly]:
         """The kept anomalies, newest first."""
@@ -198,6 +237,8 @@ class RateDetectors:
                 "recent": [asdict(anomaly) for anomaly in self.recent],
                 "totals": dict(self.totals),
                 "last_at": dict(self.last_at),
+                "new": [list(new) for new in self._new],
+                **({"mining": self.mining.to_state()} if self.mining is not None else {}),
             }
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -212,6 +253,9 @@ class RateDetectors:
             self.last_at.update(state["last_at"])
             self._done = state["done"]
             self._resumed = self._done is not None
+            self._new.extend((at, series) for at, series in state.get("new", []))
+            if self.mining is not None and "mining" in state:
+                self.mining.restore(state["mining"])
 
 
 def _nearest(observed: int, baselines: list[Baseline], window: int) -> tuple[float, float]:

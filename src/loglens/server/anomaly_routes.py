@@ -1,10 +1,12 @@
-"""``GET /api/anomalies``: the rate detectors' recent anomalies and every series' latest score."""
+"""``GET /api/anomalies``: the detectors' recent anomalies and every series' latest score;
+``GET /api/patterns``: the templates the pattern detectors mined."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter
+from fastapi import Query as Param
 
 from loglens.alerts.rules import format_time
 from loglens.anomaly.rates import Anomaly
@@ -25,6 +27,7 @@ def anomaly_dict(anomaly: Anomaly) -> dict[str, Any]:
         "end": format_time(anomaly.end) if anomaly.end is not None else None,
         "end_epoch": anomaly.end,
         "example": anomaly.example,
+        "template": anomaly.template,
     }
 
 
@@ -52,6 +55,21 @@ def build_anomaly_router(query: Query) -> APIRouter:
                 }
                 for (detector, series), current in sorted(state.scores.items())
             ],
+        }
+
+    @router.get("/api/patterns")
+    def patterns(top: Annotated[int, Param(ge=0, le=10_000)] = 50) -> dict[str, Any]:
+        """The templates of the application messages read so far, most seen first (``top``, 0 for all):
+        ``id``, ``template`` (variable parts as ``<*>``), ``count``, ``example`` (its first message)."""
+        mined = query.patterns()
+        templates = mined or []
+        shown = templates if top == 0 else templates[:top]
+        return {
+            "enabled": mined is not None,
+            "templates": [
+                {"id": t.id, "template": t.template, "count": t.count, "example": t.example} for t in shown
+            ],
+            "total": len(templates),
         }
 
     return router
