@@ -371,9 +371,9 @@ class Runtime:
         if metrics is not None:
             self._guard(batch.source, "metrics", lambda: metrics.update(batch, now))
         mining = self.detectors.mining if self.detectors is not None else None
-        if mining is not None and not batch.records.is_empty():
+        if mining is not None and (not batch.records.is_empty() or batch.errors.get("no_match")):
             second = int(self.clock.now())
-            self._guard(batch.source, "patterns", lambda: mining.mine(batch.records, batch.source, second))
+            self._guard(batch.source, "patterns", lambda: mining.mine(batch, second))
         if self.windows is not None and not batch.records.is_empty():
             self._guard(batch.source, "windows", lambda: self._fold_windows(batch.records, batch.source))
         for sink in self.sinks:

@@ -68,3 +68,25 @@ def test_a_reworded_line_appended_to_each_sample_is_a_new_pattern(tmp_path: Path
     alerts = httpx.get(f"{agent.url}/api/alerts", timeout=5).json()
     assert [rule["firing"] for rule in alerts["rules"] if rule["name"] == "new_kind"] == [True]
     assert agent.stop() == 0
+
+
+def test_lines_of_no_known_format_are_mined_whole(tmp_path: Path) -> None:
+    log, config = tmp_path / "app.log", tmp_path / "loglens.yaml"
+    log.write_text(
+        "".join(f"job {n} finished in {n % 7} s on worker-{n % 3}\n" for n in range(50)), encoding="utf-8"
+    )
+    config.write_text(
+        f"sources:\n  - {{path: {log}, format: combined, name: jobs}}\nanomaly:\n  pattern_warmup: 10\n",
+        encoding="utf-8",
+    )
+    agent = AgentProcess(["--config", str(config), "--state-dir", str(tmp_path / "state"), "--from-start"],
+                         tmp_path / "run.out")  # fmt: skip
+    wait_for(lambda: lines_total(agent.url) == {"jobs": 50.0}, what="the 50 lines read")
+    assert new_patterns(agent.url) == []  # one template: no line parsed, every one mined whole
+    with log.open("a", encoding="utf-8") as out:
+        out.write("job 51 finished in 2 s on worker-1\ndisk full on /dev/sda1, giving up\n")
+    [found] = wait_for(lambda: new_patterns(agent.url), what="the new kind of line")
+    assert (found["series"], found["example"]) == ("source:jobs", "disk full on /dev/sda1, giving up")
+    templates = httpx.get(f"{agent.url}/api/patterns", timeout=5).json()["templates"]
+    assert [t["count"] for t in templates] == [51, 1]
+    assert agent.stop() == 0

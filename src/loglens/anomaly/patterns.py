@@ -1,4 +1,5 @@
-"""The pattern detectors: the messages of application records, mined into templates as they arrive.
+"""The pattern detectors: the messages of application records (and the lines of no known format), mined
+into templates as they arrive.
 
 Each batch's messages go through one :class:`~loglens.patterns.TemplateMiner` (``add_many``: the masking
 is one polars pass per batch), whatever their time: a line of a kind never seen is news even when it is
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from loglens.patterns import TemplateMiner
+from loglens.records import Batch
 
 if TYPE_CHECKING:
     from loglens.anomaly.rates import RateDetectors
@@ -38,19 +40,26 @@ class PatternMining:
         self._seen: Counter[int] = Counter()  # messages per template, until it is tracked
         self._templates: pl.DataFrame | None = None  # the last batch mined: line index, template id
 
-    def mine(self, records: pl.DataFrame, source: str, second: int) -> None:
-        """Mine the messages of the application records (no status) of one batch of ``source``, read at
-        ``second``."""
+    def mine(self, batch: Batch, second: int) -> None:
+        """Mine one batch, read at ``second``: the messages of its application records (no status), and
+        the whole lines no format read (``no_match``)."""
+        records = batch.records
         apps = records.filter(pl.col("message").is_not_null() & pl.col("status").is_null())
         self._templates = None
-        if apps.is_empty():
+        unknown: list[str] = []
+        if batch.errors.get("no_match") and not batch.raw.is_empty():
+            numbered = pl.DataFrame({"line": pl.int_range(batch.raw.len(), eager=True, dtype=pl.UInt32),
+                                     "raw": batch.raw})  # fmt: skip
+            unknown = numbered.join(records.select("line"), on="line", how="anti")["raw"].to_list()
+        if apps.is_empty() and not unknown:
             return
-        messages = apps["message"].to_list()
+        source = batch.source
+        messages = apps["message"].to_list() + unknown
         before = self.miner.seen
         matches = self.miner.add_many(messages)
         for n in [n for n, match in enumerate(matches) if match.new and before + n >= self.warmup]:
             self.detectors.record("new_pattern", f"source:{source}", second, messages[n], matches[n].template)
-        ids = pl.Series("template", [match.template_id for match in matches], dtype=pl.Int64)
+        ids = pl.Series("template", [match.template_id for match in matches[: apps.height]], dtype=pl.Int64)
         self._templates = apps.select("line").with_columns(ids)
 
     def observe(self, frame: pl.DataFrame, source: str) -> None:
