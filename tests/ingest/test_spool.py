@@ -47,9 +47,11 @@ def _spool(folder: Path, **kwargs: int) -> Spool:
 
 def test_lines_are_durable_when_the_future_completes_and_read_back_in_order(tmp_path: Path) -> None:
     spool = _spool(tmp_path / "spool", segment_bytes=4096)
-    futures = [spool.submit("web", "auto", [f"line {i} " + "x" * 50, f"more {i}"]) for i in range(200)]
+    futures = [spool.submit("web", "auto", [f"line {i} " + "x" * 50, f"more {i}"]) for i in range(100)]
     for future in futures:
         future.result(timeout=30)
+    for i in range(100, 200):  # one at a time: commits after the first 4 KiB go to new segments
+        spool.submit("web", "auto", [f"line {i} " + "x" * 50, f"more {i}"]).result(timeout=30)
     assert spool.frames == 200
     assert spool.commits <= 200  # requests waiting together share one fsync
     assert len(spool.indexes()) > 1  # rolled past segment_bytes
