@@ -19,7 +19,6 @@ from loglens.aggregate.totals import Totals
 from loglens.config import Settings, load_settings
 from loglens.errors import NothingParsedError
 from loglens.options import config_option, examples, parse_options, parse_overrides
-from loglens.records import Batch
 from loglens.runtime import Runtime
 from loglens.sinks.panels import PanelSink
 from loglens.sources.replay_reader import ReplayReader
@@ -66,9 +65,9 @@ def replay(
     """Read every input to its end; ``progress`` gets the raw bytes read so far after each chunk.
 
     A runtime with the replay reader as its source and the visitor panels as its sink, without
-    windows or checkpoint. With ``limits``, the per-source totals are capped like a running
-    loglens's (``totals``, what ``--output prometheus`` prints) and the report's ``summary`` is
-    folded separately; else the summary is the sum of the near-uncapped per-source totals.
+    windows or checkpoint; the summary is the sum of the per-source totals. With ``limits`` (for
+    ``--output prometheus``), the per-source totals are capped like a running loglens's (``totals``)
+    and no panels are folded: the exposition has none, and only the summary's line counts are read.
 
     Raises:
         SourceError: an input is missing or unreadable (checked for all inputs before reading any).
@@ -77,51 +76,21 @@ def replay(
     started = time.perf_counter()
     reader = ReplayReader(names, format, pattern, timezone, max_line_bytes, progress)
     panels = PanelSink()
-    sinks: list[PanelSink | _SummarySink] = [panels]
-    summary = SourceCounters(REPORT_LIMITS)
-    if limits is not None:
-        sinks.append(_SummarySink(summary))
     runtime = Runtime(
-        settings or load_settings(), [reader], sinks, checkpoint=False, windows=False,
-        limits=limits or REPORT_LIMITS,
+        settings or load_settings(), [reader], [panels] if limits is None else [], checkpoint=False,
+        windows=False, limits=limits or REPORT_LIMITS,
     )  # fmt: skip
     try:
         runtime.drain()
     finally:
         runtime.close()
-    if limits is None:
-        for counters in runtime.totals.sources.values():
-            summary.merge(counters)
+    summary = SourceCounters(REPORT_LIMITS)
+    for counters in runtime.totals.sources.values():
+        summary.merge(counters)
     result = ReplayResult(summary, panels.breakdown, runtime.totals if limits else None, names)
     result.metrics = runtime.metrics
     result.elapsed = time.perf_counter() - started
     return result
-
-
-class _SummarySink:
-    """Folds every batch into one report-wide :class:`SourceCounters` (when the totals are capped)."""
-
-    name = "summary"
-
-    def __init__(self, summary: SourceCounters) -> None:
-        self.summary = summary
-
-    def write(self, batch: Batch) -> None:
-        """Fold ``batch`` in."""
-        self.summary.update(batch)
-
-    def state(self) -> dict[str, Any]:
-        """Nothing: a report is not resumed."""
-        return {}
-
-    def restore(self, state: dict[str, Any]) -> None:
-        """Nothing to restore."""
-
-    def flush(self) -> None:
-        """Nothing held."""
-
-    def close(self) -> None:
-        """Nothing held."""
 
 
 def check_parsed(summary: SourceCounters, format: str, pattern: str | None) -> None:
