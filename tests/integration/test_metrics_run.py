@@ -7,13 +7,14 @@ import json
 import os
 import signal
 import sqlite3
+import subprocess
 import threading
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from server.agent_helpers import AgentProcess, scrape, wait_for
+from server.agent_helpers import LOGLENS, AgentProcess, scrape, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -113,7 +114,7 @@ def test_kill_9_and_rotation_count_user_metrics_once(tmp_path: Path) -> None:
     assert _saved_failures(state) == sum(writer.failures.values())
 
 
-@pytest.mark.parametrize(
+BAD_RULES = pytest.mark.parametrize(
     ("rule", "problem"),
     [
         ("{name: bad_regex, type: counter, match: 'a(?=b)'}", "metric 'bad_regex': match 'a(?=b)' is not"),
@@ -129,6 +130,19 @@ def test_kill_9_and_rotation_count_user_metrics_once(tmp_path: Path) -> None:
         ),
     ],
 )
+
+
+@BAD_RULES
+def test_loglens_check_names_a_bad_rule_in_one_line(tmp_path: Path, rule: str, problem: str) -> None:
+    config = tmp_path / "loglens.yaml"
+    config.write_text(f"metrics:\n  - {rule}\n")
+    checked = subprocess.run([LOGLENS, "check", "--config", str(config)], capture_output=True, text=True)
+    assert checked.returncode == 2
+    lines = (checked.stdout + checked.stderr).strip().splitlines()
+    assert len(lines) == 1 and problem in lines[0], lines
+
+
+@BAD_RULES
 def test_a_bad_rule_stops_start_up_with_one_line_naming_it(tmp_path: Path, rule: str, problem: str) -> None:
     config = tmp_path / "loglens.yaml"
     config.write_text(f"metrics:\n  - {rule}\n")
