@@ -75,6 +75,10 @@ class PatternMining:
                 if self._seen[template] >= self.detectors.config.min_count:
                     self._tracked.add(template)
                     del self._seen[template]
+        if len(self._tracked) >= self.max_patterns:
+            self._seen.clear()  # no template will be tracked any more
+        elif len(self._seen) > self.miner.max_templates:  # the rarest, most of them evicted by now
+            self._seen = Counter(dict(self._seen.most_common(self.miner.max_templates)))
 
     def example(self, series: str) -> str | None:
         """The first message of the template of a ``pattern:ID`` series."""
