@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Debian packages the integration tests talk to (real servers and peers, never mocks), the programs the
 # documentation's examples use (curl, jq), and the
 # locales the locale test reads numbers in.
-APT_PACKAGES := prometheus prometheus-alertmanager openssl goaccess tmux locales curl jq syslog-ng-core \
+APT_PACKAGES := prometheus prometheus-alertmanager openssl goaccess mtail tmux locales curl jq syslog-ng-core \
   syslog-ng-mod-http
 TEST_LOCALE := de_DE.UTF-8
 # What building loglens's C module (the line reader) takes: a compiler, and Python's headers when the

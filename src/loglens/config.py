@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import re
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
@@ -29,13 +28,12 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from loglens.alerts.config import NotifierConfig, RuleConfig, seconds_of
 from loglens.anomaly.config import AnomalyConfig
 from loglens.errors import ConfigError
+from loglens.metric_names import NAME, reserved_prefix
 from loglens.metrics.config import MetricConfig, check_metrics
-from loglens.push.models import reserved_prefix
 
 ENV_PREFIX = "LOGLENS__"
 FormatName = Literal["auto", "common", "combined", "iso", "json", "level"]
 #: Prometheus metric and label names, without colons (left to recording rules).
-_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 #: Labels of loglens's own metrics: a source's extra labels cannot take them.
 BUILTIN_LABELS = frozenset({"source", "reason", "method", "status", "section", "level", "le"})
 
@@ -59,7 +57,7 @@ class SourceConfig(Section):
     @classmethod
     def _label_names(cls, labels: dict[str, str]) -> dict[str, str]:
         for name in labels:
-            if not _NAME.fullmatch(name) or name.startswith("__"):
+            if not NAME.fullmatch(name) or name.startswith("__"):
                 raise ValueError(
                     f"{name!r} is not a label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)"
                 )
@@ -208,7 +206,7 @@ class PushConfig(Section):
     @field_validator("prefix", "namespace")
     @classmethod
     def _name_part(cls, value: str) -> str:
-        if value and not _NAME.fullmatch(value):
+        if value and not NAME.fullmatch(value):
             raise ValueError(f"{value!r} is not a metric name part ([a-zA-Z_][a-zA-Z0-9_]*)")
         return value
 

@@ -75,9 +75,9 @@ def replay(
     """
     started = time.perf_counter()
     reader = ReplayReader(names, format, pattern, timezone, max_line_bytes, progress)
-    panels = PanelSink()
+    panels = PanelSink() if limits is None else None
     runtime = Runtime(
-        settings or load_settings(), [reader], [panels] if limits is None else [], checkpoint=False,
+        settings or load_settings(), [reader], [] if panels is None else [panels], checkpoint=False,
         windows=False, limits=limits or REPORT_LIMITS,
     )  # fmt: skip
     try:
@@ -87,7 +87,8 @@ def replay(
     summary = SourceCounters(REPORT_LIMITS)
     for counters in runtime.totals.sources.values():
         summary.merge(counters)
-    result = ReplayResult(summary, panels.breakdown, runtime.totals if limits else None, names)
+    breakdown = Breakdown() if panels is None else panels.breakdown
+    result = ReplayResult(summary, breakdown, runtime.totals if limits else None, names)
     result.metrics = runtime.metrics
     result.elapsed = time.perf_counter() - started
     return result

@@ -19,6 +19,7 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
@@ -116,6 +117,8 @@ class Runtime:
             from loglens.metrics.state import UserMetrics
 
             self.metrics = UserMetrics(settings.metrics, caps.series_ttl_seconds)
+        #: Runs the user metrics' regexes over a batch while the loop folds its totals.
+        self._observing = ThreadPoolExecutor(1, "loglens-metrics") if self.metrics is not None else None
         self.event_time = event_time
         # Replaying, a batch is folded in time-ordered slices no longer than the lateness, so a big read
         # neither drops its older lines as late nor lets the windows evict seconds alerts have not seen.
@@ -262,6 +265,8 @@ class Runtime:
             sink.call("close")
         for runner in self.sources:
             runner.source.close()
+        if self._observing is not None:
+            self._observing.shutdown()
         if self.store is not None:
             self.store.close()
             self.store = None
@@ -366,16 +371,17 @@ class Runtime:
         now = self.wall.now()
         if batch.source not in self.totals.sources:  # known with its labels before its first count
             self.totals.source(batch.source, source.labels_of(batch.source))
+        metrics, observing = self.metrics, self._observing
+        observed = observing.submit(metrics.observe, batch) if metrics is not None and observing else None
         self._guard(batch.source, "totals", lambda: self.totals.update(batch, now))
-        metrics = self.metrics
-        if metrics is not None:
-            self._guard(batch.source, "metrics", lambda: metrics.update(batch, now))
         mining = self.detectors.mining if self.detectors is not None else None
         if mining is not None and (not batch.records.is_empty() or batch.errors.get("no_match")):
             second = int(self.clock.now())
             self._guard(batch.source, "patterns", lambda: mining.mine(batch, second))
         if self.windows is not None and not batch.records.is_empty():
             self._guard(batch.source, "windows", lambda: self._fold_windows(batch.records, batch.source))
+        if metrics is not None and observed is not None:
+            self._guard(batch.source, "metrics", lambda: metrics.fold(batch, observed.result(), now))
         for sink in self.sinks:
             sink.write(batch)
 

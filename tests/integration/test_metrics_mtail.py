@@ -19,11 +19,9 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from server.agent_helpers import LOGLENS
+from support import require_tool
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(shutil.which("mtail") is None, reason="mtail is not installed (apt install mtail)"),
-]
+pytestmark = pytest.mark.integration
 
 RULES = Path(__file__).parents[2] / "bench" / "metrics_rules"
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -66,8 +64,9 @@ def test_every_value_is_mtails(mixed: Path, tmp_path: Path) -> None:
     progs.mkdir()
     shutil.copy(RULES / "rules.mtail", progs)
     names = [rule["name"] for rule in yaml.safe_load((RULES / "rules.yaml").read_text())["metrics"]]
+    mtail = require_tool("mtail", "mtail")
     peer = subprocess.run(
-        ["mtail", "--progs", str(progs), "--logs", str(mixed), "--one_shot", "--one_shot_format=prometheus"],
+        [mtail, "--progs", str(progs), "--logs", str(mixed), "--one_shot", "--one_shot_format=prometheus"],
         check=True, capture_output=True, text=True,
     )  # fmt: skip
     ours = subprocess.run(

@@ -8,7 +8,6 @@ import threading
 from collections import Counter
 
 import polars as pl
-from ua_parser import parse_user_agent
 
 from loglens.aggregate.capped import OTHER, CappedCounter
 from loglens.records import access_records
@@ -24,7 +23,12 @@ UNCLASSIFIED = "Other"
 
 
 def agent_family(agent: str) -> str:
-    """Browser or bot family of a user agent (ua-parser), ``Other`` when unknown."""
+    """Browser or bot family of a user agent (ua-parser), ``Other`` when unknown.
+
+    ua-parser is imported here, not with the module: a replay without panels never loads it.
+    """
+    from ua_parser import parse_user_agent
+
     parsed = parse_user_agent(agent) if agent else None
     return parsed.family if parsed is not None else UNCLASSIFIED
 
@@ -41,9 +45,12 @@ class Breakdown:
         self.hours: Counter[int] = Counter()
         self._families: dict[str, str] = {}
         self._families_capacity = capacity
-        # ua-parser compiles its rules on first use (0.15 s, mostly without the GIL): start that now,
-        # while the first batch is still being read and parsed.
-        threading.Thread(target=parse_user_agent, args=("",), name="loglens-ua-warmup", daemon=True).start()
+
+    @staticmethod
+    def warm_up() -> None:
+        """Have ua-parser compile its rules (it does on first use) in a thread, while the first batch
+        is still being read and parsed: that is mostly done without the GIL."""
+        threading.Thread(target=agent_family, args=("",), name="loglens-ua-warmup", daemon=True).start()
 
     def update(self, records: pl.DataFrame) -> None:
         """Fold in a batch's records (non-access records are ignored)."""

@@ -16,11 +16,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from loglens.errors import ConfigError
+from loglens.metric_names import NAME
 from loglens.records import LEVELS
 
 RULE_KINDS = ("rate", "count", "ratio", "quantile", "anomaly")
 #: Rule names and label names, as Prometheus has them.
-NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 Op = Literal[">", ">=", "<", "<=", "==", "!="]
 #: The record fields a rule may group by (``by:``); ``source`` is the line's source label.
 GROUP_FIELDS = ("source", "section", "status", "method", "level", "service")

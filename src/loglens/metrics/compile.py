@@ -50,14 +50,14 @@ class CompiledMetric:
             return False
         return where is None or where.source is None or where.source == source
 
-    def observations(self, batch: Batch) -> pl.DataFrame | None:
-        """The matching lines of ``batch``, in line order: one String column per label, the value
-        (``__value``, Float64, finite) when the rule has one, and the raw line's index (``__line``).
-        None when nothing matches."""
+    def observations(self, batch: Batch) -> pl.LazyFrame | None:
+        """The query of the matching lines of ``batch``, in line order: one String column per label,
+        the value (``__value``, Float64, finite) when the rule has one, and the raw line's index
+        (``__line``). None when no line of ``batch`` can match."""
         if not self.applies_to(batch.source):
             return None
         frame = self._records(batch) if self.on_records else self._raw(batch)
-        if frame is None or frame.is_empty():
+        if frame is None:
             return None
         config = self.config
         columns = [
@@ -71,16 +71,16 @@ class CompiledMetric:
             columns.append(pl.col(column).cast(pl.Float64, strict=False).alias(VALUE))
         columns.append(pl.col(LINE))
         out = frame.select(columns)
-        if config.value is None:
-            return out
-        value = pl.col(VALUE)
-        keep = value.is_finite() & ((value >= 0) if config.type == "counter" else pl.lit(True))
-        return out.filter(keep.fill_null(False))
+        if config.value is not None:
+            value = pl.col(VALUE)
+            keep = value.is_finite() & ((value >= 0) if config.type == "counter" else pl.lit(True))
+            out = out.filter(keep.fill_null(False))
+        return out
 
-    def _raw(self, batch: Batch) -> pl.DataFrame | None:
+    def _raw(self, batch: Batch) -> pl.LazyFrame | None:
         return None if batch.raw.is_empty() else self._matched(batch.raw)
 
-    def _records(self, batch: Batch) -> pl.DataFrame | None:
+    def _records(self, batch: Batch) -> pl.LazyFrame | None:
         frame = batch.records
         where = self.config.where
         if where is not None:
@@ -91,27 +91,34 @@ class CompiledMetric:
             if where.kind is not None:
                 frame = frame.filter(pl.col("status").is_not_null() == (where.kind == "access"))
         if frame.is_empty() or self.config.match is None:
-            return frame.rename({"line": LINE})
+            return frame.lazy().rename({"line": LINE})
         matched = self._matched(batch.raw.gather(frame["line"]))
         if matched is None:
             return None
-        rows = frame[matched[LINE]].rename({"line": LINE})
-        groups = matched.drop(LINE)
-        return pl.concat([rows, groups], how="horizontal") if groups.width else rows
+        found = matched.collect()
+        rows = frame[found[LINE]].rename({"line": LINE})
+        groups = found.drop(LINE)
+        return (pl.concat([rows, groups], how="horizontal") if groups.width else rows).lazy()
 
-    def _matched(self, text: pl.Series) -> pl.DataFrame | None:
-        """The lines of ``text`` the regex matches: their index (``__line``) and, when used, groups."""
+    def _matched(self, text: pl.Series) -> pl.LazyFrame:
+        """The lines of ``text`` the regex matches: their index (``__line``) and, when used, groups.
+
+        One query (collected by the caller) rather than a frame per step: a batch is a few thousand
+        lines, where each collect's own cost is a good part of the regex's.
+        """
         pattern = self.config.match
-        index = pl.int_range(pl.len(), dtype=pl.UInt32).alias(LINE)
+        lines = text.to_frame("text").lazy().with_row_index(LINE)
         if pattern is None:
-            return text.to_frame("text").select(index)
+            return lines.select(LINE)
         if not self.extract:
-            return (
-                text.to_frame("text")
-                .select(index, pl.col("text"))
-                .filter(pl.col("text").str.contains(pattern))
-                .select(LINE)
+            return lines.filter(pl.col("text").str.contains(pattern)).select(LINE)
+        names = regex_groups(pattern)
+        groups = pl.col("text").str.extract_groups(f"(?P<{MATCH_GROUP}>{pattern})")
+        return (
+            lines.select(pl.col(LINE), groups.alias("groups"))
+            .filter(pl.col("groups").struct.field(MATCH_GROUP).is_not_null())
+            .select(
+                pl.col(LINE),
+                *(pl.col("groups").struct.field(name).alias(_GROUP + name) for name in names),
             )
-        groups = text.str.extract_groups(f"(?P<{MATCH_GROUP}>{pattern})").struct.unnest()
-        groups = groups.rename({name: _GROUP + name for name in groups.columns})
-        return groups.with_columns(index).filter(pl.col(_GROUP + MATCH_GROUP).is_not_null())
+        )

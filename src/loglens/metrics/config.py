@@ -8,17 +8,15 @@ name taken by loglens's own metrics, by pushed metrics, or by another user metri
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from loglens.alerts.config import Match, _Strict, seconds_of
-from loglens.push.models import reserved_prefix
+from loglens.metric_names import NAME, reserved_prefix
 
 #: Prometheus metric and label names (colons are left to recording rules, as elsewhere in loglens).
-NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 #: Record fields a label may take its value from (``source``: the line's source; ``kind``: access or
 #: application).
 LABEL_FIELDS = (

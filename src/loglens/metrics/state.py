@@ -20,6 +20,8 @@ from loglens.metrics.config import MetricConfig
 from loglens.records import Batch
 
 Key = tuple[str, ...]
+#: Per rule that matched lines of a batch: its index and its rows.
+Observed = list[tuple[int, pl.DataFrame]]
 
 
 class MetricState:
@@ -122,12 +124,21 @@ class UserMetrics:
 
     def update(self, batch: Batch, now: float) -> None:
         """Fold one batch into every rule's metric."""
-        found = [(i, rule, rule.observations(batch)) for i, rule in enumerate(self.rules)]
+        self.fold(batch, self.observe(batch), now)
+
+    def observe(self, batch: Batch) -> Observed:
+        """Every rule's observations in ``batch``: the costly part of :meth:`update`, which reads no
+        state, so a runtime runs it in a thread while it folds the batch's totals."""
+        queries = [(i, rule.observations(batch)) for i, rule in enumerate(self.rules)]
+        planned = [(i, query) for i, query in queries if query is not None]
+        found = pl.collect_all([query for _, query in planned])
+        return [(i, rows) for (i, _), rows in zip(planned, found, strict=True) if not rows.is_empty()]
+
+    def fold(self, batch: Batch, observed: Observed, now: float) -> None:
+        """Fold :meth:`observe`'s result for ``batch`` into the metrics."""
         with self.lock:
-            for i, rule, rows in found:
-                if rows is None or rows.is_empty():
-                    continue
-                self.metrics[rule.config.name].fold(rows, now)
+            for i, rows in observed:
+                self.metrics[self.rules[i].config.name].fold(rows, now)
                 if self.explain:
                     self.matched[i] += rows.height
                     room = self.explain - len(self.examples[i])

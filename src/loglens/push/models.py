@@ -29,24 +29,14 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-#: Prometheus metric and label name rules (colons are left to recording rules).
-NAME_PATTERN = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
-#: labels loglens or the exposition format set itself; names starting with ``__`` are reserved too.
-RESERVED_LABELS = frozenset({"le", "quantile", "source"})
-#: Name prefixes of the metrics the agent exposes itself: loglens's own and those of prometheus_client's
-#: process, platform and GC collectors (``process_*``, ``python_info``, ``python_gc_*``).
-RESERVED_PREFIXES = ("loglens_", "process_", "python_")
+from loglens.metric_names import NAME_PATTERN, RESERVED_LABELS
+
 MAX_LABELS = 32
 MAX_LABEL_VALUE_LENGTH = 1024
 MAX_BUCKETS = 64
 
 MetricType = Literal["counter", "gauge", "histogram", "summary"]
 Mode = Literal["increment", "cumulative"]
-
-
-def reserved_prefix(name: str) -> str | None:
-    """The reserved prefix ``name`` starts with, if any."""
-    return next((prefix for prefix in RESERVED_PREFIXES if name.startswith(prefix)), None)
 
 
 def _not_blank(value: str) -> str:

@@ -19,6 +19,7 @@ from prometheus_client import Histogram
 
 from loglens.clock import Clock, SystemClock
 from loglens.config import PushConfig
+from loglens.metric_names import reserved_prefix
 from loglens.push.models import (
     HistogramValue,
     MetricIn,
@@ -27,7 +28,6 @@ from loglens.push.models import (
     PushError,
     SampleValue,
     SummaryValue,
-    reserved_prefix,
 )
 from loglens.push.series import Distribution, Rejected, Scalar, Window, update_distribution, update_scalar
 

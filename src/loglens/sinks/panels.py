@@ -20,6 +20,7 @@ class PanelSink:
 
     def __init__(self, breakdown: Breakdown | None = None) -> None:
         self.breakdown = breakdown or Breakdown()
+        self.breakdown.warm_up()
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="loglens-panels")
         self._folding: Future[None] | None = None
 
