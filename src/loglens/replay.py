@@ -21,6 +21,7 @@ from loglens.errors import NothingParsedError
 from loglens.options import config_option, examples, parse_options, parse_overrides
 from loglens.runtime import Runtime
 from loglens.sinks.panels import PanelSink
+from loglens.sources.file_read import CHUNK_BYTES, CHUNK_BYTES_WITHOUT_PANELS
 from loglens.sources.replay_reader import ReplayReader
 
 if TYPE_CHECKING:
@@ -74,8 +75,9 @@ def replay(
         FormatError: the format or pattern is unusable.
     """
     started = time.perf_counter()
-    reader = ReplayReader(names, format, pattern, timezone, max_line_bytes, progress)
     panels = PanelSink() if limits is None else None
+    chunk = CHUNK_BYTES if panels is not None else CHUNK_BYTES_WITHOUT_PANELS
+    reader = ReplayReader(names, format, pattern, timezone, max_line_bytes, progress, chunk)
     runtime = Runtime(
         settings or load_settings(), [reader], [] if panels is None else [panels], checkpoint=False,
         windows=False, limits=limits or REPORT_LIMITS,

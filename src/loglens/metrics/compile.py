@@ -13,6 +13,7 @@ import polars as pl
 
 from loglens.alerts.rules import select
 from loglens.metrics.config import MATCH_GROUP, MetricConfig, regex_groups
+from loglens.metrics.literal import required_literal
 from loglens.records import Batch
 
 #: Prefix of group columns, so that a group named like a field (``status``) does not hide it.
@@ -42,6 +43,7 @@ class CompiledMetric:
         self.fields = [name for name in used if name not in self.groups]
         self.on_records = config.where is not None or bool(self.fields)
         self.extract = any(name in self.groups for name in used)
+        self.literal = required_literal(config.match) if config.match is not None else None
 
     def applies_to(self, source: str) -> bool:
         """Whether lines of ``source`` can count."""
@@ -110,6 +112,8 @@ class CompiledMetric:
         lines = text.to_frame("text").lazy().with_row_index(LINE)
         if pattern is None:
             return lines.select(LINE)
+        if self.literal is not None:
+            lines = lines.filter(pl.col("text").str.contains(self.literal, literal=True))
         if not self.extract:
             return lines.filter(pl.col("text").str.contains(pattern)).select(LINE)
         names = regex_groups(pattern)

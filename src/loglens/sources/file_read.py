@@ -11,11 +11,12 @@ from typing import BinaryIO
 
 from loglens.errors import SourceError
 
-#: Bytes per read. Bigger chunks parse faster (fewer polars calls per line) but each chunk in flight
-#: costs about ten times its size: replaying 1M combined lines, interleaved runs, took 1.38-1.58 s and
-#: 173-180 MB with 2 MiB, 1.27-1.29 s and 185-199 MB with 3 MiB, 1.21-1.23 s and 211-218 MB with 4 MiB.
-#: 2 MiB keeps a margin under the 200 MB the replay aims for.
+#: Bytes per read. Bigger chunks parse and fold faster (fewer polars calls per line), but each chunk in
+#: flight costs about ten times its size (bench/README.md, "chunk size"). 2 MiB keeps a replay that
+#: folds the report's panels, which hold up to 100,000 keys each, under the 200 MB of peak RSS it aims for.
 CHUNK_BYTES = 2 * 1024 * 1024
+#: A replay without panels (``--output prometheus``) has that memory to spend on bigger chunks.
+CHUNK_BYTES_WITHOUT_PANELS = 3 * 1024 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
 
 

@@ -21,6 +21,7 @@ class ReplayReader:
     Args:
         names: paths, or ``-`` for standard input (whose ``source`` label is ``stdin``).
         progress: called with the raw bytes read so far after each batch.
+        chunk_bytes: bytes per read.
 
     Raises:
         SourceError: an input is missing or unreadable (checked for all before reading any).
@@ -38,8 +39,10 @@ class ReplayReader:
         timezone: str = "UTC",
         max_line_bytes: int = 64 * 1024,
         progress: Callable[[int], None] | None = None,
+        chunk_bytes: int = CHUNK_BYTES,
     ) -> None:
         build_parser(format, pattern, timezone)
+        self.chunk_bytes = chunk_bytes
         self._parse = (format, pattern, timezone)
         self.max_line_bytes = max_line_bytes
         self.progress = progress
@@ -56,7 +59,7 @@ class ReplayReader:
             source = _label(name)
             pipeline = LinePipeline(source, build_parser(*self._parse), self.max_line_bytes)
             with handle:
-                for batch, _ in pipeline.parse_ahead(read_ahead(handle, pipeline.splitter)):
+                for batch, _ in pipeline.parse_ahead(read_ahead(handle, pipeline.splitter, self.chunk_bytes)):
                     if batch.lines == 0:
                         continue
                     self._lines[source] = self._lines.get(source, 0) + batch.lines
@@ -102,7 +105,9 @@ def _label(name: str) -> str:
     return "stdin" if name == "-" else name
 
 
-def read_ahead(handle: BinaryIO, splitter: LineSplitter) -> Iterator[LineChunk]:
+def read_ahead(
+    handle: BinaryIO, splitter: LineSplitter, chunk_bytes: int = CHUNK_BYTES
+) -> Iterator[LineChunk]:
     """Read and split the next chunk in a thread while the caller works on this one.
 
     polars releases the GIL, so reading and splitting overlap with parsing. The reader starts a read
@@ -114,7 +119,7 @@ def read_ahead(handle: BinaryIO, splitter: LineSplitter) -> Iterator[LineChunk]:
 
     def produce() -> None:
         try:
-            reads = read_chunks(handle, lambda: splitter.read_size(CHUNK_BYTES))
+            reads = read_chunks(handle, lambda: splitter.read_size(chunk_bytes))
             while room.acquire() and (data := next(reads, None)) is not None:
                 chunks.put(splitter.feed(data))
             chunks.put(splitter.finish())
