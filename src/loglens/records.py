@@ -7,6 +7,7 @@ records have a ``status``; application records have a ``level``; any field a lin
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -68,12 +69,17 @@ def method_label() -> pl.Expr:
 
 def conform(frame: pl.DataFrame) -> pl.DataFrame:
     """Return ``frame`` with exactly the record columns, in order, missing ones null."""
-    return frame.select(
-        [
-            (pl.col(name) if name in frame.columns else pl.lit(None)).cast(dtype).alias(name)
-            for name, dtype in RECORD_SCHEMA.items()
-        ]
-    )
+    return frame.select(_conforming(tuple(frame.columns)))
+
+
+@functools.lru_cache(maxsize=64)
+def _conforming(columns: tuple[str, ...]) -> list[pl.Expr]:
+    """:func:`conform`'s expressions for a frame of ``columns``: built once per parser's columns, not
+    once per batch (building them is a good part of a small batch's conform)."""
+    return [
+        (pl.col(name) if name in columns else pl.lit(None)).cast(dtype).alias(name)
+        for name, dtype in RECORD_SCHEMA.items()
+    ]
 
 
 @dataclass
