@@ -77,7 +77,8 @@ def test_the_shipped_alerting_rules_are_what_alerts_export_prints_now() -> None:
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     shipped = (DEPLOY / "rules" / "loglens-alerts.yml").read_text(encoding="utf-8")
-    assert shipped == exported, "regenerate: loglens alerts export --config deploy/loglens.yaml -o deploy/rules/loglens-alerts.yml"
+    regenerate = "loglens alerts export --config deploy/loglens.yaml -o deploy/rules/loglens-alerts.yml"
+    assert shipped == exported, f"regenerate it: {regenerate}"
     names = [rule["alert"] for rule in _yaml(DEPLOY / "rules" / "loglens-alerts.yml")["groups"][0]["rules"]]
     assert names == ["high_traffic", "error_burst", "server_errors", "slow_requests"]
 

@@ -57,8 +57,8 @@ def _port_free(port: int) -> bool:
 
 def test_up_status_down_leaves_no_process_behind(state: Path) -> None:
     prometheus_port, alertmanager_port, loglens_port = free_port(), free_port(), free_port()
-    started = stack("up", "--state-dir", state, "--prometheus-port", prometheus_port,
-                    "--alertmanager-port", alertmanager_port, "--loglens", f"127.0.0.1:{loglens_port}")  # fmt: skip
+    started = stack("up", "--state-dir", state, "--prometheus-port", prometheus_port, "--alertmanager-port",
+                    alertmanager_port, "--loglens", f"127.0.0.1:{loglens_port}")  # fmt: skip
     assert started.returncode == 0, started.stdout + started.stderr
     urls = dict(re.findall(r"^(\w+) +(http://\S+)", started.stdout, flags=re.MULTILINE))
     assert urls == {"prometheus": f"http://127.0.0.1:{prometheus_port}",
@@ -166,7 +166,7 @@ def test_a_program_that_fails_to_start_stops_the_others(state: Path, tmp_path: P
     assert result.stderr.startswith("loglens: prometheus exited at start-up: ")
     assert _record(state) == []
     log = (state / "stack" / "alertmanager.log").read_text(encoding="utf-8")
-    assert 'msg="Received SIGTERM, exiting gracefully..."' in log  # the Alertmanager started first was stopped
+    assert 'msg="Received SIGTERM, exiting gracefully..."' in log  # the Alertmanager, started first
 
 
 def test_no_shipped_configs_is_a_configuration_error(tmp_path: Path) -> None:
