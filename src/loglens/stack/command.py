@@ -32,19 +32,22 @@ def _loglens_target(config: Path | None, given: str | None) -> str:
 
 @click.group(
     "stack",
-    epilog=examples(
-        "loglens stack up",
-        "loglens stack up --prometheus-port 0 --alertmanager-port 0 --loglens 127.0.0.1:9911",
-        "loglens stack status",
-        "loglens stack down",
-    ),
+    epilog=examples("loglens stack up", "loglens stack status", "loglens stack down"),
 )
 def stack() -> None:
     """Prometheus and Alertmanager for loglens, without Docker: the installed binaries, run with the
     shipped configurations (deploy/) under the state folder."""
 
 
-@stack.command("up", short_help="Start Prometheus and Alertmanager; print their URLs.")
+@stack.command(
+    "up",
+    short_help="Start Prometheus and Alertmanager; print their URLs.",
+    epilog=examples(
+        "loglens stack up",
+        "loglens stack up --prometheus-port 0 --alertmanager-port 0 --loglens 127.0.0.1:9912",
+        "loglens stack up --config loglens.yaml",
+    ),
+)
 @config_option()
 @state_dir_option()
 @click.option(
@@ -84,7 +87,11 @@ def up_command(
                + ("" if state_dir is None else f" --state-dir {state_dir}"))  # fmt: skip
 
 
-@stack.command("status", short_help="Show whether each part runs, with its URL.")
+@stack.command(
+    "status",
+    short_help="Show whether each part runs, with its URL.",
+    epilog=examples("loglens stack status", "loglens stack status --state-dir /var/lib/loglens"),
+)
 @config_option()
 @state_dir_option()
 def status_command(config: Path | None, state_dir: Path | None) -> None:
@@ -107,7 +114,11 @@ def status_command(config: Path | None, state_dir: Path | None) -> None:
         raise LoglensError("the stack is not running whole: loglens stack down, then up")
 
 
-@stack.command("down", short_help="Stop Prometheus and Alertmanager.")
+@stack.command(
+    "down",
+    short_help="Stop Prometheus and Alertmanager.",
+    epilog=examples("loglens stack down", "loglens stack down --state-dir /var/lib/loglens"),
+)
 @config_option()
 @state_dir_option()
 def down_command(config: Path | None, state_dir: Path | None) -> None:
