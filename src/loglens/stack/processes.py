@@ -15,6 +15,7 @@ import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -177,7 +178,7 @@ def up(
             running.append(_start(component, binaries[component.name], layout, chosen[component.name]))
             _write_record(folder, running)
         for item in running:
-            if not _wait(lambda item=item: _started(item), timeout):  # type: ignore[misc]
+            if not _wait(partial(_started, item), timeout):
                 raise LoglensError(f"{item.name} was not ready within {timeout:g} s: {_tail(item.log)}")
     except BaseException:
         stop(running)
@@ -215,12 +216,16 @@ def stop(running: Sequence[Running], timeout: float = 30.0) -> list[Running]:
         if not alive(item.pid, item.binary):
             continue
         _signal(item.pid, signal.SIGTERM)
-        if not _wait(lambda item=item: not alive(item.pid, item.binary), timeout):  # type: ignore[misc]
+        if not _wait(partial(_gone, item), timeout):
             _signal(item.pid, signal.SIGKILL)
-            _wait(lambda item=item: not alive(item.pid, item.binary), timeout)  # type: ignore[misc]
+            _wait(partial(_gone, item), timeout)
         _reap(item.pid)
         stopped.append(item)
     return stopped
+
+
+def _gone(item: Running) -> bool:
+    return not alive(item.pid, item.binary)
 
 
 def _signal(pid: int, signum: int) -> None:
