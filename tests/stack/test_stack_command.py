@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from loglens.stack.processes import alive
-from server.agent_helpers import LOGLENS, wait_for
+from server.agent_helpers import LOGLENS, AgentProcess, wait_for
 from support import free_port, require_tool
 
 pytestmark = pytest.mark.integration
@@ -55,8 +55,12 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def test_up_status_down_leaves_no_process_behind(state: Path) -> None:
-    prometheus_port, alertmanager_port, loglens_port = free_port(), free_port(), free_port()
+def test_up_status_down_leaves_no_process_behind(state: Path, tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_text("".join(f"ERROR 2026-12-01T07:00:0{n}Z failed {n}\n" for n in range(5)), encoding="utf-8")
+    agent = AgentProcess([str(log), "--from-start", "--state-dir", str(tmp_path / "agent")], tmp_path / "out")
+    loglens_port = int(agent.url.rpartition(":")[2])
+    prometheus_port, alertmanager_port = free_port(), free_port()
     started = stack("up", "--state-dir", state, "--prometheus-port", prometheus_port, "--alertmanager-port",
                     alertmanager_port, "--loglens", f"127.0.0.1:{loglens_port}")  # fmt: skip
     assert started.returncode == 0, started.stdout + started.stderr
@@ -89,6 +93,11 @@ def test_up_status_down_leaves_no_process_behind(state: Path) -> None:
         ]
 
     wait_for(alertmanager_seen, timeout=30, what="Prometheus to find the stack's Alertmanager")
+    # Shipped intervals: a scrape every 5 s, the rules every 15 s.
+    recorded = {"query": f'loglens:lines:rate1m{{source="{log}"}}'}
+    query = f"{prometheus}/api/v1/query"
+    wait_for(lambda: httpx.get(query, params=recorded, timeout=5).json()["data"]["result"], timeout=60,
+             what="the recording rule over the scraped loglens")  # fmt: skip
     config = yaml.safe_load((state / "stack" / "prometheus.yml").read_text(encoding="utf-8"))
     assert all(Path(name).is_absolute() and Path(name).is_file() for name in config["rule_files"])
 
