@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "demo": "loglens.demo:demo",
     "replay": "loglens.replay:replay_command",
     "run": "loglens.run:run_command",
+    "stack": "loglens.stack.command:stack",
     "check": "loglens.check:check_command",
     "completion": "loglens.completion:completion_command",
     "generate": "loglens.generate.command:generate",

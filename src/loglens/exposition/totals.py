@@ -14,10 +14,16 @@ from prometheus_client.registry import Collector
 
 from loglens.aggregate.totals import Totals
 from loglens.contracts import printable
+from loglens.records import ERROR_REASONS
 
 
 class TotalsCollector(Collector):
-    """Exposes the running totals of every source; HTTP series only for sources with access records."""
+    """Exposes the running totals of every source; HTTP series only for sources with access records.
+
+    Series whose labels are known in advance start at 0 (every parse-error reason, and the duration
+    histogram of an access source, empty while its log carries no request times), so that a dashboard
+    panel or a ``rate()`` has a series before the first such line, and counts that line.
+    """
 
     def __init__(self, totals: Totals) -> None:
         self.totals = totals
@@ -61,8 +67,8 @@ class TotalsCollector(Collector):
             for source, counters in self.totals.sources.items():
                 labels = base[source]
                 lines.add_metric(labels, float(counters.lines))
-                for reason, errors_seen in sorted(counters.parse_errors.items()):
-                    errors.add_metric([*labels, reason], errors_seen)
+                for reason in sorted({*ERROR_REASONS, *counters.parse_errors}):  # 0 before the first
+                    errors.add_metric([*labels, reason], counters.parse_errors.get(reason, 0))
                 for level, messages in sorted(counters.levels.items()):
                     levels.add_metric([*labels, level], messages)
                 if not counters.access:
@@ -72,6 +78,5 @@ class TotalsCollector(Collector):
                 for section, count in counters.sections.items():
                     sections.add_metric([*labels, section], count)
                 sizes.add_metric(labels, counters.response_bytes)
-                if counters.durations.count:
-                    durations.add_metric(labels, counters.durations.cumulative(), counters.durations.total)
+                durations.add_metric(labels, counters.durations.cumulative(), counters.durations.total)
         yield from (lines, errors, requests, sections, sizes, levels, durations)
