@@ -1,11 +1,14 @@
 """Benchmark following a file: ``loglens run`` against ``mtail`` on the same appended lines.
 
-    python bench/tail_peers.py [--lines 1000000] [--seed 42]
+    python bench/tail_peers.py [--lines 1000000] [--seed 42] [--rules]
 
 For each tool in turn: start it on an empty file (loglens with its default 0.25 s poll, mtail with
 bench/replay_status_bytes.mtail and its default 250 ms poll), append N combined lines made by
 ``loglens generate --seed``, and poll its ``/metrics`` until every line is counted. Prints seconds,
-lines/s and CPU seconds per tool, and the ratio.
+lines/s and CPU seconds per tool, and the ratio. With ``--rules``, the lines are metrics_peers.py's
+mixed access and application lines, and the tools count them with the ten user metrics of
+bench/metrics_rules (loglens ``--config rules.yaml``, mtail ``rules.mtail``), until each one's
+``lines_total`` has every line.
 """
 
 from __future__ import annotations
@@ -77,6 +80,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--rules", action="store_true", help="mixed lines, counted by bench/metrics_rules")
     args = parser.parse_args()
     mtail = shutil.which("mtail")
     if mtail is None:
@@ -85,7 +89,19 @@ def main() -> None:
     generate = [sys.executable, "-m", "loglens", "generate", "--format", "combined",
                 "--count", str(args.lines), "--seed", str(args.seed),
                 "--start", "2025-01-01T00:00:00Z", "--rate", "200"]  # fmt: skip
-    block = subprocess.run(generate, capture_output=True, check=True).stdout
+    if args.rules:
+        from metrics_peers import RULES, mixed
+
+        block = mixed(work, args.lines).read_bytes()
+        config, progs = ["--config", str(RULES / "rules.yaml")], str(RULES)
+        loglens_count = mtail_count = r"^lines_total(?:\{[^}]*\})? (\S+)$"
+    else:
+        block = subprocess.run(generate, capture_output=True, check=True).stdout
+        config, progs = [], str(HERE / "replay_status_bytes.mtail")
+        loglens_count, mtail_count = (
+            r"^loglens_http_requests_total\{[^}]*\} (\S+)$",
+            r"^requests_total\{[^}]*\} (\S+)$",
+        )
     runs: dict[str, Callable[[], float]] = {}
     loglens_port, mtail_port = free_port(), free_port()
     loglens_log, mtail_log = work / "loglens" / "access.log", work / "mtail" / "access.log"
@@ -93,18 +109,19 @@ def main() -> None:
         log.parent.mkdir()
         log.touch()
     loglens_cmd = [sys.executable, "-m", "loglens", "run", str(loglens_log), "--listen",
-                   f"127.0.0.1:{loglens_port}", "--state-dir", str(work / "state")]  # fmt: skip
-    mtail_cmd = [mtail, "--progs", str(HERE / "replay_status_bytes.mtail"), "--logs", str(mtail_log),
+                   f"127.0.0.1:{loglens_port}", "--state-dir", str(work / "state"), *config]  # fmt: skip
+    mtail_cmd = [mtail, "--progs", progs, "--logs", str(mtail_log),
                  "--address", "127.0.0.1", "--port", str(mtail_port)]  # fmt: skip
     runs["loglens run"] = lambda: measure(
         "loglens run", loglens_cmd, f"http://127.0.0.1:{loglens_port}/metrics",
-        r"^loglens_http_requests_total\{[^}]*\} (\S+)$", loglens_log, block, args.lines,
+        loglens_count, loglens_log, block, args.lines,
     )  # fmt: skip
     runs["mtail"] = lambda: measure(
         "mtail", mtail_cmd, f"http://127.0.0.1:{mtail_port}/metrics",
-        r"^requests_total\{[^}]*\} (\S+)$", mtail_log, block, args.lines,
+        mtail_count, mtail_log, block, args.lines,
     )  # fmt: skip
-    print(f"{args.lines:,} combined lines appended at once, {os.cpu_count()} cores")
+    kind = "mixed lines, 10 user metrics," if args.rules else "combined lines"
+    print(f"{args.lines:,} {kind} appended at once, {os.cpu_count()} cores")
     print(f"{'tool':<14}{'seconds':>9}{'lines/s':>12}{'CPU s':>10}")
     times = {name: run() for name, run in runs.items()}
     print(f"loglens run is {times['mtail'] / times['loglens run']:.1f}x mtail")
