@@ -58,3 +58,17 @@ def test_auto_detects_once_on_the_first_lines(monkeypatch: pytest.MonkeyPatch) -
     assert samples == [LEVEL.format(i=0)]
     assert parser.chosen is not None and parser.chosen.name == "level"
     assert [batch.parsed for batch in batches] == [0, 50, 50, 50, 50]
+
+
+def test_the_other_format_of_a_mixed_source_is_offered_its_lines_first() -> None:
+    """In a file that mixes two formats, the second one reads the lines the chosen one leaves, and is
+    then offered them before the formats that read none, with the same records."""
+    lines = pl.Series("line", [shape.format(i=i) for i in range(40) for shape in (COMBINED, LEVEL)])
+    learning, fresh = build_parser("auto"), build_parser("auto")
+    assert isinstance(learning, AutoParser)
+    learning.parse(lines)  # chooses combined, learns which format reads the rest
+    assert learning.chosen is not None and learning.chosen.name == "combined"
+    assert learning.fallback is not None and learning.fallback.name == "level"
+    again, first = learning.parse(lines), fresh.parse(lines)
+    assert again.records.equals(first.records)
+    assert again.records.height == len(lines)

@@ -15,7 +15,9 @@ class AutoParser:
     """Detects the best format on the first batch that any format reads, then keeps it.
 
     Lines the chosen format does not match are offered to the other formats in turn, so a file that
-    mixes formats loses nothing. Batches parsed at once wait while one of them detects; a caller
+    mixes formats loses nothing: first to the one that read most of them in the previous batch (in
+    a file that mixes two formats, the second one), so they skip the regexes of the formats that
+    read none. Batches parsed at once wait while one of them detects; a caller
     that wants the format chosen on the first lines parses alone while :func:`undecided` (as
     :class:`~loglens.pipeline.LinePipeline` does).
     """
@@ -25,6 +27,8 @@ class AutoParser:
     def __init__(self, candidates: list[Parser]) -> None:
         self.candidates = candidates
         self.chosen: Parser | None = None
+        #: The other format that read most of the chosen one's unmatched lines last time.
+        self.fallback: Parser | None = None
         self._detecting = threading.Lock()
 
     def detect(self, sample: pl.Series) -> Parser | None:
@@ -48,14 +52,17 @@ class AutoParser:
             with self._detecting:
                 if self.chosen is None:
                     self.chosen = self.detect(lines.head(SAMPLE_LINES))
-        order = [self.chosen] if self.chosen is not None else []
-        order += [p for p in self.candidates if p is not self.chosen]
+        first = [parser for parser in (self.chosen, self.fallback) if parser is not None]
+        order = first + [p for p in self.candidates if p not in first]
         parts: list[ParseResult] = []
         pending, rows = lines, line_numbers(len(lines))  # the lines left and their indices
+        most = 0
         for parser in order:
             result = parser.parse(pending)
             if len(pending) < len(lines):
                 result = result.renumber(rows)
+                if result.records.height > most:
+                    self.fallback, most = parser, result.records.height
             if result.rejected.is_empty():  # the common case: the chosen format read every line
                 parts.append(result)
                 pending = pending.clear()
