@@ -185,6 +185,15 @@ class AlertConfig(Section):
         return seconds_of(value)
 
 
+class WebConfig(Section):
+    """The web page (``GET /``) and the HTML report."""
+
+    rows: int = Field(default=100, ge=1, le=100_000, description="rows each panel of the page lists, at most")
+    update_seconds: float = Field(
+        default=1.0, ge=0.1, le=1.0, description="seconds between the page's live updates"
+    )
+
+
 class PushConfig(Section):
     """``POST /api/metrics``."""
 
@@ -321,6 +330,7 @@ class Settings(BaseSettings):
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     push: PushConfig = Field(default_factory=PushConfig)
     alert: AlertConfig = Field(default_factory=AlertConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
     alerts: list[RuleConfig] = Field(default_factory=list, description="alert rules (docs/alerts.md)")
     notify: list[NotifierConfig] = Field(default_factory=list, description="where alert events go")
     anomaly: AnomalyConfig = Field(default_factory=AnomalyConfig, description="rate detectors")
