@@ -42,6 +42,7 @@ class ReplayResult:
     elapsed: float = 0.0
     metrics: UserMetrics | None = None  # the settings' metrics: rules, when it has some
     query: Query | None = None  # the finished runtime's state, for the web page (``web=True``)
+    names: dict[str, str] | None = None  # the name each input is shown by, when not its path
 
     @property
     def methods(self) -> Counter[str]:
@@ -150,7 +151,7 @@ def print_report(result: ReplayResult, output: str, section_limit: int, top: int
         from loglens.ui.web.page import report_page
 
         assert result.query is not None, "replay(web=True) keeps the runtime's query"
-        sys.stdout.write(report_page(result.query, result.files, result.elapsed, top))
+        sys.stdout.write(report_page(result.query, result.files, result.elapsed, top, result.names))
     elif output == "prometheus":
         sys.stdout.write(report.to_prometheus(result))
     else:

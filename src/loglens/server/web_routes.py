@@ -38,12 +38,12 @@ def build_web_router(query: Query, config: WebConfig) -> APIRouter:
     keep = max(1, query.keep_seconds)
 
     def home(request: Request) -> Response:
-        """The web page (``Accept: text/html``)."""
+        """The web page, live (for ``Accept: text/html``, as browsers send)."""
         if wants_html(request):
             return HTMLResponse(live_page())
         raise HTTPException(406, "GET / serves the web page (Accept: text/html); the JSON API is under /api")
 
-    router.add_api_route("/", home, methods=["GET"], include_in_schema=False)
+    router.add_api_route("/", home, methods=["GET"], response_class=HTMLResponse)
 
     def build(rows: int, range_: int | None, source: str | None) -> Callable[[], dict[str, Any]]:
         if source is not None and source not in query.source_names():

@@ -4,6 +4,7 @@ its assets and data inlined (``replay --output html``)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -49,20 +50,28 @@ def _fill(styles: str, data: str, scripts: str) -> str:
     )
 
 
-def report_document(query: Query, files_read: list[str], elapsed: float, rows: int) -> dict[str, Any]:
-    """The report's document: the live page's, with the summary of every source and of each one."""
+def report_document(
+    query: Query, files_read: list[str], elapsed: float, rows: int, names: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The report's document: the live page's, with the summary of every source and of each one;
+    ``names``: the name to show each source by, when not its label (an archived segment's key)."""
     doc = document(query, rows, mode="report", files=files_read, elapsed=elapsed)
-    doc["summary_by_source"] = {"": doc["summary"]} | {
-        name: summary_of(query, name, rows) for name in doc["meta"]["sources"]
+    named = dict(names or {})
+    doc["summary_by_source"] = {"": doc.pop("summary")} | {
+        named.get(name, name): summary_of(query, name, rows) for name in doc["meta"]["sources"]
     }
-    del doc["summary"]
+    doc["meta"]["sources"] = [named.get(name, name) for name in doc["meta"]["sources"]]
+    doc["sources"] = {named.get(name, name): status for name, status in doc["sources"].items()}
     return doc
 
 
-def report_page(query: Query, files_read: list[str], elapsed: float, rows: int) -> str:
+def report_page(
+    query: Query, files_read: list[str], elapsed: float, rows: int, names: Mapping[str, str] | None = None
+) -> str:
     """The page as one self-contained file: styles, scripts and the report's data inlined."""
     styles = "".join(f"<style>\n{_inline(asset(name))}\n</style>\n" for name in STYLES)
     scripts = "".join(f"<script>\n{_inline(asset(name))}\n</script>\n" for name in SCRIPTS)
-    data = orjson.dumps(report_document(query, files_read, elapsed, rows)).decode().replace("</", "<\\/")
+    data = orjson.dumps(report_document(query, files_read, elapsed, rows, names)).decode()
+    data = data.replace("</", "<\\/")  # a JSON string reads a backslash-slash as a slash
     holder = f'<script type="application/json" id="loglens-data">{data}</script>\n'
     return _fill(styles, holder, scripts)
