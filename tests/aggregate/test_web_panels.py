@@ -17,7 +17,7 @@ from loglens.aggregate.windows import ROLLUP_KEEP_SECONDS, ROLLUP_SECONDS, Windo
 from loglens.records import RECORD_SCHEMA, conform
 
 BASE = 1_700_000_000  # 2023-11-14T22:13:20Z
-CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
+CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0"
 BOT = "Googlebot/2.1 (+http://www.google.com/bot.html)"
 
 
@@ -27,17 +27,28 @@ def _access(rows: list[dict[str, object]]) -> pl.DataFrame:
 
 
 def _row(second: int, path: str = "/a", status: int = 200, client: str = "10.0.0.1", **extra: object) -> dict:
-    return {"ts": datetime.fromtimestamp(BASE + second, UTC), "path": path, "status": status, "client": client,
-            "bytes": 100, "agent": CHROME, **extra}  # fmt: skip
+    return {
+        "ts": datetime.fromtimestamp(BASE + second, UTC),
+        "path": path,
+        "status": status,
+        "client": client,
+        "bytes": 100,
+        "agent": CHROME,
+        **extra,
+    }
 
 
 def test_each_panel_counts_hits_bandwidth_and_time_served() -> None:
     panels = WebPanels(100)
-    panels.update(_access([
-        _row(0, "/app.js?v=2", duration=0.5, referer="https://example.com/x", user="ann"),
-        _row(1, "/app.js?v=2", duration=1.5, referer="https://example.com/y"),
-        _row(2, "/gone", status=404, agent=BOT, client="10.0.0.2"),
-    ]))  # fmt: skip
+    panels.update(
+        _access(
+            [
+                _row(0, "/app.js?v=2", duration=0.5, referer="https://example.com/x", user="ann"),
+                _row(1, "/app.js?v=2", duration=1.5, referer="https://example.com/y"),
+                _row(2, "/gone", status=404, agent=BOT, client="10.0.0.2"),
+            ]
+        )
+    )
     shown = panels.snapshot(10)
     assert shown["paths"][0] == {"key": "/app.js?v=2", "hits": 2, "bytes": 200, "mean_seconds": 1.0}
     assert [row["key"] for row in shown["static"]] == ["/app.js?v=2"]
@@ -64,17 +75,28 @@ def test_a_panel_keeps_at_most_its_capacity_of_rows() -> None:
 def test_unique_visitors_are_counted_per_day() -> None:
     panels = WebPanels(100)
     day = 86_400
-    panels.update(_access([_row(0, client="a"), _row(1, client="a"), _row(day, client="a"), _row(day, client="b"),
-                           _row(day, client="b", agent=BOT)]))  # fmt: skip
+    panels.update(
+        _access(
+            [
+                _row(0, client="a"),
+                _row(1, client="a"),
+                _row(day, client="a"),
+                _row(day, client="b"),
+                _row(day, client="b", agent=BOT),
+            ]
+        )
+    )
     days = {d["key"]: (d["hits"], d["visitors"]) for d in panels.snapshot(10)["visitors"]}
     assert days == {"2023-11-14": (2, 1), "2023-11-15": (3, 3)}
 
 
 def _records(seconds: list[int], statuses: list[int]) -> pl.DataFrame:
-    return conform(pl.DataFrame(
-        {"ts": [datetime.fromtimestamp(BASE + s, UTC) for s in seconds], "status": statuses},
-        schema_overrides={"ts": RECORD_SCHEMA["ts"], "status": RECORD_SCHEMA["status"]},
-    ))  # fmt: skip
+    return conform(
+        pl.DataFrame(
+            {"ts": [datetime.fromtimestamp(BASE + s, UTC) for s in seconds], "status": statuses},
+            schema_overrides={"ts": RECORD_SCHEMA["ts"], "status": RECORD_SCHEMA["status"]},
+        )
+    )
 
 
 @settings(max_examples=8, deadline=None)

@@ -36,7 +36,9 @@ def apply_patch(target: Any, patch: Any) -> Any:
 
 
 # Documents as the page's: nested objects of numbers, strings and lists (nulls only inside lists).
-leaves = st.one_of(st.integers(), st.text(max_size=5), st.lists(st.one_of(st.integers(), st.none()), max_size=3))
+leaves = st.one_of(
+    st.integers(), st.text(max_size=5), st.lists(st.one_of(st.integers(), st.none()), max_size=3)
+)
 documents = st.recursive(
     leaves, lambda inner: st.dictionaries(st.text(max_size=3), inner, max_size=4), max_leaves=20
 )
@@ -52,7 +54,10 @@ def test_a_patch_turns_the_old_document_into_the_new(old: dict[str, Any], new: d
 def test_a_patch_carries_only_what_changed() -> None:
     old = {"charts": {"5m": {"points": {"1": [1, 0, 0], "2": [2, 0, 0]}}}, "meta": {"rows": 10, "now": "a"}}
     new = {"charts": {"5m": {"points": {"2": [2, 0, 0], "3": [5, 1, 0]}}}, "meta": {"rows": 10, "now": "b"}}
-    assert merge_patch(old, new) == {"charts": {"5m": {"points": {"1": None, "3": [5, 1, 0]}}}, "meta": {"now": "b"}}
+    assert merge_patch(old, new) == {
+        "charts": {"5m": {"points": {"1": None, "3": [5, 1, 0]}}},
+        "meta": {"now": "b"},
+    }
 
 
 def test_the_report_shows_the_numbers_of_the_json_report() -> None:
@@ -69,7 +74,9 @@ def test_the_report_shows_the_numbers_of_the_json_report() -> None:
         assert [[key, row[0]] for key, row in panels[name].items()] == expected[name], name
     for name in ("browsers", "bots"):
         assert {key: row[0] for key, row in panels[name].items()} == expected[name], name
-    assert {key: row[0] for key, row in panels["hours"].items()} == {h: n for h, n in expected["hours"].items() if n}
+    assert {key: row[0] for key, row in panels["hours"].items()} == {
+        h: n for h, n in expected["hours"].items() if n
+    }
     assert doc["summary_by_source"][str(APACHE)]["hits"] == expected["hits"]
     assert doc["charts"] is None and doc["alerts"] is None  # a report keeps no windows
 
