@@ -11,13 +11,12 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from loglens.aggregate.counters import REPORT_LIMITS, SourceCounters
-from loglens.aggregate.insights import insights
 from loglens.aggregate.totals import Totals
-from loglens.alerts.engine import Incident
-from loglens.anomaly.rates import Anomaly, Score
 from loglens.contracts import SinkStatus, SourceStatus
 
 if TYPE_CHECKING:
+    from loglens.alerts.engine import Incident
+    from loglens.anomaly.rates import Anomaly, Score
     from loglens.patterns import TemplateInfo
     from loglens.runtime import Runtime
 
@@ -134,6 +133,8 @@ class Query:
         self, window: int, sections: int = 10, sort: str = "hits", end: int | None = None
     ) -> dict[str, Any]:
         """:func:`~loglens.aggregate.insights.insights` of the ``window`` seconds up to ``end`` (now)."""
+        from loglens.aggregate.insights import insights  # with the windows: numpy, which a report needs not
+
         windows = self._rt.windows
         if windows is None:
             raise ValueError("this runtime keeps no windows")

@@ -16,7 +16,6 @@ import click
 from loglens.aggregate.breakdown import Breakdown
 from loglens.aggregate.counters import REPORT_LIMITS, Limits, SourceCounters
 from loglens.aggregate.totals import Totals
-from loglens.aggregate.visitors import WebPanels
 from loglens.config import Settings, load_settings
 from loglens.errors import NothingParsedError
 from loglens.options import config_option, examples, parse_options, parse_overrides
@@ -25,6 +24,7 @@ from loglens.sinks.panels import PanelSink
 from loglens.sources.replay_reader import ReplayReader
 
 if TYPE_CHECKING:
+    from loglens.aggregate.visitors import WebPanels
     from loglens.metrics.state import UserMetrics
     from loglens.query import Query
 
@@ -79,7 +79,11 @@ def replay(
     started = time.perf_counter()
     reader = ReplayReader(names, format, pattern, timezone, max_line_bytes, progress)
     breakdown = Breakdown()
-    web_panels = WebPanels(REPORT_LIMITS.max_label_values) if web else None
+    web_panels: WebPanels | None = None
+    if web:  # imported only then: its sketches need numpy, which the other reports do without
+        from loglens.aggregate.visitors import WebPanels
+
+        web_panels = WebPanels(REPORT_LIMITS.max_label_values)
     sinks = [PanelSink(web_panels if web_panels is not None else breakdown)] if limits is None else []
     runtime = Runtime(
         settings or load_settings(), [reader], sinks, checkpoint=False, windows=False,

@@ -42,7 +42,11 @@ def test_the_page_and_its_assets_come_from_loglens_within_300_kb(agent: tuple[Ag
     url = agent[0].url
     page = httpx.get(f"{url}/", headers={"accept": "text/html"})
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    refs = [r for r in re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", page.text) if not r.startswith("data:")]
+    refs = [
+        r
+        for r in re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", page.text)
+        if not r.startswith("data:")
+    ]
     assert refs
     weight = len(page.content)
     for ref in refs:
@@ -77,9 +81,13 @@ def test_the_page_shows_what_the_insights_show(agent: tuple[Agent, Path]) -> Non
     insights = httpx.get(f"{url}/api/insights", params={"window": 600, "sections": 100}).json()
     summary = doc["summary"]
     assert (summary["hits"], summary["status"], summary["bytes"]) == (
-        insights["hits"], insights["status"], insights["bytes"]
-    )  # fmt: skip
-    assert {s["section"]: s["hits"] for s in insights["sections"]} == {k: v[0] for k, v in summary["sections"].items()}
+        insights["hits"],
+        insights["status"],
+        insights["bytes"],
+    )
+    assert {s["section"]: s["hits"] for s in insights["sections"]} == {
+        k: v[0] for k, v in summary["sections"].items()
+    }
     everything = httpx.get(f"{url}/api/dashboard").json()
     assert everything["summary"]["lines"] == 5 and everything["summary"]["status"] == {"200": 3, "404": 2}
     assert everything["sources"][str(log)]["lines"] == 5
@@ -106,10 +114,9 @@ def test_the_event_stream_sends_a_document_then_deltas_every_second(agent: tuple
         assert kind == "snapshot" and doc["summary"]["lines"] == 5
         with log.open("a", encoding="utf-8") as out:
             out.write(line("/c", 500) * 4)
-        started, deltas = time.monotonic(), 0
+        started = time.monotonic()
         for kind, patch in events:
             assert kind == "delta"
-            deltas += 1
             assert len(json.dumps(patch)) < len(json.dumps(doc))  # what changed, not the whole state
             doc = apply_patch(doc, patch)
             if doc["summary"]["lines"] == 9:

@@ -3,14 +3,17 @@
 Requested files, static requests, not-found URLs, hosts, operating systems, browsers and bots, hits per
 hour, referring sites and referrer URLs, status codes, remote users, and unique visitors per day (a
 visitor is a client address with its user agent, as goaccess counts them; counted by a sketch per day).
-Each panel keeps at most ``capacity`` rows (the rest pooled as ``__other__``), so memory is bounded
-whatever the input. Folded by a :class:`~loglens.sinks.panels.PanelSink`, in its own thread.
+Each panel keeps at most ``capacity`` rows (the least busy pooled as ``__other__``), so memory is
+bounded whatever the input. Folded by a :class:`~loglens.sinks.panels.PanelSink`, in its own thread.
+
+A batch's rows are grouped by polars, and kept as frames until there are :data:`COMPACT_ROWS` of them,
+then summed in one group-by: adding each batch's rows to a dict in Python took most of
+``replay --output html``'s time (bench/README.md).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
 from typing import Any
 
 import polars as pl
@@ -24,16 +27,20 @@ from loglens.records import access_records
 #: A request for a file with one of these extensions is a static request (the query removed).
 STATIC_EXTENSIONS = "css js mjs map png jpg jpeg gif ico svg webp avif bmp woff woff2 ttf otf eot txt xml pdf"
 STATIC_EXTENSIONS += " mp4 webm mp3 zip"
-STATIC_PATTERN = rf"(?i)\.({'|'.join(STATIC_EXTENSIONS.split())})$"
+STATIC_PATTERN = rf"(?i)^[^?#]*\.({'|'.join(STATIC_EXTENSIONS.split())})([?#]|$)"
 #: The host of a referrer URL: its referring site.
 SITE_PATTERN = r"^[A-Za-z][A-Za-z0-9+.-]*://([^/:?#@]+)"
 #: Days whose visitors are kept (a year), oldest dropped first.
 MAX_DAYS = 366
-#: The panels, in the page's order, with what each row is keyed by.
+#: Rows of batches a panel holds before it sums them (and pools what is past its capacity).
+COMPACT_ROWS = 50_000
+#: The panels, in the page's order.
 PANELS: tuple[str, ...] = (
     "visitors", "paths", "static", "not_found", "clients", "os", "browsers", "bots", "hours",
     "referring_sites", "referrers", "status", "users",
 )  # fmt: skip
+SCHEMA = {"key": pl.String, "hits": pl.Int64, "bytes": pl.Int64, "served": pl.Float64, "timed": pl.Int64}
+SUMS = [pl.col(name).sum() for name in ("hits", "bytes", "served", "timed")]
 
 
 class Rows:
@@ -41,31 +48,45 @@ class Rows:
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self.rows: dict[str, list[float]] = {}
+        self.frame = pl.DataFrame(schema=SCHEMA)
+        self._pending: list[pl.DataFrame] = []
+        self._pending_rows = 0
 
-    def add(self, key: str, hits: int, size: int, served: float, timed: int) -> None:
-        """Add to ``key``'s row (to ``__other__`` once full)."""
-        if key not in self.rows and len(self.rows) >= self.capacity:
-            key = OTHER
-        row = self.rows.setdefault(key, [0, 0, 0.0, 0])
-        row[0] += hits
-        row[1] += size
-        row[2] += served
-        row[3] += timed
+    def update(self, frame: pl.DataFrame) -> None:
+        """Add a frame of ``(key, hits, bytes, served, timed)`` rows."""
+        if frame.is_empty():
+            return
+        self._pending.append(frame.select(pl.col(name).cast(kind) for name, kind in SCHEMA.items()))
+        self._pending_rows += len(frame)
+        if self._pending_rows >= max(COMPACT_ROWS, self.capacity):
+            self.compact()
 
-    def update(self, frame: Iterable[tuple[Any, ...]]) -> None:
-        """Add ``(key, hits, bytes, served, timed)`` rows."""
-        for key, hits, size, served, timed in frame:
-            self.add(str(key), hits, size or 0, served or 0.0, timed)
+    def compact(self) -> None:
+        """Sum the pending rows in; past the capacity, pool the least busy keys (ties by key)."""
+        if not self._pending:
+            return
+        summed = pl.concat([self.frame, *self._pending]).group_by("key").agg(SUMS)
+        self._pending, self._pending_rows = [], 0
+        if len(summed) > self.capacity:
+            ranked = summed.sort(["hits", "key"], descending=[True, False])
+            kept = ranked.filter(pl.col("key") != OTHER).head(self.capacity)
+            pooled = ranked.join(kept.select("key"), on="key", how="anti").select(pl.lit(OTHER).alias("key"), *SUMS)
+            summed = pl.concat([kept, pooled])
+        self.frame = summed
 
     def top(self, limit: int) -> list[dict[str, Any]]:
         """The busiest ``limit`` rows (ties by key): key, hits, bytes, mean time served."""
-        ranked = sorted(self.rows.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
-        return [_row(key, values) for key, values in ranked]
+        self.compact()
+        ranked = self.frame.sort(["hits", "key"], descending=[True, False]).head(limit)
+        return [_row(*values) for values in ranked.iter_rows()]
+
+    def by_key(self) -> dict[str, dict[str, Any]]:
+        """Every row, by key."""
+        self.compact()
+        return {values[0]: _row(*values) for values in self.frame.iter_rows()}
 
 
-def _row(key: str, values: list[float]) -> dict[str, Any]:
-    hits, size, served, timed = values
+def _row(key: str, hits: int, size: int, served: float, timed: int) -> dict[str, Any]:
     mean = round(served / timed, 6) if timed else None
     return {"key": key, "hits": int(hits), "bytes": int(size), "mean_seconds": mean}
 
@@ -81,6 +102,11 @@ def _agg(frame: pl.LazyFrame, key: pl.Expr) -> pl.LazyFrame:
     )
 
 
+def _regroup(agg: pl.LazyFrame, key: pl.Expr) -> pl.LazyFrame:
+    """Rows of an aggregate grouped again, by ``key`` of their key (sites of referrers, days of epochs)."""
+    return agg.with_columns(key.alias("key")).filter(pl.col("key").is_not_null()).group_by("key").agg(SUMS)
+
+
 class WebPanels:
     """Every panel of :data:`PANELS` over the access records seen; read under :attr:`lock`."""
 
@@ -88,7 +114,6 @@ class WebPanels:
         self.capacity = capacity
         self.panels: dict[str, Rows] = {name: Rows(capacity) for name in PANELS}
         self.panels["hours"] = Rows(24)
-        self.panels["status"] = Rows(min(capacity, 1000))
         self.days: dict[str, HyperLogLog] = {}
         self._agents = AgentFamilies(capacity, os=True)
         self.lock = threading.Lock()
@@ -99,65 +124,69 @@ class WebPanels:
         if access.is_empty():
             return
         lazy = access.lazy().with_columns(served=valid_durations(pl.col("duration")))
-        bare = pl.col("path").str.replace(r"[?#].*$", "")
-        keys = {
-            "paths": pl.col("path"),
-            "static": pl.when(bare.str.contains(STATIC_PATTERN)).then(pl.col("path")),
-            "not_found": pl.when(pl.col("status") == 404).then(pl.col("path")),
-            "clients": pl.col("client"),
-            "hours": pl.col("ts").dt.hour().cast(pl.String).str.zfill(2),
-            "referring_sites": pl.col("referer").str.extract(SITE_PATTERN, 1),
-            "referrers": pl.col("referer"),
-            "status": pl.col("status").cast(pl.String),
-            "users": pl.col("user"),
-            "visitors": pl.col("ts").dt.strftime("%Y-%m-%d"),
-            "agent": pl.col("agent"),
+        paths = _agg(lazy, pl.col("path"))
+        referrers = _agg(lazy, pl.col("referer"))
+        key = pl.col("key")
+        frames = {
+            "paths": paths,
+            "static": paths.filter(key.str.contains(STATIC_PATTERN)),
+            "not_found": _agg(lazy.filter(pl.col("status") == 404), pl.col("path")),
+            "clients": _agg(lazy, pl.col("client")),
+            "hours": _agg(lazy, pl.col("ts").dt.hour()).with_columns(key.cast(pl.String).str.zfill(2)),
+            "referring_sites": _regroup(referrers, key.str.extract(SITE_PATTERN, 1)),
+            "referrers": referrers,
+            "status": _agg(lazy, pl.col("status")).with_columns(key.cast(pl.String)),
+            "users": _agg(lazy, pl.col("user")),
+            "visitors": _agg(lazy, pl.col("ts").dt.date()).with_columns(key.cast(pl.String)),
+            "agent": _agg(lazy, pl.col("agent")),
+            "days": lazy.filter(pl.col("ts").is_not_null()).select(
+                day=pl.col("ts").dt.date(),
+                h=pl.concat_str(pl.col("client").fill_null(""), pl.col("agent").fill_null(""), separator="|").hash(
+                    SEED
+                ),
+            ),
         }
-        days = lazy.filter(pl.col("ts").is_not_null()).select(
-            day=pl.col("ts").dt.strftime("%Y-%m-%d"),
-            h=pl.concat_str(
-                pl.col("client").fill_null(""), pl.col("agent").fill_null(""), separator="|"
-            ).hash(SEED),
-        )
-        frames = pl.collect_all([_agg(lazy, key) for key in keys.values()] + [days])
-        by_key = dict(zip(keys, frames, strict=False))
+        folded = dict(zip(frames, pl.collect_all(list(frames.values())), strict=True))
         with self.lock:
-            for name, frame in by_key.items():
-                if name != "agent":
-                    self.panels[name].update(frame.iter_rows())
-            self._fold_agents(by_key["agent"])
-            self._fold_days(frames[-1])
+            for name in PANELS:
+                if name not in ("os", "browsers", "bots"):
+                    self.panels[name].update(folded[name])
+            self._fold_agents(folded["agent"])
+            self._fold_days(folded["days"])
 
     def _fold_agents(self, agents: pl.DataFrame) -> None:
         counts = agents.rename({"key": "agent", "hits": "count"})
+        rows: dict[str, list[tuple[Any, ...]]] = {"browsers": [], "bots": [], "os": []}
         for family, system, _count, is_bot, row in self._agents.classify_rows(counts):
             _agent, hits, size, served, timed, _bot = row
-            self.panels["bots" if is_bot else "browsers"].add(family, hits, size or 0, served or 0.0, timed)
+            rows["bots" if is_bot else "browsers"].append((family, hits, size, served, timed))
             if not is_bot:
-                self.panels["os"].add(system, hits, size or 0, served or 0.0, timed)
+                rows["os"].append((system, hits, size, served, timed))
+        for name, listed in rows.items():
+            if listed:
+                self.panels[name].update(pl.DataFrame(listed, schema=SCHEMA, orient="row"))
 
     def _fold_days(self, days: pl.DataFrame) -> None:
         for (day,), part in days.partition_by("day", as_dict=True).items():
-            sketch = self.days.get(day)
+            name = str(day)
+            sketch = self.days.get(name)
             if sketch is None:
                 if len(self.days) >= MAX_DAYS:
                     oldest = min(self.days)
-                    if day < oldest:
+                    if name < oldest:
                         continue
                     del self.days[oldest]
-                sketch = self.days[day] = HyperLogLog()
+                sketch = self.days[name] = HyperLogLog()
             sketch.add_hashes(part["h"].to_numpy())
 
     def snapshot(self, limit: int) -> dict[str, list[dict[str, Any]]]:
-        """Each panel's top ``limit`` rows; visitors (per day, newest first) with their unique count."""
+        """Each panel's top ``limit`` rows; hours all 24, by hour; days newest first, with their visitors."""
         with self.lock:
-            out = {name: rows.top(limit) for name, rows in self.panels.items() if name != "visitors"}
-            out["hours"] = self.panels["hours"].top(24)  # the whole day, whatever the limit
-            visitors = self.panels["visitors"]
-            days = sorted(visitors.rows.items(), key=lambda kv: kv[0], reverse=True)[:limit]
+            out = {name: rows.top(limit) for name, rows in self.panels.items() if name not in ("visitors", "hours")}
+            out["hours"] = sorted(self.panels["hours"].top(24), key=lambda row: row["key"])
+            days = sorted(self.panels["visitors"].by_key().values(), key=lambda row: row["key"], reverse=True)
             out["visitors"] = [
-                {**_row(day, values), "visitors": self.days[day].count() if day in self.days else 0}
-                for day, values in days
+                {**row, "visitors": self.days[row["key"]].count() if row["key"] in self.days else 0}
+                for row in days[:limit]
             ]
-            out["hours"] = sorted(out["hours"], key=lambda row: row["key"])
         return out
