@@ -55,10 +55,12 @@ def main() -> None:
         walls = [wall for wall, _, _ in measured]
         cpus = [cpu for _, cpu, _ in measured]
         rss = [peak for _, _, peak in measured]
-        print(f"  --output {output}: {min(walls):.2f}-{max(walls):.2f} s wall, {min(cpus):.2f}-{max(cpus):.2f} CPU s,"
-              f" peak RSS {min(rss):.0f}-{max(rss):.0f} MiB, written {sizes[output] / 1024:.0f} KiB")  # fmt: skip
-    best = min(w for w, _, _ in runs["html"]) / min(w for w, _, _ in runs["json"])
-    median = statistics.median(w for w, _, _ in runs["html"]) / statistics.median(w for w, _, _ in runs["json"])
+        print(f"  --output {output}: {min(walls):.2f}-{max(walls):.2f} s wall,"
+              f" {min(cpus):.2f}-{max(cpus):.2f} CPU s, peak RSS {min(rss):.0f}-{max(rss):.0f} MiB,"
+              f" written {sizes[output] / 1024:.0f} KiB")  # fmt: skip
+    html, json = ([wall for wall, _, _ in runs[output]] for output in ("html", "json"))
+    best = min(html) / min(json)
+    median = statistics.median(html) / statistics.median(json)
     print(f"  html/json: {best:.2f}x (best runs), {median:.2f}x (median runs)")
 
 

@@ -70,7 +70,8 @@ class Rows:
         if len(summed) > self.capacity:
             ranked = summed.sort(["hits", "key"], descending=[True, False])
             kept = ranked.filter(pl.col("key") != OTHER).head(self.capacity)
-            pooled = ranked.join(kept.select("key"), on="key", how="anti").select(pl.lit(OTHER).alias("key"), *SUMS)
+            rest = ranked.join(kept.select("key"), on="key", how="anti")
+            pooled = rest.select(pl.lit(OTHER).alias("key"), *SUMS)
             summed = pl.concat([kept, pooled])
         self.frame = summed
 
@@ -141,9 +142,9 @@ class WebPanels:
             "agent": _agg(lazy, pl.col("agent")),
             "days": lazy.filter(pl.col("ts").is_not_null()).select(
                 day=pl.col("ts").dt.date(),
-                h=pl.concat_str(pl.col("client").fill_null(""), pl.col("agent").fill_null(""), separator="|").hash(
-                    SEED
-                ),
+                h=pl.concat_str(
+                    pl.col("client").fill_null(""), pl.col("agent").fill_null(""), separator="|"
+                ).hash(SEED),
             ),
         }
         folded = dict(zip(frames, pl.collect_all(list(frames.values())), strict=True))
@@ -182,7 +183,8 @@ class WebPanels:
     def snapshot(self, limit: int) -> dict[str, list[dict[str, Any]]]:
         """Each panel's top ``limit`` rows; hours all 24, by hour; days newest first, with their visitors."""
         with self.lock:
-            out = {name: rows.top(limit) for name, rows in self.panels.items() if name not in ("visitors", "hours")}
+            listed = [name for name in self.panels if name not in ("visitors", "hours")]
+            out = {name: self.panels[name].top(limit) for name in listed}
             out["hours"] = sorted(self.panels["hours"].top(24), key=lambda row: row["key"])
             days = sorted(self.panels["visitors"].by_key().values(), key=lambda row: row["key"], reverse=True)
             out["visitors"] = [
