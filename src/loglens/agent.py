@@ -199,11 +199,12 @@ class Agent:
             self.server.registry.register(ArchiveCollector(self.archive))
         # The web page's goaccess panels, folded in their own thread (sinks/panels.py), as many rows as
         # any label has values.
-        self.web_panels = WebPanels(settings.limits.max_label_values)
+        self.web_panels = WebPanels(settings.limits.max_label_values) if settings.web.panels else None
+        panels = [PanelSink(self.web_panels)] if self.web_panels is not None else []
         self.runtime = Runtime(
             settings,
             sources,
-            [*sinks, PanelSink(self.web_panels), *([self.archive] if self.archive is not None else [])],
+            [*sinks, *panels, *([self.archive] if self.archive is not None else [])],
             web_panels=self.web_panels,
             views=[self.server, notifications, *views],
             rules=alert_rules(settings),

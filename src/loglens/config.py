@@ -192,6 +192,9 @@ class WebConfig(Section):
     update_seconds: float = Field(
         default=1.0, ge=0.1, le=1.0, description="seconds between the page's live updates"
     )
+    panels: bool = Field(
+        default=True, description="fold the goaccess panels (files, hosts, agents, referrers...) for the page"
+    )
 
 
 class PushConfig(Section):
