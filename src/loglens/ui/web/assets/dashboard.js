@@ -11,6 +11,7 @@
   const fmt = new Intl.NumberFormat("en-US");
   const num = (v) => (v === null || v === undefined ? "–" : fmt.format(v));
   const pct = (v) => (v === null || v === undefined ? "–" : (100 * v).toFixed(1) + " %");
+  const when = (v) => (typeof v === "string" ? v.replace("T", " ") : v ?? "–");
   const secs = (v) => (v === null || v === undefined ? "–" : v < 1 ? (1000 * v).toFixed(1) + " ms" : v.toFixed(2) + " s");
   function bytes(v) {
     if (v === null || v === undefined) return "–";
@@ -64,21 +65,21 @@
       rows: (d) => withShare(keyed(d.summary.methods)) },
     { id: "levels", title: "Levels", cols: [{ name: "level" }, ...HITS],
       rows: (d) => withShare(keyed(d.summary.levels)), empty: () => "no application log lines" },
-    { id: "active", title: "Active alerts", cols: [{ name: "rule" }, { name: "state", cls: (v) => v }, { name: "since" },
+    { id: "active", title: "Active alerts", cols: [{ name: "rule" }, { name: "state", cls: (v) => v }, { name: "since", fmt: when },
         { name: "value", num: true, fmt: num }],
       rows: (d) => d.alerts ? d.alerts.active.map((a) => [a.rule + labels(a.labels), a.state, a.since, a.value]) : null,
       empty: (d) => d.alerts ? "no alert is firing" : "alerts are evaluated by a running loglens" },
-    { id: "history", title: "Incidents", wide: true, cols: [{ name: "rule" }, { name: "fired" }, { name: "recovered" },
+    { id: "history", title: "Incidents", wide: true, cols: [{ name: "rule" }, { name: "fired", fmt: when }, { name: "recovered", fmt: when },
         { name: "seconds", num: true, fmt: num }, { name: "peak", num: true, fmt: num }],
       rows: (d) => d.alerts ? d.alerts.history.map((i) => [i.rule + labels(i.labels), i.start, i.end || "firing",
         i.duration_seconds, i.max_value]) : null,
       empty: (d) => d.alerts ? "no incident yet" : "alerts are evaluated by a running loglens" },
-    { id: "anomalies", title: "Anomalies", wide: true, cols: [{ name: "detector" }, { name: "series" }, { name: "at" },
+    { id: "anomalies", title: "Anomalies", wide: true, cols: [{ name: "detector" }, { name: "series" }, { name: "at", fmt: when },
         { name: "score", num: true, fmt: num }, { name: "observed", num: true, fmt: num }, { name: "expected", num: true, fmt: num }],
       rows: (d) => d.anomalies ? d.anomalies.items.map((a) => [a.detector, a.series, a.at, a.score, a.observed, a.baseline]) : null,
       empty: (d) => d.anomalies && !d.anomalies.enabled ? "anomaly detection is off" : d.anomalies ? "none yet" : "scored by a running loglens" },
     { id: "patterns", title: "Log patterns", wide: true, cols: [{ name: "template" }, { name: "count", num: true, fmt: num, bar: true },
-        { name: "first seen" }, { name: "example" }],
+        { name: "first seen", fmt: when }, { name: "example" }],
       rows: (d) => d.patterns && d.patterns.enabled ? d.patterns.templates : null,
       empty: (d) => d.patterns && d.patterns.enabled ? "none yet" : "pattern mining is off" },
     { id: "sources", title: "Sources", wide: true, cols: [{ name: "source" }, { name: "lines", num: true, fmt: num },
