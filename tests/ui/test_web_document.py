@@ -7,6 +7,8 @@ import json
 import re
 import subprocess
 import sys
+import tomllib
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
@@ -113,3 +115,12 @@ def test_the_live_page_references_only_its_own_assets() -> None:
     refs = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", page)
     assert refs and all(ref.startswith("ui/") or ref.startswith("data:") for ref in refs), refs
     assert "loglens-data" not in page
+
+
+def test_every_file_of_the_page_is_package_data() -> None:
+    root = Path(__file__).resolve().parents[2]
+    setuptools = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    globs = setuptools["package-data"]["loglens.ui.web"]
+    package = root / "src" / "loglens" / "ui" / "web"
+    files = [p.relative_to(package).as_posix() for p in (package / "assets").rglob("*") if p.is_file()]
+    assert files and all(any(fnmatch(name, glob) for glob in globs) for name in files), (files, globs)
