@@ -132,11 +132,8 @@ class WebPanels:
         access = access_records(records)
         if access.is_empty():
             return
-        # Agents are classified batch by batch, as the report's panels are (the same budget of new ones).
-        agents = _agg(access.lazy().with_columns(served=valid_durations(pl.col("duration"))), pl.col("agent"))
         with self.lock:
-            self._fold_agents(agents.collect())
-            self._buffer.append(access.select(COLUMNS))
+            self._buffer.append(access.select(*COLUMNS, batch=pl.lit(len(self._buffer), pl.UInt32)))
             self._buffered += len(access)
             if self._buffered >= BUFFER_ROWS:
                 self._fold()
@@ -151,6 +148,12 @@ class WebPanels:
         paths = _agg(lazy, pl.col("path"))
         referrers = _agg(lazy, pl.col("referer"))
         key = pl.col("key")
+        agents = lazy.filter(pl.col("agent").is_not_null()).group_by("batch", "agent").agg(
+            count=pl.len(),
+            bytes=pl.col("bytes").clip(lower_bound=0).sum(),
+            served=pl.col("served").sum(),
+            timed=pl.col("served").is_not_null().sum(),
+        )
         frames = {
             "paths": paths,
             "static": paths.filter(key.str.contains(STATIC_PATTERN)),
@@ -162,6 +165,7 @@ class WebPanels:
             "status": _agg(lazy, pl.col("status")).with_columns(key.cast(pl.String)),
             "users": _agg(lazy, pl.col("user")),
             "visitors": _agg(lazy, pl.col("ts").dt.date()).with_columns(key.cast(pl.String)),
+            "agents": agents,
             "days": lazy.filter(pl.col("ts").is_not_null()).select(
                 day=pl.col("ts").dt.date(),
                 h=pl.concat_str(
@@ -173,10 +177,13 @@ class WebPanels:
         for name in PANELS:
             if name not in ("os", "browsers", "bots"):
                 self.panels[name].update(folded[name])
+        # Agents are classified batch by batch, in order, as the report's panels are: the same budget of
+        # new agents per batch, so both name the same families.
+        for _batch, part in sorted(folded["agents"].partition_by("batch", as_dict=True).items()):
+            self._fold_agents(part.drop("batch"))
         self._fold_days(folded["days"])
 
-    def _fold_agents(self, agents: pl.DataFrame) -> None:
-        counts = agents.rename({"key": "agent", "hits": "count"})
+    def _fold_agents(self, counts: pl.DataFrame) -> None:
         rows: dict[str, list[tuple[Any, ...]]] = {"browsers": [], "bots": [], "os": []}
         for family, system, _count, is_bot, row in self._agents.classify_rows(counts):
             _agent, hits, size, served, timed, _bot = row

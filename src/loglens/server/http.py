@@ -26,8 +26,9 @@ from loglens.server.app import beside, create_app
 from loglens.server.connections import ACCEPT_BACKLOG, GuardedServer, guarded_protocol
 from loglens.server.insights_routes import build_insights_router
 from loglens.server.status_routes import build_status_router
-from loglens.server.web_routes import ASSETS_URL, assets, build_web_router
+from loglens.server.web_routes import assets, build_web_router
 from loglens.sources.file_faults import RESERVED_DESCRIPTORS
+from loglens.ui.web.page import ASSETS_URL
 
 
 class HttpServer:

@@ -15,7 +15,7 @@ from starlette.staticfiles import StaticFiles
 from loglens.config import WebConfig
 from loglens.query import Query
 from loglens.ui.web.document import document, merge_patch
-from loglens.ui.web.page import ASSETS_URL, live_page
+from loglens.ui.web.page import live_page
 
 #: Seconds between keep-alive comments on an idle event stream.
 PING_SECONDS = 15
@@ -82,5 +82,3 @@ def build_web_router(query: Query, config: WebConfig) -> APIRouter:
 
     return router
 
-
-__all__ = ["ASSETS_URL", "assets", "build_web_router", "wants_html"]

@@ -5,7 +5,7 @@
   const $ = (id) => document.getElementById(id);
   const params = new URLSearchParams(location.search);
   const inline = $("loglens-data");
-  const state = { doc: null, sorts: {}, charts: {}, source: null };
+  const state = { doc: null, sorts: {}, charts: {} };
   if (params.get("kiosk") === "1") document.body.classList.add("kiosk");
 
   const fmt = new Intl.NumberFormat("en-US");
