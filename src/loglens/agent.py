@@ -12,6 +12,7 @@ from types import TracebackType
 
 from fastapi import APIRouter
 
+from loglens.aggregate.visitors import WebPanels
 from loglens.alerts.engine import AlertSink
 from loglens.alerts.notifiers import Notifications
 from loglens.alerts.rules import HitRateRule, Rule, rule_of
@@ -30,6 +31,7 @@ from loglens.ingest.spool import Spool
 from loglens.parsing import build_parser
 from loglens.runtime import Runtime, View
 from loglens.server.http import HttpServer, server_descriptors
+from loglens.sinks.panels import PanelSink
 from loglens.sources.discovery import SourceSpec
 from loglens.sources.file_faults import descriptor_budget
 from loglens.sources.file_tail import FileFollower
@@ -195,10 +197,15 @@ class Agent:
             from loglens.exposition.archive import ArchiveCollector
 
             self.server.registry.register(ArchiveCollector(self.archive))
+        # The web page's goaccess panels, folded in their own thread (sinks/panels.py), as many rows as
+        # any label has values.
+        self.web_panels = WebPanels(settings.limits.max_label_values) if settings.web.panels else None
+        panels = [PanelSink(self.web_panels)] if self.web_panels is not None else []
         self.runtime = Runtime(
             settings,
             sources,
-            [*sinks, *([self.archive] if self.archive is not None else [])],
+            [*sinks, *panels, *([self.archive] if self.archive is not None else [])],
+            web_panels=self.web_panels,
             views=[self.server, notifications, *views],
             rules=alert_rules(settings),
             alert_sinks=alert_sinks,

@@ -183,6 +183,18 @@ class AlertConfig(Section):
         return seconds_of(value)
 
 
+class WebConfig(Section):
+    """The web page (``GET /``) and the HTML report."""
+
+    rows: int = Field(default=100, ge=1, le=100_000, description="rows each panel of the page lists, at most")
+    update_seconds: float = Field(
+        default=1.0, ge=0.1, le=1.0, description="seconds between the page's live updates"
+    )
+    panels: bool = Field(
+        default=True, description="fold the goaccess panels (files, hosts, agents, referrers...) for the page"
+    )
+
+
 class PushConfig(Section):
     """``POST /api/metrics``."""
 
@@ -319,6 +331,7 @@ class Settings(BaseSettings):
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     push: PushConfig = Field(default_factory=PushConfig)
     alert: AlertConfig = Field(default_factory=AlertConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
     alerts: list[RuleConfig] = Field(default_factory=list, description="alert rules (docs/alerts.md)")
     notify: list[NotifierConfig] = Field(default_factory=list, description="where alert events go")
     anomaly: AnomalyConfig = Field(default_factory=AnomalyConfig, description="rate detectors")

@@ -63,7 +63,8 @@ def urls(agent: Agent) -> list[tuple[str, str]]:
     """What the demo serves: (name, URL)."""
     url = agent.url
     return [
-        ("index", f"{url}/"),
+        ("web page", f"{url}/"),
+        ("index", f"{url}/api"),
         ("metrics", f"{url}/metrics"),
         ("status", f"{url}/api/status"),
         ("insights", f"{url}/api/insights?window=10"),
@@ -81,7 +82,7 @@ def banner(agent: Agent, folder: Path, schedule: Schedule, now: float) -> str:
 
 def notes(agent: Agent, schedule: Schedule, clock: SystemClock) -> Callable[[], str]:
     """The console's two demo lines: the schedule as of now, and the URLs."""
-    served = f"{agent.url}: /metrics /api/status /api/alerts /api/docs"
+    served = f"{agent.url}: / (the web page) /metrics /api/status /api/alerts /api/docs"
     return lambda: f"{schedule.line(clock.now())}\n{served}"
 
 

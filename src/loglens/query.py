@@ -10,13 +10,13 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from loglens.aggregate.insights import insights
+from loglens.aggregate.counters import REPORT_LIMITS, SourceCounters
 from loglens.aggregate.totals import Totals
-from loglens.alerts.engine import Incident
-from loglens.anomaly.rates import Anomaly, Score
 from loglens.contracts import SinkStatus, SourceStatus
 
 if TYPE_CHECKING:
+    from loglens.alerts.engine import Incident
+    from loglens.anomaly.rates import Anomaly, Score
     from loglens.patterns import TemplateInfo
     from loglens.runtime import Runtime
 
@@ -133,6 +133,8 @@ class Query:
         self, window: int, sections: int = 10, sort: str = "hits", end: int | None = None
     ) -> dict[str, Any]:
         """:func:`~loglens.aggregate.insights.insights` of the ``window`` seconds up to ``end`` (now)."""
+        from loglens.aggregate.insights import insights  # with the windows: numpy, which a report needs not
+
         windows = self._rt.windows
         if windows is None:
             raise ValueError("this runtime keeps no windows")
@@ -145,6 +147,34 @@ class Query:
         if windows is None:
             return [(s, 0) for s in range(last - window + 1, last + 1)]
         return windows.hits_per_second(last - window, last)
+
+    def rates(self, window: int, step: int, end: int | None = None) -> list[tuple[int, int, int, int]]:
+        """``(first second, hits, 4xx, 5xx)`` per ``step`` seconds over the ``window`` seconds up to
+        ``end`` (now), oldest first; seconds past the windows' keep come from their rollup."""
+        last = int(self.now()) if end is None else end
+        windows = self._rt.windows
+        if windows is None:
+            return []
+        return windows.rates(last - window + 1, last, step)
+
+    def summary(self, source: str | None = None) -> SourceCounters:
+        """The totals of ``source``, or of every source merged (a copy: what ``replay`` reports)."""
+        merged = SourceCounters(REPORT_LIMITS)
+        with self._rt.totals.lock:
+            for name, counters in self._rt.totals.sources.items():
+                if source is None or name == source:
+                    merged.merge(counters)
+        return merged
+
+    def source_names(self) -> list[str]:
+        """Every source label counted so far."""
+        with self._rt.totals.lock:
+            return sorted(self._rt.totals.sources)
+
+    def web_panels(self, limit: int) -> dict[str, list[dict[str, Any]]] | None:
+        """The goaccess panels' top ``limit`` rows (None when this runtime folds none)."""
+        panels = self._rt.web_panels
+        return panels.snapshot(limit) if panels is not None else None
 
     def lines(self) -> tuple[int, Counter[str]]:
         """Lines read and parse errors by reason, over every source (checkpointed totals)."""

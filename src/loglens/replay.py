@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from loglens.aggregate.breakdown import Breakdown
-from loglens.aggregate.counters import Limits, SourceCounters
+from loglens.aggregate.counters import REPORT_LIMITS, Limits, SourceCounters
 from loglens.aggregate.totals import Totals
 from loglens.config import Settings, load_settings
 from loglens.errors import NothingParsedError
@@ -25,12 +25,11 @@ from loglens.sources.file_read import CHUNK_BYTES, CHUNK_BYTES_WITHOUT_PANELS
 from loglens.sources.replay_reader import ReplayReader
 
 if TYPE_CHECKING:
+    from loglens.aggregate.visitors import WebPanels
     from loglens.metrics.state import UserMetrics
+    from loglens.query import Query
 
-#: Caps for the replay report: large, since a report is read once, yet still bounded.
 F = TypeVar("F", bound=Callable[..., Any])
-
-REPORT_LIMITS = Limits(max_label_values=100_000, section_limit=100_000)
 
 
 @dataclass
@@ -43,6 +42,8 @@ class ReplayResult:
     files: list[str]
     elapsed: float = 0.0
     metrics: UserMetrics | None = None  # the settings' metrics: rules, when it has some
+    query: Query | None = None  # the finished runtime's state, for the web page (``web=True``)
+    names: dict[str, str] | None = None  # the name each input is shown by, when not its path
 
     @property
     def methods(self) -> Counter[str]:
@@ -62,6 +63,7 @@ def replay(
     limits: Limits | None = None,
     progress: Callable[[int], None] | None = None,
     settings: Settings | None = None,
+    web: bool = False,
 ) -> ReplayResult:
     """Read every input to its end; ``progress`` gets the raw bytes read so far after each chunk.
 
@@ -69,29 +71,33 @@ def replay(
     windows or checkpoint; the summary is the sum of the per-source totals. With ``limits`` (for
     ``--output prometheus``), the per-source totals are capped like a running loglens's (``totals``)
     and no panels are folded: the exposition has none, and only the summary's line counts are read.
+    With ``web``, the web page's panels are folded instead of the report's (``result.query`` reads them).
 
     Raises:
         SourceError: an input is missing or unreadable (checked for all inputs before reading any).
         FormatError: the format or pattern is unusable.
     """
     started = time.perf_counter()
-    panels = PanelSink() if limits is None else None
-    chunk = CHUNK_BYTES if panels is not None else CHUNK_BYTES_WITHOUT_PANELS
+    breakdown = Breakdown()
+    web_panels: WebPanels | None = None
+    if web:  # imported only then: its sketches need numpy, which the other reports do without
+        from loglens.aggregate.visitors import WebPanels
+
+        web_panels = WebPanels(REPORT_LIMITS.max_label_values)
+    sinks = [PanelSink(web_panels if web_panels is not None else breakdown)] if limits is None else []
+    chunk = CHUNK_BYTES if sinks else CHUNK_BYTES_WITHOUT_PANELS  # no panels: memory for bigger reads
     reader = ReplayReader(names, format, pattern, timezone, max_line_bytes, progress, chunk)
     runtime = Runtime(
-        settings or load_settings(), [reader], [] if panels is None else [panels], checkpoint=False,
-        windows=False, limits=limits or REPORT_LIMITS,
+        settings or load_settings(), [reader], sinks, checkpoint=False, windows=False,
+        limits=limits or REPORT_LIMITS, web_panels=web_panels,
     )  # fmt: skip
     try:
         runtime.drain()
     finally:
         runtime.close()
-    summary = SourceCounters(REPORT_LIMITS)
-    for counters in runtime.totals.sources.values():
-        summary.merge(counters)
-    breakdown = Breakdown() if panels is None else panels.breakdown
-    result = ReplayResult(summary, breakdown, runtime.totals if limits else None, names)
+    result = ReplayResult(runtime.query.summary(), breakdown, runtime.totals if limits else None, names)
     result.metrics = runtime.metrics
+    result.query = runtime.query if web else None
     result.elapsed = time.perf_counter() - started
     return result
 
@@ -129,8 +135,8 @@ def _progress(files: tuple[str, ...]) -> AbstractContextManager[Callable[[int], 
 def report_options(func: F) -> F:
     """``--output``, ``--section-limit`` and ``--top``: how a replay's report is printed."""
     decorators = (
-        click.option("--output", "-o", type=click.Choice(["table", "json", "prometheus"]), default="table",
-                     show_default=True, help="Report style."),
+        click.option("--output", "-o", type=click.Choice(["table", "json", "prometheus", "html"]),
+                     default="table", show_default=True, help="Report style."),
         click.option("--section-limit", type=click.IntRange(min=1), default=10, show_default=True,
                      help="Top sections to report (watch shows 8, to fit its screen)."),
         click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
@@ -147,6 +153,11 @@ def print_report(result: ReplayResult, output: str, section_limit: int, top: int
 
     if output == "json":
         sys.stdout.write(report.to_json(result, section_limit, top) + "\n")
+    elif output == "html":
+        from loglens.ui.web.page import report_page
+
+        assert result.query is not None, "replay(web=True) keeps the runtime's query"
+        sys.stdout.write(report_page(result.query, result.files, result.elapsed, top, result.names))
     elif output == "prometheus":
         sys.stdout.write(report.to_prometheus(result))
     else:
@@ -194,6 +205,7 @@ def replay_command(
             limits if output == "prometheus" else None,
             advance,
             settings,
+            web=output == "html",
         )
     print_report(result, output, section_limit, top)
     check_parsed(result.summary, format_, pattern)

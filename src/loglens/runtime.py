@@ -38,6 +38,7 @@ from loglens.sinks.runner import SinkRunner
 from loglens.state.checkpoint import CheckpointStore, Snapshot
 
 if TYPE_CHECKING:
+    from loglens.aggregate.visitors import WebPanels
     from loglens.aggregate.windows import Windows
     from loglens.alerts.engine import AlertEngine, AlertSink
     from loglens.alerts.rules import Rule
@@ -91,6 +92,7 @@ class Runtime:
         checkpoint: keep a checkpoint in ``settings.state.dir``.
         windows: keep per-second windows (a one-shot report needs none).
         limits: caps of the totals (default: from the settings).
+        web_panels: the goaccess panels a sink folds, for the query API to read.
     """
 
     def __init__(
@@ -107,8 +109,11 @@ class Runtime:
         checkpoint: bool = True,
         windows: bool = True,
         limits: Limits | None = None,
+        web_panels: WebPanels | None = None,
     ) -> None:
         self.settings = settings
+        #: The web page's goaccess panels, folded by one of the sinks (None: none are kept).
+        self.web_panels = web_panels
         self.wall = clock or SystemClock()
         caps = settings.limits
         self.totals = Totals(limits or Limits(caps.max_label_values, caps.section_limit))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -97,6 +98,17 @@ def test_archive_replay_gives_the_numbers_of_replay_on_the_original_lines(
     original = _loglens("replay", "--output", "prometheus", str(access_log))
     assert _samples(archived.stdout) == _samples(original.stdout)
     assert f'source="{access_log}"' in archived.stdout
+    # the web page as one file: the same totals, each segment shown by its key
+    page = _loglens("archive", "replay", "--state-dir", str(tmp_path), "--output", "html").stdout
+    data = re.search(r'id="loglens-data">(.*?)</script>', page, re.S)
+    assert data, page[:200]
+    doc = json.loads(data[1])
+    whole = _report(_loglens("replay", "--output", "json", str(access_log)).stdout)
+    assert {key: doc["summary_by_source"][""][key] for key in ("lines", "hits", "bytes", "status")} == {
+        key: whole[key] for key in ("lines", "hits", "bytes", "status")
+    }
+    segments = {segment.name.key for segment in LocalBackend(tmp_path / "archive").segments()}
+    assert set(doc["sources"]) == segments == set(doc["meta"]["files"])
 
 
 def test_archive_cat_prints_every_line_stored_or_pending_but_not_those_being_written(tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
-"""The pages of the HTTP app, over the real server: ``/`` lists every endpoint, ``/api/docs`` needs nothing
-from another host."""
+"""The pages of the HTTP app, over the real server: ``/api`` lists every endpoint, ``/api/docs`` needs
+nothing from another host."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ def agent(tmp_path: Path) -> Iterator[Agent]:
 
 
 def test_the_index_lists_every_endpoint_and_each_link_answers(agent: Agent) -> None:
-    response = httpx.get(f"{agent.url}/")
+    response = httpx.get(f"{agent.url}/api")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     page = _parse(response.text)
@@ -83,13 +83,17 @@ def test_the_index_lists_every_endpoint_and_each_link_answers(agent: Agent) -> N
         ("GET", path)
         for path in ("/metrics", "/api/status", "/api/insights", "/api/series", "/api/alerts", "/api/docs",
                      "/api/openapi.json", "/api/health", "/api/ready", "/api/anomalies", "/api/patterns",
-                     "/api/extra")
+                     "/api/extra", "/", "/api/dashboard", "/api/dashboard/events")
     } | {("POST", "/api/metrics"), ("POST", "/api/logs"), ("POST", "/log_collector")}  # fmt: skip
     assert listed == expected
     assert all(row[2] for row in page.rows[1:]), page.rows  # each says what it serves
     assert ["GET", "/api/extra", "An extra route an embedder adds."] in page.rows
     assert set(page.links) == {path for method, path in expected if method == "GET"}
     for link in page.links:
+        if link.endswith("/events"):  # an event stream: it answers, and does not end
+            with httpx.stream("GET", urljoin(f"{agent.url}/", link)) as stream:
+                assert stream.status_code == 200, link
+            continue
         assert httpx.get(urljoin(f"{agent.url}/", link)).status_code == 200, link
 
 

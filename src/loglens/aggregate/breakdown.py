@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Iterator
+from typing import Any
 
 import polars as pl
 
@@ -33,6 +35,12 @@ def agent_family(agent: str) -> str:
     return parsed.family if parsed is not None else UNCLASSIFIED
 
 
+def warm_up() -> None:
+    """Have ua-parser compile its rules (it does on first use) in a thread, while the first batch is
+    still being read and parsed: that is mostly done without the GIL."""
+    threading.Thread(target=agent_family, args=("",), name="loglens-ua-warmup", daemon=True).start()
+
+
 class Breakdown:
     """Visitor panels over all access records seen."""
 
@@ -43,14 +51,7 @@ class Breakdown:
         self.browsers: Counter[str] = Counter()
         self.bots: Counter[str] = Counter()
         self.hours: Counter[int] = Counter()
-        self._families: dict[str, str] = {}
-        self._families_capacity = capacity
-
-    @staticmethod
-    def warm_up() -> None:
-        """Have ua-parser compile its rules (it does on first use) in a thread, while the first batch
-        is still being read and parsed: that is mostly done without the GIL."""
-        threading.Thread(target=agent_family, args=("",), name="loglens-ua-warmup", daemon=True).start()
+        self._families = AgentFamilies(capacity)
 
     def update(self, records: pl.DataFrame) -> None:
         """Fold in a batch's records (non-access records are ignored)."""
@@ -66,14 +67,47 @@ class Breakdown:
         self._update_agents(access["agent"].drop_nulls())
 
     def _update_agents(self, agents: pl.Series) -> None:
-        counts = agents.value_counts(sort=True).with_columns(bot=pl.col("agent").str.contains(BOT_PATTERN))
-        budget = MAX_NEW_AGENTS_PER_BATCH
-        for agent, count, is_bot in counts.iter_rows():
-            family = self._families.get(agent)
-            if family is None:
-                if budget > 0 and len(self._families) < self._families_capacity:
-                    family = self._families[agent] = agent_family(agent)
-                    budget -= 1
-                else:
-                    family = UNCLASSIFIED
+        for family, count, is_bot in self._families.classify(agents.value_counts()):
             (self.bots if is_bot else self.browsers)[family] += count
+
+
+class AgentFamilies:
+    """Browser, bot and OS families of user agents, cached and bounded (ua-parser is slow)."""
+
+    def __init__(self, capacity: int, os: bool = False) -> None:
+        self._families: dict[str, tuple[str, str]] = {}
+        self._capacity = capacity
+        self._os = os
+
+    def family(self, agent: str, budget: list[int]) -> tuple[str, str]:
+        """``(family, os)`` of ``agent``; past the batch's ``budget`` of new agents, ``Other``."""
+        known = self._families.get(agent)
+        if known is not None:
+            return known
+        if budget[0] <= 0 or len(self._families) >= self._capacity:
+            return UNCLASSIFIED, UNCLASSIFIED
+        budget[0] -= 1
+        system = UNCLASSIFIED
+        if self._os and agent:
+            from ua_parser import parse_os
+
+            parsed = parse_os(agent)
+            system = parsed.family if parsed is not None else UNCLASSIFIED
+        known = self._families[agent] = (agent_family(agent), system)
+        return known
+
+    def classify(self, counts: pl.DataFrame) -> Iterator[tuple[str, int, bool]]:
+        """``(family, count, is_bot)`` of each row of ``counts`` (columns ``agent``, ``count``), the
+        busiest agents classified first (ties by agent, so which ones fit the budget is reproducible)."""
+        for family, _system, count, is_bot, _row in self.classify_rows(counts):
+            yield family, count, is_bot
+
+    def classify_rows(self, counts: pl.DataFrame) -> Iterator[tuple[str, str, int, bool, tuple[Any, ...]]]:
+        """``(family, os, count, is_bot, row)`` of each row of ``counts`` (``agent``, ``count``, ...)."""
+        ranked = counts.sort(["count", "agent"], descending=[True, False]).with_columns(
+            bot=pl.col("agent").str.contains(BOT_PATTERN)
+        )
+        budget = [MAX_NEW_AGENTS_PER_BATCH]
+        for row in ranked.iter_rows():
+            family, system = self.family(row[0], budget)
+            yield family, system, row[1], row[-1], row

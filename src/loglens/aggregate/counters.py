@@ -40,6 +40,10 @@ class Limits:
     section_limit: int = 100
 
 
+#: Caps of a report (and of a summary merged on demand): large, since it is read once, yet bounded.
+REPORT_LIMITS = Limits(max_label_values=100_000, section_limit=100_000)
+
+
 @dataclass
 class DurationHistogram:
     """Cumulative-on-export histogram of request durations."""

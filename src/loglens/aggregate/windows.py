@@ -28,6 +28,9 @@ from loglens.aggregate.distinct import SEED, HyperLogLog
 from loglens.clock import Clock
 from loglens.records import method_label
 
+#: Evicted seconds are rolled up into spans this long, kept :data:`ROLLUP_KEEP_SECONDS` (the charts).
+ROLLUP_SECONDS = 10
+ROLLUP_KEEP_SECONDS = 3600
 #: The status under which a second's codes past ``max_keys`` are pooled (shown as ``__other__``).
 OTHER_STATUS = 0
 
@@ -105,6 +108,8 @@ class Windows:
         self.future_skew_seconds = future_skew_seconds
         self.clock = clock
         self.buckets: dict[int, SecondStats] = {}
+        #: Hits, 4xx and 5xx of evicted seconds, per :data:`ROLLUP_SECONDS`, for an hour past ``keep``.
+        self.rollup: dict[int, list[int]] = {}
         self.watermark: int | None = None
         #: Records left out of the windows, by reason: ``late`` or ``future``.
         self.dropped: Counter[str] = Counter()
@@ -211,7 +216,34 @@ class Windows:
             return
         oldest = self.watermark - self.keep_seconds
         for sec in [s for s in self.buckets if s <= oldest]:
-            del self.buckets[sec]
+            stats = self.buckets.pop(sec)
+            rolled = self.rollup.setdefault(sec - sec % ROLLUP_SECONDS, [0, 0, 0])
+            rolled[0] += stats.hits
+            rolled[1] += stats.errors_4xx
+            rolled[2] += stats.errors_5xx
+        for start in [s for s in self.rollup if s <= oldest - ROLLUP_KEEP_SECONDS]:
+            del self.rollup[start]
+
+    def rates(self, start: int, end: int, step: int) -> list[tuple[int, int, int, int]]:
+        """``(first second, hits, 4xx, 5xx)`` of each ``step`` seconds from ``start`` (aligned down to
+        ``step``) to ``end``: the seconds still kept, and the rolled-up ones evicted before them (a
+        ``step`` that is a multiple of :data:`ROLLUP_SECONDS` reads those exactly)."""
+        first = start - start % step
+        out = [[sec, 0, 0, 0] for sec in range(first, end + 1, step)]
+        with self.lock:
+            for sec, stats in self.buckets.items():
+                if first <= sec <= end:
+                    row = out[(sec - first) // step]
+                    row[1] += stats.hits
+                    row[2] += stats.errors_4xx
+                    row[3] += stats.errors_5xx
+            for sec, (hits, e4, e5) in self.rollup.items():
+                if first <= sec <= end:
+                    row = out[(sec - first) // step]
+                    row[1] += hits
+                    row[2] += e4
+                    row[3] += e5
+        return [(sec, hits, e4, e5) for sec, hits, e4, e5 in out]
 
     def hits_per_second(self, start: int, end: int) -> list[tuple[int, int]]:
         """``(second, hits)`` for each second ``s`` with ``start < s <= end``, zeros included."""

@@ -178,9 +178,10 @@ def replay_command(
         files = {str(local_copy(backend, segment, Path(folder))): segment for segment in listed}
         result = replay(
             list(files), format_, pattern, settings.parse.timezone, settings.parse.max_line_bytes,
-            limits if output == "prometheus" else None, None, settings,
+            limits if output == "prometheus" else None, None, settings, web=output == "html",
         )  # fmt: skip
     result.files = [segment.name.key for segment in listed]
+    result.names = {path: segment.name.key for path, segment in files.items()}
     if result.totals is not None:
         result.totals = _by_source(
             result.totals, {path: segment.name.source for path, segment in files.items()}

@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from loglens.alerts.engine import Incident
 from loglens.alerts.rules import format_time
+from loglens.forms import incident_dict
 from loglens.query import Query
 
 
@@ -51,15 +51,10 @@ def build_alerts_router(query: Query) -> APIRouter:
                 }
                 for alert in state.active
             ],
-            "incidents": [_incident(incident, now) for incident in state.incidents],
-            "history": [_incident(incident, now) for incident in state.history],
+            "incidents": [incident_dict(incident, now) for incident in state.incidents],
+            "history": [incident_dict(incident, now) for incident in state.history],
             "last_message": state.last_message,
             "sink_errors": state.sink_errors,
         }
 
     return router
-
-
-def _incident(incident: Incident, now: float) -> dict[str, Any]:
-    return {**incident.to_dict(now), "annotations": incident.annotations,
-            "start_epoch": incident.start, "end_epoch": incident.end}  # fmt: skip

@@ -8,27 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter
 from fastapi import Query as Param
 
-from loglens.alerts.rules import format_time
-from loglens.anomaly.rates import Anomaly
+from loglens.forms import anomaly_dict
 from loglens.query import Query
-
-
-def anomaly_dict(anomaly: Anomaly) -> dict[str, Any]:
-    """JSON-ready form of one anomaly (times UTC, and in epoch seconds)."""
-    return {
-        "detector": anomaly.detector,
-        "series": anomaly.series,
-        "at": format_time(anomaly.at),
-        "at_epoch": anomaly.at,
-        "score": round(anomaly.score, 2),
-        "baseline": round(anomaly.baseline, 2),
-        "observed": anomaly.observed,
-        "peak": round(anomaly.peak, 2),
-        "end": format_time(anomaly.end) if anomaly.end is not None else None,
-        "end_epoch": anomaly.end,
-        "example": anomaly.example,
-        "template": anomaly.template,
-    }
 
 
 def build_anomaly_router(query: Query) -> APIRouter:

@@ -1,4 +1,4 @@
-"""The FastAPI app: ``/`` (an index of the endpoints), ``/metrics``, ``/api/health``, ``/api/ready``,
+"""The FastAPI app: ``/api`` (an index of the endpoints), ``/metrics``, ``/api/health``, ``/api/ready``,
 ``/api/docs`` (offline), and the routers of each capability."""
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from loglens.server.index import index_page
 STUCK_AFTER_SECONDS = 10.0
 OPENAPI_URL = "/api/openapi.json"
 DOCS_URL = "/api/docs"
+#: The index of every endpoint (``/`` is the web page).
+INDEX_URL = "/api"
 #: What the framework's own routes serve, for the index page.
 FRAMEWORK_ROUTES = {
     OPENAPI_URL: "The OpenAPI document of the JSON API.",
@@ -80,7 +82,7 @@ def create_app(
             problems.append(f"saving the checkpoint fails ({checkpoint.failures} failure(s))")
         return problems
 
-    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
+    @app.get(INDEX_URL, include_in_schema=False, response_class=HTMLResponse)
     def index(request: Request) -> HTMLResponse:
         """This page: every endpoint, what it serves, and a link to each one that can be followed."""
         return HTMLResponse(index_page(request.app, FRAMEWORK_ROUTES, request.scope.get("root_path", "")))

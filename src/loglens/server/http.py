@@ -26,7 +26,9 @@ from loglens.server.app import beside, create_app
 from loglens.server.connections import ACCEPT_BACKLOG, GuardedServer, guarded_protocol
 from loglens.server.insights_routes import build_insights_router
 from loglens.server.status_routes import build_status_router
+from loglens.server.web_routes import assets, build_web_router
 from loglens.sources.file_faults import RESERVED_DESCRIPTORS
+from loglens.ui.web.page import ASSETS_URL
 
 
 class HttpServer:
@@ -76,6 +78,7 @@ class HttpServer:
             build_alerts_router(query),
             build_anomaly_router(query),
             build_push_router(self.settings.push, store),
+            build_web_router(query, self.settings.web),
             *self.extra_routers,
         ]
         self.app = create_app(
@@ -85,6 +88,7 @@ class HttpServer:
             self.settings.tail.poll_interval_seconds,
             openapi_paths=self.openapi_paths,
         )
+        self.app.mount(f"/{ASSETS_URL}", assets(), name="ui")
         self._socket = _bind(self.settings.server.host, self.settings.server.port)
 
     @property

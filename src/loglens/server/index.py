@@ -1,4 +1,4 @@
-"""``GET /``: a small HTML page naming every endpoint of the app, generated from its routes."""
+"""``GET /api``: a small HTML page naming every endpoint of the app, generated from its routes."""
 
 from __future__ import annotations
 
@@ -14,15 +14,15 @@ def endpoints(app: FastAPI, notes: Mapping[str, str]) -> list[tuple[str, str, st
     """``(method, path, what it serves)`` of every endpoint of ``app``, by path.
 
     The OpenAPI document's operations (routes included from routers are listed there), then the app's
-    own routes outside it (``/metrics``, the docs) but ``/`` and the docs' OAuth redirect. What an
-    endpoint serves is the first paragraph of its docstring, else its summary; ``notes`` says it for the
-    framework's routes, which have neither.
+    own routes outside it (``/metrics``, the docs, the web page) but ``/api`` and the docs' OAuth
+    redirect. What an endpoint serves is the first paragraph of its docstring, else its summary;
+    ``notes`` says it for the framework's routes, which have neither.
     """
     found: dict[tuple[str, str], str] = {}
     for path, operations in app.openapi()["paths"].items():
         for method, operation in operations.items():
             found[method.upper(), path] = _paragraph(operation.get("description")) or operation["summary"]
-    hidden = {"/", app.swagger_ui_oauth2_redirect_url}
+    hidden = {"/api", app.swagger_ui_oauth2_redirect_url}
     for route in app.routes:
         if isinstance(route, Route) and route.path not in hidden:
             what = notes.get(route.path) or _paragraph(inspect.getdoc(route.endpoint))

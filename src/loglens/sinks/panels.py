@@ -7,20 +7,28 @@ totals of the next batch: polars releases the GIL, so the two overlap.
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, Protocol
 
-from loglens.aggregate.breakdown import Breakdown
+import polars as pl
+
+from loglens.aggregate.breakdown import Breakdown, warm_up
 from loglens.records import Batch
 
 
+class Panels(Protocol):
+    """Anything that folds records: the report's :class:`Breakdown`, the web page's panels."""
+
+    def update(self, records: pl.DataFrame) -> None: ...
+
+
 class PanelSink:
-    """Folds every batch into a :class:`Breakdown`."""
+    """Folds every batch into its panels (a :class:`Breakdown` by default)."""
 
     name = "panels"
 
-    def __init__(self, breakdown: Breakdown | None = None) -> None:
-        self.breakdown = breakdown or Breakdown()
-        self.breakdown.warm_up()
+    def __init__(self, breakdown: Panels | None = None) -> None:
+        self.breakdown: Panels = breakdown or Breakdown()
+        warm_up()
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="loglens-panels")
         self._folding: Future[None] | None = None
 
