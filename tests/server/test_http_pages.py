@@ -84,7 +84,9 @@ def test_the_index_lists_every_endpoint_and_each_link_answers(agent: Agent) -> N
         for path in ("/metrics", "/api/status", "/api/insights", "/api/series", "/api/alerts", "/api/docs",
                      "/api/openapi.json", "/api/health", "/api/ready", "/api/anomalies", "/api/patterns",
                      "/api/extra")
-    } | {("POST", "/api/metrics"), ("POST", "/api/logs"), ("POST", "/log_collector")}  # fmt: skip
+    } | {("POST", "/api/metrics"), ("POST", "/api/logs"), ("POST", "/log_collector")} | {
+        (method, "/metrics/{grouping}") for method in ("PUT", "POST", "DELETE")  # the Pushgateway protocol
+    }  # fmt: skip
     assert listed == expected
     assert all(row[2] for row in page.rows[1:]), page.rows  # each says what it serves
     assert ["GET", "/api/extra", "An extra route an embedder adds."] in page.rows
