@@ -7,10 +7,11 @@ agent.stop()                      # final poll and checkpoint, then the server s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 
 from fastapi import APIRouter
+from starlette.types import ASGIApp
 
 from loglens.alerts.engine import AlertSink
 from loglens.alerts.notifiers import Notifications
@@ -23,8 +24,10 @@ from loglens.errors import ConfigError
 from loglens.exposition.notify import NotificationsCollector
 from loglens.ingest.admission import Admission
 from loglens.ingest.collector import IngestCollector
+from loglens.ingest.protocols import OPENAPI as PROTOCOLS_OPENAPI
+from loglens.ingest.protocols import protocol_endpoints
 from loglens.ingest.routes import OPENAPI as INGEST_OPENAPI
-from loglens.ingest.routes import IngestEndpoint, IngestStats, ingest_endpoints
+from loglens.ingest.routes import IngestStats, ingest_endpoints
 from loglens.ingest.source import SpoolSource
 from loglens.ingest.spool import Spool
 from loglens.parsing import build_parser
@@ -93,15 +96,16 @@ def file_follower(settings: Settings, specs: Sequence[SourceSpec], clock: Clock)
 
 def ingest_parts(
     settings: Settings, clock: Clock
-) -> tuple[Spool, SpoolSource, dict[str, IngestEndpoint], IngestCollector]:
-    """The spool in the state folder, its source, the ingest endpoints over it (by path), and their
-    metrics."""
+) -> tuple[Spool, SpoolSource, Mapping[str, ASGIApp], IngestCollector]:
+    """The spool in the state folder, its source, the ingest endpoints over it (by path: loglens's own and
+    those of other protocols), and their metrics."""
     config = settings.ingest
     spool = Spool(settings.state.dir / "spool", config.spool_segment_bytes, config.spool_max_bytes)
     source = SpoolSource(spool, settings.parse.timezone, settings.parse.max_line_bytes)
     stats = IngestStats()
     admission = Admission(config, clock)
-    endpoints = ingest_endpoints(config, spool, admission, stats, settings.parse.max_line_bytes)
+    parts = (config, spool, admission, stats, settings.parse.max_line_bytes)
+    endpoints: dict[str, ASGIApp] = {**ingest_endpoints(*parts), **protocol_endpoints(*parts)}
     return spool, source, endpoints, IngestCollector(stats, spool)
 
 
@@ -183,7 +187,7 @@ class Agent:
         if settings.ingest.enabled:
             self.spool, source, endpoints, collector = ingest_parts(settings, clock)
             sources.append(source)
-            self.server.add_endpoints(endpoints, INGEST_OPENAPI)
+            self.server.add_endpoints(endpoints, {**INGEST_OPENAPI, **PROTOCOLS_OPENAPI})
         spool_source: SpoolSource | None = None
         if self.spool is not None:
             self.server.registry.register(collector)
