@@ -85,7 +85,7 @@ def test_the_index_lists_every_endpoint_and_each_link_answers(agent: Agent) -> N
                      "/api/openapi.json", "/api/health", "/api/ready", "/api/anomalies", "/api/patterns",
                      "/api/extra")
     } | {("POST", "/api/metrics"), ("POST", "/api/logs"), ("POST", "/log_collector")} | {
-        ("POST", "/loki/api/v1/push"),
+        ("POST", "/loki/api/v1/push"), ("POST", "/v1/logs"),
     } | {
         (method, "/metrics/{grouping}") for method in ("PUT", "POST", "DELETE")  # the Pushgateway protocol
     }  # fmt: skip

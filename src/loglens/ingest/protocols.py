@@ -7,6 +7,7 @@ from typing import Any
 from loglens.config import IngestConfig
 from loglens.ingest.admission import Admission
 from loglens.ingest.loki import Loki
+from loglens.ingest.otlp import Otlp
 from loglens.ingest.protocol import ProtocolEndpoint
 from loglens.ingest.routes import IngestStats
 from loglens.ingest.spool import Spool
@@ -15,10 +16,11 @@ from loglens.ingest.spool import Spool
 def protocol_endpoints(
     config: IngestConfig, spool: Spool, admission: Admission, stats: IngestStats, max_line_bytes: int
 ) -> dict[str, ProtocolEndpoint]:
-    """Loki's push API over ``spool``, with the gate of the other ingest endpoints."""
+    """Loki's push API and OTLP/HTTP logs over ``spool``, with the gate of the other ingest endpoints."""
     parts = (config, spool, admission, stats, max_line_bytes)
     return {
         "/loki/api/v1/push": ProtocolEndpoint(Loki(config.max_body_bytes), *parts),
+        "/v1/logs": ProtocolEndpoint(Otlp(), *parts),
     }
 
 
@@ -51,5 +53,14 @@ OPENAPI: dict[str, dict[str, Any]] = {
         {"application/json": {"schema": {"type": "object"}},
          "application/x-protobuf": {"schema": {"type": "string", "format": "binary"}}},
         {"204": {"description": "the lines are on disk"}},
+    ),
+    "/v1/logs": _operation(
+        "OTLP/HTTP logs",
+        "An ExportLogsServiceRequest in protobuf or in the OTLP JSON mapping, gzip allowed. severityNumber "
+        "gives the level, the resource's service.name the source, the body the message. The answer is in "
+        "the request's encoding.",
+        {"application/x-protobuf": {"schema": {"type": "string", "format": "binary"}},
+         "application/json": {"schema": {"type": "object"}}},
+        {"200": {"description": "ExportLogsServiceResponse; partialSuccess counts records refused"}},
     ),
 }  # fmt: skip
