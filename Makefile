@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # documentation's examples use (curl, jq), and the
 # locales the locale test reads numbers in.
 APT_PACKAGES := prometheus prometheus-alertmanager openssl goaccess tmux locales curl jq syslog-ng-core \
-  syslog-ng-mod-http
+  syslog-ng-mod-http bsdutils rsyslog
 TEST_LOCALE := de_DE.UTF-8
 # What building loglens's C module (the line reader) takes: a compiler, and Python's headers when the
 # interpreter came without them (Debian's own python3 keeps them in python3-dev).

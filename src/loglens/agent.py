@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 
 from fastapi import APIRouter
+from prometheus_client.registry import Collector
 from starlette.types import ASGIApp
 
 from loglens.alerts.engine import AlertSink
@@ -23,13 +24,14 @@ from loglens.contracts import Sink, Source
 from loglens.errors import ConfigError
 from loglens.exposition.notify import NotificationsCollector
 from loglens.ingest.admission import Admission
-from loglens.ingest.collector import IngestCollector
+from loglens.ingest.collector import IngestCollector, SyslogCollector
 from loglens.ingest.protocols import OPENAPI as PROTOCOLS_OPENAPI
 from loglens.ingest.protocols import protocol_endpoints
 from loglens.ingest.routes import OPENAPI as INGEST_OPENAPI
 from loglens.ingest.routes import IngestStats, ingest_endpoints
 from loglens.ingest.source import SpoolSource
 from loglens.ingest.spool import Spool
+from loglens.ingest.syslog_server import SyslogListeners
 from loglens.parsing import build_parser
 from loglens.runtime import Runtime, View
 from loglens.server.http import HttpServer, server_descriptors
@@ -96,17 +98,29 @@ def file_follower(settings: Settings, specs: Sequence[SourceSpec], clock: Clock)
 
 def ingest_parts(
     settings: Settings, clock: Clock
-) -> tuple[Spool, SpoolSource, Mapping[str, ASGIApp], IngestCollector]:
+) -> tuple[Spool, SpoolSource, Mapping[str, ASGIApp], list[Collector], SyslogListeners | None]:
     """The spool in the state folder, its source, the ingest endpoints over it (by path: loglens's own and
-    those of other protocols), and their metrics."""
+    those of other protocols; none when ``ingest.enabled`` is off), their metrics, and the syslog
+    listeners (when ``syslog.listen`` names some)."""
     config = settings.ingest
     spool = Spool(settings.state.dir / "spool", config.spool_segment_bytes, config.spool_max_bytes)
     source = SpoolSource(spool, settings.parse.timezone, settings.parse.max_line_bytes)
     stats = IngestStats()
     admission = Admission(config, clock)
     parts = (config, spool, admission, stats, settings.parse.max_line_bytes)
-    endpoints: dict[str, ASGIApp] = {**ingest_endpoints(*parts), **protocol_endpoints(*parts)}
-    return spool, source, endpoints, IngestCollector(stats, spool)
+    endpoints: dict[str, ASGIApp] = (
+        {**ingest_endpoints(*parts), **protocol_endpoints(*parts)} if config.enabled else {}
+    )
+    collectors: list[Collector] = [IngestCollector(stats, spool)]
+    listeners = None
+    if settings.syslog.listen:
+        listeners = SyslogListeners(
+            settings.syslog.listen, spool, admission, stats, clock,
+            max_line_bytes=settings.parse.max_line_bytes, max_connections=settings.syslog.max_connections,
+            timezone=settings.parse.timezone,
+        )  # fmt: skip
+        collectors.append(SyslogCollector(listeners))
+    return spool, source, endpoints, collectors, listeners
 
 
 def archived(settings: Settings, label: str, ingested: Callable[[str], bool]) -> bool:
@@ -184,14 +198,19 @@ class Agent:
         self.server = HttpServer(settings, routers)
         notifications = Notifications(settings.notify, lambda: self.server.url)
         self.server.registry.register(NotificationsCollector(notifications.notifiers))
-        if settings.ingest.enabled:
-            self.spool, source, endpoints, collector = ingest_parts(settings, clock)
+        self.syslog: SyslogListeners | None = None
+        if settings.ingest.enabled or settings.syslog.listen:
+            self.spool, source, endpoints, collectors, self.syslog = ingest_parts(settings, clock)
             sources.append(source)
-            self.server.add_endpoints(endpoints, {**INGEST_OPENAPI, **PROTOCOLS_OPENAPI})
+            if endpoints:
+                self.server.add_endpoints(endpoints, {**INGEST_OPENAPI, **PROTOCOLS_OPENAPI})
         spool_source: SpoolSource | None = None
         if self.spool is not None:
-            self.server.registry.register(collector)
-            views.append(self.spool)  # after the server: it stops once no request can wait on it
+            for collector in collectors:
+                self.server.registry.register(collector)
+            if self.syslog is not None:
+                views.append(self.syslog)
+            views.append(self.spool)  # after the server and listeners: it stops once nothing can wait on it
             spool_source = source
         ingested = spool_source.feeds if spool_source is not None else (lambda label: False)
         self.archive = archive_sink(settings, clock, self._saved_checkpoints, ingested)
