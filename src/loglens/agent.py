@@ -7,7 +7,8 @@ agent.stop()                      # final poll and checkpoint, then the server s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from types import TracebackType
 
 from fastapi import APIRouter
@@ -96,31 +97,42 @@ def file_follower(settings: Settings, specs: Sequence[SourceSpec], clock: Clock)
     )
 
 
-def ingest_parts(
-    settings: Settings, clock: Clock
-) -> tuple[Spool, SpoolSource, Mapping[str, ASGIApp], list[Collector], SyslogListeners | None]:
-    """The spool in the state folder, its source, the ingest endpoints over it (by path: loglens's own and
-    those of other protocols; none when ``ingest.enabled`` is off), their metrics, and the syslog
-    listeners (when ``syslog.listen`` names some)."""
+@dataclass
+class IngestParts:
+    """What ``loglens run`` takes network data with: the spool in the state folder and its source, the
+    ingest endpoints over it (by path: loglens's own and those of other protocols; none when
+    ``ingest.enabled`` is off) with a router for the paths with a parameter, their metrics, and the
+    syslog listeners (when ``syslog.listen`` names some)."""
+
+    spool: Spool
+    source: SpoolSource
+    endpoints: dict[str, ASGIApp] = field(default_factory=dict)
+    routers: list[APIRouter] = field(default_factory=list)
+    collectors: list[Collector] = field(default_factory=list)
+    syslog: SyslogListeners | None = None
+
+
+def ingest_parts(settings: Settings, clock: Clock) -> IngestParts:
+    """The :class:`IngestParts` of ``settings``."""
     config = settings.ingest
     spool = Spool(settings.state.dir / "spool", config.spool_segment_bytes, config.spool_max_bytes)
-    source = SpoolSource(spool, settings.parse.timezone, settings.parse.max_line_bytes)
+    parts = IngestParts(spool, SpoolSource(spool, settings.parse.timezone, settings.parse.max_line_bytes))
     stats = IngestStats()
     admission = Admission(config, clock)
-    parts = (config, spool, admission, stats, settings.parse.max_line_bytes)
-    endpoints: dict[str, ASGIApp] = (
-        {**ingest_endpoints(*parts), **protocol_endpoints(*parts)} if config.enabled else {}
-    )
-    collectors: list[Collector] = [IngestCollector(stats, spool)]
-    listeners = None
+    gate = (config, spool, admission, stats, settings.parse.max_line_bytes)
+    if config.enabled:
+        protocols, router = protocol_endpoints(*gate)
+        parts.endpoints = {**ingest_endpoints(*gate), **protocols}
+        parts.routers.append(router)
+    parts.collectors.append(IngestCollector(stats, spool))
     if settings.syslog.listen:
-        listeners = SyslogListeners(
+        parts.syslog = SyslogListeners(
             settings.syslog.listen, spool, admission, stats, clock,
             max_line_bytes=settings.parse.max_line_bytes, max_connections=settings.syslog.max_connections,
             timezone=settings.parse.timezone,
         )  # fmt: skip
-        collectors.append(SyslogCollector(listeners))
-    return spool, source, endpoints, collectors, listeners
+        parts.collectors.append(SyslogCollector(parts.syslog))
+    return parts
 
 
 def archived(settings: Settings, label: str, ingested: Callable[[str], bool]) -> bool:
@@ -199,19 +211,19 @@ class Agent:
         notifications = Notifications(settings.notify, lambda: self.server.url)
         self.server.registry.register(NotificationsCollector(notifications.notifiers))
         self.syslog: SyslogListeners | None = None
-        if settings.ingest.enabled or settings.syslog.listen:
-            self.spool, source, endpoints, collectors, self.syslog = ingest_parts(settings, clock)
-            sources.append(source)
-            if endpoints:
-                self.server.add_endpoints(endpoints, {**INGEST_OPENAPI, **PROTOCOLS_OPENAPI})
         spool_source: SpoolSource | None = None
-        if self.spool is not None:
-            for collector in collectors:
+        if settings.ingest.enabled or settings.syslog.listen:
+            parts = ingest_parts(settings, clock)
+            self.spool, spool_source, self.syslog = parts.spool, parts.source, parts.syslog
+            sources.append(spool_source)
+            if parts.endpoints:
+                self.server.add_endpoints(parts.endpoints, {**INGEST_OPENAPI, **PROTOCOLS_OPENAPI})
+            self.server.extra_routers += parts.routers
+            for collector in parts.collectors:
                 self.server.registry.register(collector)
             if self.syslog is not None:
                 views.append(self.syslog)
             views.append(self.spool)  # after the server and listeners: it stops once nothing can wait on it
-            spool_source = source
         ingested = spool_source.feeds if spool_source is not None else (lambda label: False)
         self.archive = archive_sink(settings, clock, self._saved_checkpoints, ingested)
         if self.archive is not None:

@@ -24,7 +24,7 @@ from loglens.errors import ConfigError
 from loglens.ingest.syslog_messages import Framer, parse_message
 from loglens.ingest.syslog_server import _kernel_drops
 from server.agent_helpers import agent_settings, lines_total, scrape, wait_for
-from support import require_tool
+from support import require_tool, rsyslogd
 
 MakeAgent = Callable[..., Agent]
 
@@ -103,7 +103,7 @@ def test_one_connection_sends_many_messages_in_pieces(make_agent: MakeAgent) -> 
 
 
 def test_rsyslog_omfwd_forwards_every_line_of_a_file(make_agent: MakeAgent, tmp_path: Path) -> None:
-    rsyslogd = require_tool("rsyslogd", "rsyslog")
+    command = rsyslogd()
     agent = make_agent()
     source = tmp_path / "app.log"
     work = tmp_path / "rsyslog"
@@ -117,7 +117,7 @@ action(type="omfwd" Target="127.0.0.1" Port="{_port(agent, 'tcp')}" Protocol="tc
        TCP_Framing="octet-counted" Template="RSYSLOG_SyslogProtocol23Format")
 """)
     source.write_text("".join(f"line {i} of the file\n" for i in range(50)))
-    process = subprocess.Popen([rsyslogd, "-n", "-f", str(config), "-i", str(tmp_path / "rsyslog.pid")],
+    process = subprocess.Popen([*command, "-n", "-f", str(config), "-i", str(tmp_path / "rsyslog.pid")],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
     try:
         wait_for(lambda: lines_total(agent.url).get("syslog:local4") == 50, timeout=30,

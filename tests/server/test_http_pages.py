@@ -85,7 +85,8 @@ def test_the_index_lists_every_endpoint_and_each_link_answers(agent: Agent) -> N
                      "/api/openapi.json", "/api/health", "/api/ready", "/api/anomalies", "/api/patterns",
                      "/api/extra")
     } | {("POST", "/api/metrics"), ("POST", "/api/logs"), ("POST", "/log_collector")} | {
-        ("POST", "/loki/api/v1/push"), ("POST", "/v1/logs"),
+        ("POST", "/loki/api/v1/push"), ("POST", "/v1/logs"), ("POST", "/_bulk"), ("POST", "/{index}/_bulk"),
+        ("GET", "/_cat/health"),
     } | {
         (method, "/metrics/{grouping}") for method in ("PUT", "POST", "DELETE")  # the Pushgateway protocol
     }  # fmt: skip

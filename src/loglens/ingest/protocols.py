@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import APIRouter
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
 from loglens.config import IngestConfig
 from loglens.ingest.admission import Admission
+from loglens.ingest.elastic import Bulk, CatHealth, IndexBulk
 from loglens.ingest.loki import Loki
 from loglens.ingest.otlp import Otlp
 from loglens.ingest.protocol import ProtocolEndpoint
@@ -15,13 +20,21 @@ from loglens.ingest.spool import Spool
 
 def protocol_endpoints(
     config: IngestConfig, spool: Spool, admission: Admission, stats: IngestStats, max_line_bytes: int
-) -> dict[str, ProtocolEndpoint]:
-    """Loki's push API and OTLP/HTTP logs over ``spool``, with the gate of the other ingest endpoints."""
+) -> tuple[dict[str, ASGIApp], APIRouter]:
+    """Loki's push API, OTLP/HTTP logs and Elasticsearch's bulk API over ``spool``, with the gate of the
+    other ingest endpoints: the endpoints by path, and a router for the paths with a parameter."""
     parts = (config, spool, admission, stats, max_line_bytes)
-    return {
+    bulk = ProtocolEndpoint(Bulk(), *parts)
+    router = APIRouter()
+    index_bulk = Route("/{index}/_bulk", IndexBulk(bulk), methods=["POST", "PUT"], include_in_schema=False)
+    router.routes.append(index_bulk)
+    endpoints: dict[str, ASGIApp] = {
         "/loki/api/v1/push": ProtocolEndpoint(Loki(config.max_body_bytes), *parts),
         "/v1/logs": ProtocolEndpoint(Otlp(), *parts),
+        "/_bulk": bulk,
+        "/_cat/health": CatHealth(),
     }
+    return endpoints, router
 
 
 def _operation(summary: str, description: str, content: dict[str, Any], ok: dict[str, Any]) -> dict[str, Any]:
@@ -41,6 +54,13 @@ def _operation(summary: str, description: str, content: dict[str, Any], ok: dict
             "503": error("the spool is full or cannot be written; see Retry-After"),
         },
     }}  # fmt: skip
+
+
+def _with_index(item: dict[str, Any]) -> dict[str, Any]:
+    """``item`` with the path's ``index`` parameter."""
+    index = {"name": "index", "in": "path", "required": True, "schema": {"type": "string"}}
+    item["post"]["parameters"] = [index]
+    return item
 
 
 #: The OpenAPI path items of the protocol endpoints.
@@ -63,4 +83,22 @@ OPENAPI: dict[str, dict[str, Any]] = {
          "application/json": {"schema": {"type": "object"}}},
         {"200": {"description": "ExportLogsServiceResponse; partialSuccess counts records refused"}},
     ),
+    "/_bulk": _operation(
+        "Elasticsearch's bulk API",
+        "NDJSON action and document lines; each index or create document's message (or log, msg) is a "
+        "line, its index the source. Also /{index}/_bulk. The answer has an item per action.",
+        {"application/x-ndjson": {"schema": {"type": "string"}}},
+        {"200": {"description": "the lines are on disk; `errors` and `items` say which were taken"}},
+    ),
+    "/{index}/_bulk": _with_index(_operation(
+        "Elasticsearch's bulk API, into an index",
+        "As /_bulk, the path's index being the source of the documents that name none.",
+        {"application/x-ndjson": {"schema": {"type": "string"}}},
+        {"200": {"description": "the lines are on disk; `errors` and `items` say which were taken"}},
+    )),
+    "/_cat/health": {"get": {
+        "tags": ["ingest"], "summary": "Elasticsearch's health probe",
+        "description": "One green node, as text, or JSON with `?format=json`: what some shippers ask first.",
+        "responses": {"200": {"description": "green"}},
+    }},
 }  # fmt: skip
