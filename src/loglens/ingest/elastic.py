@@ -35,6 +35,9 @@ ACTIONS = ("index", "create", "update", "delete")
 #: Where a document holds its line: those of ``/api/logs``, and syslog-ng's ``MESSAGE``.
 DOCUMENT_LINE_FIELDS = (*LINE_FIELDS, "MESSAGE")
 _JSON = [(b"content-type", b"application/json"), PRODUCT]
+#: The result of an item taken, as Elasticsearch writes it.
+_CREATED = {"_version": 1, "result": "created", "status": 201, "_seq_no": 0, "_primary_term": 1,
+            "_shards": {"total": 1, "successful": 1, "failed": 0}}  # fmt: skip
 
 
 @dataclass
@@ -66,6 +69,7 @@ class Bulk:
             raise BadBody(f"content type {media_type!r} is not read here (application/x-ndjson)", 415)
         streams = BulkStreams()
         rows = body.split(b"\n")
+        ids = f"{uuid.uuid4().hex[:20]}{{:012x}}"  # ids unique to the request, then counted: one random draw
         at = 0
         while at < len(rows):
             raw = rows[at]
@@ -74,7 +78,7 @@ class Bulk:
                 continue
             action, meta = _action(raw, at)
             index = meta.get("_index") if isinstance(meta.get("_index"), str) else self.index
-            item: dict[str, Any] = {"_index": index or "loglens", "_id": meta.get("_id") or uuid.uuid4().hex}
+            item: dict[str, Any] = {"_index": index or "loglens", "_id": meta.get("_id") or ids.format(at)}
             streams.items.append({action: item})
             if action == "delete":
                 _refuse(item, 400, "action_request_validation_exception", "loglens does not delete lines")
@@ -101,8 +105,7 @@ class Bulk:
             if lines.rejected > before:
                 _refuse(item, 400, "document_parsing_exception", lines.errors[-1] if lines.errors else "")
                 continue
-            item.update({"_version": 1, "result": "created", "status": 201, "_seq_no": 0, "_primary_term": 1,
-                         "_shards": {"total": 1, "successful": 1, "failed": 0}})  # fmt: skip
+            item.update(_CREATED)
         return streams
 
     def accepted(self, streams: Streams, headers: Headers) -> tuple[int, list[Header], bytes]:
