@@ -117,8 +117,7 @@ def warn_if_exposed(settings: Settings) -> None:
     epilog=examples(
         "loglens run /var/log/nginx/access.log '/var/log/app/*.log'",
         "loglens run --listen :9911 --from-start /var/log/nginx/",
-        "loglens run --config loglens.yaml --log-level debug",
-        "loglens run --syslog udp://127.0.0.1:5514 --syslog tcp://127.0.0.1:5514",
+        "loglens run --config loglens.yaml --syslog udp://127.0.0.1:5514 --syslog tcp://127.0.0.1:5514",
     ),
 )
 @click.argument("paths", nargs=-1, metavar="[FILE|GLOB|DIR]...")

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from loglens.agent import Agent
 from loglens.config import load_settings
-from loglens.errors import ConfigError
+from loglens.errors import ConfigError, LoglensError
 from loglens.ingest.syslog_messages import Framer, parse_message
 from loglens.ingest.syslog_server import _kernel_drops
 from server.agent_helpers import agent_settings, lines_total, scrape, wait_for
@@ -164,6 +164,16 @@ def test_the_listeners_run_with_the_http_endpoints_off(tmp_path: Path) -> None:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
             sender.sendto(b"<12>1 - - - - - - still heard", ("127.0.0.1", _port(agent, "udp")))
         wait_for(lambda: lines_total(agent.url).get("syslog:user") == 1, what="the message")
+
+
+def test_a_listen_address_in_use_stops_the_start_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "logs").mkdir()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        url = f"udp://127.0.0.1:{taken.getsockname()[1]}"
+        agent = Agent(agent_settings(tmp_path / "logs", tmp_path / "state", syslog={"listen": [url]}))
+        with pytest.raises(LoglensError, match=f"cannot listen for syslog on {url}"):
+            agent.start()
 
 
 def test_bad_listen_addresses_are_one_clear_error() -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from loglens.clock import Clock
 from loglens.config import listen_address
+from loglens.errors import LoglensError
 from loglens.ingest.admission import Admission, Refused
 from loglens.ingest.routes import IngestStats
 from loglens.ingest.spool import Spool, SpoolFull
@@ -76,6 +77,7 @@ class SyslogListeners:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._udp_waiting = 0
+        self._failure: BaseException | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -85,8 +87,6 @@ class SyslogListeners:
         Raises:
             LoglensError: an address cannot be bound.
         """
-        from loglens.errors import LoglensError
-
         for url in self.urls:
             transport, host, port = listen_address(url)
             kind = socket.SOCK_DGRAM if transport == "udp" else socket.SOCK_STREAM
@@ -107,11 +107,17 @@ class SyslogListeners:
         return [(transport, *sock.getsockname()[:2]) for transport, sock in self.sockets]
 
     def start(self) -> None:
-        """Serve in a thread of its own."""
+        """Serve in a thread of its own.
+
+        Raises:
+            LoglensError: the listeners could not start.
+        """
         ready = threading.Event()
         self._thread = threading.Thread(target=self._serve, args=(ready,), name="loglens-syslog", daemon=True)
         self._thread.start()
         ready.wait(10)
+        if self._failure is not None:
+            raise LoglensError(f"the syslog listeners cannot start: {self._failure}")
 
     def stop(self) -> None:
         """Stop listening; what was received is in the spool's queue already."""
@@ -136,6 +142,8 @@ class SyslogListeners:
                     loop.run_until_complete(asyncio.start_server(self._connection, sock=sock))
             ready.set()
             loop.run_forever()
+        except Exception as exc:  # reported by start(), in the starting thread
+            self._failure = exc
         finally:
             ready.set()
             for task in asyncio.all_tasks(loop):
