@@ -4,7 +4,7 @@ Shapes taken: ``text/plain`` (one line per line), ``application/x-ndjson`` (one 
 ``application/json`` (an array, or one value). A JSON value is a string (the line) or an object whose
 line is in ``message``, ``log`` or ``msg``, the fields Fluent Bit, Vector and syslog-ng put it in. A line
 holding newlines becomes several lines, as a file would hold them. Bodies may be gzip (``Content-Encoding:
-gzip``, or the gzip magic bytes).
+gzip``, or the gzip magic bytes) or deflate (``Content-Encoding: deflate``).
 """
 
 from __future__ import annotations
