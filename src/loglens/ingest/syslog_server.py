@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 READ_BYTES = 64 * 1024
 #: UDP messages waiting for the spool beyond which new datagrams are dropped.
 MAX_UDP_WAITING = 10_000
+#: Bytes of receive buffer asked for each UDP socket.
+UDP_RECEIVE_BUFFER = 8 * 1024 * 1024
 #: Seconds a TCP connection waits before it tries the spool again when the spool is full.
 FULL_WAIT = 1.0
 
@@ -76,7 +78,8 @@ class SyslogListeners:
         self.sockets: list[tuple[str, socket.socket]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._udp_waiting = 0
+        self._udp_waiting = 0  # messages handed to the spool, not yet durable
+        self._udp_pending: list[bytes] = []  # datagrams received in this pass of the loop
         self._failure: BaseException | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------------
@@ -99,6 +102,8 @@ class SyslogListeners:
                     sock.listen(128)
             except OSError as exc:
                 raise LoglensError(f"cannot listen for syslog on {url}: {exc.strerror or exc}") from None
+            if transport == "udp":  # room for bursts (the kernel caps it at net.core.rmem_max)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_RECEIVE_BUFFER)
             sock.setblocking(False)
             self.sockets.append((transport, sock))
 
@@ -206,27 +211,37 @@ class SyslogListeners:
             self.ingest.accepted[source] += len(lines)
 
     def take_datagram(self, data: bytes) -> None:
-        """One UDP message: spooled, or dropped and counted."""
-        if self._udp_waiting >= MAX_UDP_WAITING:
+        """One UDP message, spooled with the others received in the same pass of the loop."""
+        if self._udp_waiting + len(self._udp_pending) >= MAX_UDP_WAITING:
             self.stats.dropped["udp", "overloaded"] += 1
             return
+        self._udp_pending.append(data)
+        if len(self._udp_pending) == 1 and self._loop is not None:
+            self._loop.call_soon(self._flush_datagrams)
+
+    def _flush_datagrams(self) -> None:
+        """Spool the datagrams received since the last pass as one write, or drop and count them."""
+        messages, self._udp_pending = self._udp_pending, []
         try:
-            frames = self._frames([data], "udp")
+            frames = self._frames(messages, "udp")
         except Refused:
-            self.stats.dropped["udp", "rate_limit"] += 1
+            self.stats.dropped["udp", "rate_limit"] += len(messages)
             return
         if not frames:
             return
+        waiting = sum(len(lines) for _, _, lines in frames)
         try:
             done = self._submitted(frames, "udp")
         except SpoolFull:
-            self.stats.dropped["udp", "spool_full"] += 1
+            self.stats.dropped["udp", "spool_full"] += waiting
             return
-        self._udp_waiting += 1
-        done.add_done_callback(lambda _: self._loop and self._loop.call_soon_threadsafe(self._udp_done))
+        self._udp_waiting += waiting
+        loop = self._loop
+        assert loop is not None
+        done.add_done_callback(lambda _: loop.call_soon_threadsafe(self._udp_done, waiting))
 
-    def _udp_done(self) -> None:
-        self._udp_waiting -= 1
+    def _udp_done(self, count: int) -> None:
+        self._udp_waiting -= count
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """One TCP connection, framed as its first byte says, until it closes."""
