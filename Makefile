@@ -6,8 +6,12 @@ BIN := $(VENV)/bin
 # documentation's examples use (curl, jq), and the
 # locales the locale test reads numbers in.
 APT_PACKAGES := prometheus prometheus-alertmanager openssl goaccess mtail tmux locales curl jq syslog-ng-core \
-  syslog-ng-mod-http chromium
+  syslog-ng-mod-http syslog-ng-scl bsdutils chromium
 TEST_LOCALE := de_DE.UTF-8
+# rsyslog and syslog-ng are both Debian's system-log-daemon and cannot be installed together: the tests run
+# rsyslogd (with imfile and omelasticsearch) from its packages unpacked here, its libraries installed.
+RSYSLOG_DIR := .cache/rsyslog
+RSYSLOG_LIBS := libestr0 libfastjson4 liblognorm5 libcurl4 libuuid1 libzstd1 zlib1g libsystemd0
 # What building loglens's C module (the line reader) takes: a compiler, and Python's headers when the
 # interpreter came without them (Debian's own python3 keeps them in python3-dev).
 PYTHON_HEADERS := $(shell $(PYTHON) -c "import os, sysconfig; print('' if os.path.exists(os.path.join(sysconfig.get_paths()['include'], 'Python.h')) else 'python3-dev')")
@@ -15,7 +19,7 @@ BUILD_APT_PACKAGES := gcc $(PYTHON_HEADERS)
 # Peers the benchmarks run against.
 BENCH_APT_PACKAGES := mtail goaccess wrk
 
-.PHONY: install system-deps demo test lint bench
+.PHONY: install system-deps rsyslog demo test lint bench
 
 $(BIN)/loglens: pyproject.toml setup.py $(wildcard src/loglens/parsing/*.c src/loglens/parsing/*.h)
 	$(call apt_install,$(BUILD_APT_PACKAGES))
@@ -41,6 +45,15 @@ system-deps:
 	  sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); echo "generating locale $(TEST_LOCALE)"; \
 	  $$sudo sed -i 's/^# *\($(TEST_LOCALE) \)/\1/' /etc/locale.gen && $$sudo locale-gen >/dev/null; }
 
+rsyslog: $(RSYSLOG_DIR)/usr/sbin/rsyslogd
+
+$(RSYSLOG_DIR)/usr/sbin/rsyslogd:
+	$(call apt_install,$(RSYSLOG_LIBS))
+	mkdir -p $(RSYSLOG_DIR)/debs
+	cd $(RSYSLOG_DIR)/debs && { apt-get download -q rsyslog rsyslog-elasticsearch 2>/dev/null || \
+	  { $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && apt-get download -q rsyslog rsyslog-elasticsearch; }; }
+	for deb in $(RSYSLOG_DIR)/debs/*.deb; do dpkg-deb -x "$$deb" $(RSYSLOG_DIR); done
+
 demo: install
 	$(BIN)/loglens demo
 
@@ -48,7 +61,7 @@ lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
-test: install system-deps lint
+test: install system-deps rsyslog lint
 	$(BIN)/python -m pytest
 	LOGLENS_C_READER=0 $(BIN)/python -m pytest tests/parsing
 

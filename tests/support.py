@@ -28,6 +28,22 @@ def require_tool(name: str, apt_package: str) -> str:
     return path
 
 
+#: Where ``make rsyslog`` unpacks rsyslog's packages (it cannot be installed beside syslog-ng).
+RSYSLOG = Path(__file__).resolve().parent.parent / ".cache" / "rsyslog"
+
+
+def rsyslogd() -> list[str]:
+    """The command that runs rsyslogd with its modules: installed, or unpacked by ``make rsyslog``; skip
+    (or fail when ``CI=true``) without either."""
+    installed = shutil.which("rsyslogd")
+    if installed is not None:
+        return [installed]
+    unpacked = RSYSLOG / "usr" / "sbin" / "rsyslogd"
+    if unpacked.exists():
+        return [str(unpacked), f"-M{next((RSYSLOG / 'usr' / 'lib').glob('*/rsyslog'))}"]
+    return [require_tool("rsyslogd", "rsyslog (make rsyslog unpacks it beside syslog-ng)")]
+
+
 @pytest.fixture
 def real_data() -> Path:
     """Folder of the real log samples."""

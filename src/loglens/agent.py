@@ -8,9 +8,12 @@ agent.stop()                      # final poll and checkpoint, then the server s
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from types import TracebackType
 
 from fastapi import APIRouter
+from prometheus_client.registry import Collector
+from starlette.types import ASGIApp
 
 from loglens.aggregate.visitors import WebPanels
 from loglens.alerts.engine import AlertSink
@@ -23,11 +26,14 @@ from loglens.contracts import Sink, Source
 from loglens.errors import ConfigError
 from loglens.exposition.notify import NotificationsCollector
 from loglens.ingest.admission import Admission
-from loglens.ingest.collector import IngestCollector
+from loglens.ingest.collector import IngestCollector, SyslogCollector
+from loglens.ingest.protocols import OPENAPI as PROTOCOLS_OPENAPI
+from loglens.ingest.protocols import protocol_endpoints
 from loglens.ingest.routes import OPENAPI as INGEST_OPENAPI
-from loglens.ingest.routes import IngestEndpoint, IngestStats, ingest_endpoints
+from loglens.ingest.routes import IngestStats, ingest_endpoints
 from loglens.ingest.source import SpoolSource
 from loglens.ingest.spool import Spool
+from loglens.ingest.syslog_server import SyslogListeners
 from loglens.parsing import build_parser
 from loglens.runtime import Runtime, View
 from loglens.server.http import HttpServer, server_descriptors
@@ -93,18 +99,42 @@ def file_follower(settings: Settings, specs: Sequence[SourceSpec], clock: Clock)
     )
 
 
-def ingest_parts(
-    settings: Settings, clock: Clock
-) -> tuple[Spool, SpoolSource, dict[str, IngestEndpoint], IngestCollector]:
-    """The spool in the state folder, its source, the ingest endpoints over it (by path), and their
-    metrics."""
+@dataclass
+class IngestParts:
+    """What ``loglens run`` takes network data with: the spool in the state folder and its source, the
+    ingest endpoints over it (by path: loglens's own and those of other protocols; none when
+    ``ingest.enabled`` is off) with a router for the paths with a parameter, their metrics, and the
+    syslog listeners (when ``syslog.listen`` names some)."""
+
+    spool: Spool
+    source: SpoolSource
+    endpoints: dict[str, ASGIApp] = field(default_factory=dict)
+    routers: list[APIRouter] = field(default_factory=list)
+    collectors: list[Collector] = field(default_factory=list)
+    syslog: SyslogListeners | None = None
+
+
+def ingest_parts(settings: Settings, clock: Clock) -> IngestParts:
+    """The :class:`IngestParts` of ``settings``."""
     config = settings.ingest
     spool = Spool(settings.state.dir / "spool", config.spool_segment_bytes, config.spool_max_bytes)
-    source = SpoolSource(spool, settings.parse.timezone, settings.parse.max_line_bytes)
+    parts = IngestParts(spool, SpoolSource(spool, settings.parse.timezone, settings.parse.max_line_bytes))
     stats = IngestStats()
     admission = Admission(config, clock)
-    endpoints = ingest_endpoints(config, spool, admission, stats, settings.parse.max_line_bytes)
-    return spool, source, endpoints, IngestCollector(stats, spool)
+    gate = (config, spool, admission, stats, settings.parse.max_line_bytes)
+    if config.enabled:
+        protocols, router = protocol_endpoints(*gate)
+        parts.endpoints = {**ingest_endpoints(*gate), **protocols}
+        parts.routers.append(router)
+    parts.collectors.append(IngestCollector(stats, spool))
+    if settings.syslog.listen:
+        parts.syslog = SyslogListeners(
+            settings.syslog.listen, spool, admission, stats, clock,
+            max_line_bytes=settings.parse.max_line_bytes, max_connections=settings.syslog.max_connections,
+            timezone=settings.parse.timezone,
+        )  # fmt: skip
+        parts.collectors.append(SyslogCollector(parts.syslog))
+    return parts
 
 
 def archived(settings: Settings, label: str, ingested: Callable[[str], bool]) -> bool:
@@ -182,15 +212,20 @@ class Agent:
         self.server = HttpServer(settings, routers)
         notifications = Notifications(settings.notify, lambda: self.server.url)
         self.server.registry.register(NotificationsCollector(notifications.notifiers))
-        if settings.ingest.enabled:
-            self.spool, source, endpoints, collector = ingest_parts(settings, clock)
-            sources.append(source)
-            self.server.add_endpoints(endpoints, INGEST_OPENAPI)
+        self.syslog: SyslogListeners | None = None
         spool_source: SpoolSource | None = None
-        if self.spool is not None:
-            self.server.registry.register(collector)
-            views.append(self.spool)  # after the server: it stops once no request can wait on it
-            spool_source = source
+        if settings.ingest.enabled or settings.syslog.listen:
+            parts = ingest_parts(settings, clock)
+            self.spool, spool_source, self.syslog = parts.spool, parts.source, parts.syslog
+            sources.append(spool_source)
+            if parts.endpoints:
+                self.server.add_endpoints(parts.endpoints, {**INGEST_OPENAPI, **PROTOCOLS_OPENAPI})
+            self.server.extra_routers += parts.routers
+            for collector in parts.collectors:
+                self.server.registry.register(collector)
+            if self.syslog is not None:
+                views.append(self.syslog)
+            views.append(self.spool)  # after the server and listeners: it stops once nothing can wait on it
         ingested = spool_source.feeds if spool_source is not None else (lambda label: False)
         self.archive = archive_sink(settings, clock, self._saved_checkpoints, ingested)
         if self.archive is not None:

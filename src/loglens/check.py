@@ -32,10 +32,13 @@ def describe(settings: Settings) -> list[str]:
     if ingest.enabled:
         guard = "a bearer token" if ingest.token else "no token"
         lines.append(
-            f"ingest on POST /api/logs and /log_collector ({guard}), spool {settings.state.dir / 'spool'}"
+            f"ingest on POST /api/logs and /log_collector, Loki and OTLP ({guard}), "
+            f"spool {settings.state.dir / 'spool'}"
         )
     else:
         lines.append("ingest off")
+    if settings.syslog.listen:
+        lines.append(f"syslog on {', '.join(settings.syslog.listen)}, spool {settings.state.dir / 'spool'}")
     rules = alert_rules(settings)
     lines.append("alert rules: " + ", ".join(f"{rule.name} ({rule.kind})" for rule in rules))
     if settings.metrics:

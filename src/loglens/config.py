@@ -12,6 +12,7 @@ import os
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
@@ -261,6 +262,39 @@ class IngestConfig(Section):
     )
 
 
+class SyslogConfig(Section):
+    """Syslog listeners of ``loglens run`` (UDP and TCP): messages into the ingest spool."""
+
+    listen: list[str] = Field(
+        default_factory=list, description="udp://HOST:PORT and tcp://HOST:PORT addresses (--syslog)"
+    )
+    max_connections: int = Field(default=100, ge=1, description="TCP connections open at once")
+
+    @field_validator("listen")
+    @classmethod
+    def _addresses(cls, urls: list[str]) -> list[str]:
+        for url in urls:
+            listen_address(url)
+        return urls
+
+
+def listen_address(url: str) -> tuple[str, str, int]:
+    """The transport, host and port of ``udp://host:port`` or ``tcp://host:port``.
+
+    Raises:
+        ValueError: another scheme, or no host or port.
+    """
+    wrong = f"{url!r} is not udp://HOST:PORT or tcp://HOST:PORT"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise ValueError(wrong) from None
+    if parts.scheme not in ("udp", "tcp") or not parts.hostname or port is None or parts.path:
+        raise ValueError(wrong)
+    return parts.scheme, parts.hostname, port
+
+
 class S3Config(Section):
     """Where ``archive.backend: s3`` uploads segments (credentials: the usual AWS environment and files)."""
 
@@ -337,6 +371,7 @@ class Settings(BaseSettings):
     anomaly: AnomalyConfig = Field(default_factory=AnomalyConfig, description="rate detectors")
     metrics: list[MetricConfig] = Field(default_factory=list, description="user metrics (docs/metrics.md)")
     ingest: IngestConfig = Field(default_factory=IngestConfig)
+    syslog: SyslogConfig = Field(default_factory=SyslogConfig)
     archive: ArchiveConfig = Field(default_factory=ArchiveConfig)
 
     @field_validator("metrics")
@@ -464,6 +499,7 @@ FLAGS = {
     "parse.timezone": "--timezone",
     "parse.max_line_bytes": "--max-line-bytes",
     "tail.from_start": "--from-start",
+    "syslog.listen": "--syslog",
     "alert.threshold": "--alert-threshold",
     "alert.window_seconds": "--alert-window",
     "alert.for_seconds": "--alert-for",

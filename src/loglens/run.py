@@ -77,10 +77,12 @@ def run_settings(
     from_start: bool | None = None,
     timezone: str | None = None,
     max_line_bytes: int | None = None,
+    syslog: tuple[str, ...] = (),
 ) -> Settings:
     """Settings for ``loglens run``: the config file < environment < these flags.
 
-    Paths given here replace the file's ``sources``.
+    Paths given here replace the file's ``sources``, and ``--syslog`` addresses the file's
+    ``syslog.listen``.
     """
     parse = {"format": format_, "pattern": pattern, "timezone": timezone, "max_line_bytes": max_line_bytes}
     overrides: dict[str, Any] = {
@@ -89,6 +91,7 @@ def run_settings(
         "parse": {k: v for k, v in parse.items() if v is not None} or None,
         "tail": {"from_start": from_start} if from_start is not None else None,
         "sources": [{"path": path} for path in paths] if paths else None,
+        "syslog": {"listen": list(syslog)} if syslog else None,
     }
     return load_settings(config, **overrides)
 
@@ -114,7 +117,7 @@ def warn_if_exposed(settings: Settings) -> None:
     epilog=examples(
         "loglens run /var/log/nginx/access.log '/var/log/app/*.log'",
         "loglens run --listen :9911 --from-start /var/log/nginx/",
-        "loglens run --config loglens.yaml --log-level debug",
+        "loglens run --config loglens.yaml --syslog udp://127.0.0.1:5514 --syslog tcp://127.0.0.1:5514",
     ),
 )
 @click.argument("paths", nargs=-1, metavar="[FILE|GLOB|DIR]...")
@@ -126,6 +129,12 @@ def warn_if_exposed(settings: Settings) -> None:
 @timezone_option()
 @max_line_bytes_option()
 @from_start_option("Read files present at the first start from their beginning (default: from their end).")
+@click.option(
+    "--syslog",
+    multiple=True,
+    metavar="udp://HOST:PORT|tcp://HOST:PORT",
+    help="Listen for syslog messages (RFC 5424 and 3164) there; repeatable (syslog.listen).",
+)
 @click.option(
     "--reset-state",
     is_flag=True,
@@ -142,6 +151,7 @@ def run_command(
     timezone: str | None,
     max_line_bytes: int | None,
     from_start: bool | None,
+    syslog: tuple[str, ...],
     reset_state: bool,
     log_level: str,
 ) -> None:
@@ -153,7 +163,7 @@ def run_command(
     """
     setup_logging(log_level)
     settings = run_settings(
-        paths, config, listen, state_dir, format_, pattern, from_start, timezone, max_line_bytes
+        paths, config, listen, state_dir, format_, pattern, from_start, timezone, max_line_bytes, syslog
     )
     if not settings.sources:
         log.warning("no sources given: serving the push and ingest APIs only")

@@ -47,12 +47,14 @@ def test_check_accepts_a_good_file_and_describes_it(config: Path) -> None:
 def test_check_describes_ingest_and_the_archive(config: Path) -> None:
     state = config.parent / "state"
     result = CliRunner().invoke(main, ["check", "--config", str(config)])
-    assert "ingest on POST /api/logs and /log_collector (no token)" in result.output
+    assert "ingest on POST /api/logs and /log_collector, Loki and OTLP (no token)" in result.output
     assert f"archive of every line received over HTTP in {state / 'archive'}" in result.output
     with config.open("a", encoding="utf-8") as out:
         out.write("ingest:\n  enabled: false\narchive:\n  backend: s3\n  files: true\n  s3: {bucket: logs}\n")
+        out.write("syslog:\n  listen: [udp://127.0.0.1:5514]\n")
     result = CliRunner().invoke(main, ["check", "--config", str(config)])
     assert result.exit_code == 0, result.output
+    assert f"syslog on udp://127.0.0.1:5514, spool {state / 'spool'}" in result.output
     assert "ingest off" in result.output
     assert "archive of every line received over HTTP and every followed line in s3://logs/" in result.output
 

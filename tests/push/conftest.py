@@ -1,4 +1,5 @@
-"""A real push server: the loglens app with the push router, served by uvicorn on a free loopback port."""
+"""A real push server: the loglens app with the push and Pushgateway routers, served by uvicorn on a free
+loopback port."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from loglens.clock import FrozenClock
 from loglens.config import PushConfig
 from loglens.push.collector import PushCollector
+from loglens.push.gateway import Gateway
+from loglens.push.gateway_routes import build_gateway_router
 from loglens.push.routes import build_push_router
 from loglens.push.store import PushStore
 from loglens.server.app import create_app
@@ -91,7 +94,11 @@ def start_server() -> Iterator[Callable[..., PushServer]]:
         store = PushStore(push_config, clock)
         registry = CollectorRegistry()
         registry.register(PushCollector(store))
-        server, thread, port = _serve(create_app(registry, [build_push_router(push_config, store)]))
+        routers = [
+            build_push_router(push_config, store),
+            build_gateway_router(push_config, Gateway(store, push_config, clock)),
+        ]
+        server, thread, port = _serve(create_app(registry, routers))
         url = f"http://127.0.0.1:{port}"
         client = httpx.Client(base_url=url, timeout=10)
         running.append((server, thread, client))

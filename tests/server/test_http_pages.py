@@ -84,7 +84,12 @@ def test_the_index_lists_every_endpoint_and_each_link_answers(agent: Agent) -> N
         for path in ("/metrics", "/api/status", "/api/insights", "/api/series", "/api/alerts", "/api/docs",
                      "/api/openapi.json", "/api/health", "/api/ready", "/api/anomalies", "/api/patterns",
                      "/api/extra", "/", "/api/dashboard", "/api/dashboard/events")
-    } | {("POST", "/api/metrics"), ("POST", "/api/logs"), ("POST", "/log_collector")}  # fmt: skip
+    } | {("POST", "/api/metrics"), ("POST", "/api/logs"), ("POST", "/log_collector")} | {
+        ("POST", "/loki/api/v1/push"), ("POST", "/v1/logs"), ("POST", "/_bulk"), ("POST", "/{index}/_bulk"),
+        ("GET", "/_cat/health"),
+    } | {
+        (method, "/metrics/{grouping}") for method in ("PUT", "POST", "DELETE")  # the Pushgateway protocol
+    }  # fmt: skip
     assert listed == expected
     assert all(row[2] for row in page.rows[1:]), page.rows  # each says what it serves
     assert ["GET", "/api/extra", "An extra route an embedder adds."] in page.rows

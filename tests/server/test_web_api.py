@@ -58,10 +58,10 @@ def test_the_page_and_its_assets_come_from_loglens_within_300_kb(agent: tuple[Ag
     assert httpx.get(f"{url}/ui/vendor/LICENSE.uPlot").status_code == 200
 
 
-def test_a_client_asking_for_json_is_told_where_the_api_is(agent: tuple[Agent, Path]) -> None:
+def test_a_client_asking_for_json_gets_elasticsearchs_version_body(agent: tuple[Agent, Path]) -> None:
     answer = httpx.get(f"{agent[0].url}/", headers={"accept": "application/json"})
-    assert answer.status_code == 406
-    assert "/api" in answer.json()["detail"]
+    assert answer.status_code == 200 and answer.headers["x-elastic-product"] == "Elasticsearch"
+    assert answer.json()["version"]["number"]
 
 
 def test_bad_parameters_are_4xx_naming_the_problem(agent: tuple[Agent, Path]) -> None:

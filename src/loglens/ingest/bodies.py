@@ -4,7 +4,7 @@ Shapes taken: ``text/plain`` (one line per line), ``application/x-ndjson`` (one 
 ``application/json`` (an array, or one value). A JSON value is a string (the line) or an object whose
 line is in ``message``, ``log`` or ``msg``, the fields Fluent Bit, Vector and syslog-ng put it in. A line
 holding newlines becomes several lines, as a file would hold them. Bodies may be gzip (``Content-Encoding:
-gzip``, or the gzip magic bytes).
+gzip``, or the gzip magic bytes) or deflate (``Content-Encoding: deflate``).
 """
 
 from __future__ import annotations
@@ -58,26 +58,28 @@ class Lines:
                 self.lines.append(line)
 
 
-def decompress(body: bytes, encoding: str, limit: int) -> bytes:
-    """``body`` unzipped when it is gzip; at most ``limit`` bytes once unzipped.
+def decompress(body: bytes, encoding: str, limit: int, setting: str = "ingest.max_body_bytes") -> bytes:
+    """``body`` unzipped when it is gzip or deflate (zlib, as HTTP means it); at most ``limit`` bytes
+    once unzipped, the bound ``setting`` names.
 
     Raises:
-        BadBody: not gzip though said to be, broken, or larger than ``limit`` unzipped (413).
+        BadBody: not what it is said to be, broken, or larger than ``limit`` unzipped (413).
     """
     encoding = encoding.strip().lower()
-    if encoding not in ("", "identity", "gzip", "x-gzip"):
-        raise BadBody(f"Content-Encoding {encoding!r} is not supported (gzip or none)", 415)
+    if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
+        raise BadBody(f"Content-Encoding {encoding!r} is not supported (gzip, deflate or none)", 415)
     if encoding in ("", "identity") and not body.startswith(b"\x1f\x8b"):
         return body
-    unzip = zlib.decompressobj(wbits=31)
+    name = "deflate" if encoding == "deflate" else "gzip"
+    unzip = zlib.decompressobj(wbits=15 if name == "deflate" else 31)
     try:
         data = unzip.decompress(body, limit + 1)
     except zlib.error as exc:
-        raise BadBody(f"the body is not valid gzip: {exc}") from None
+        raise BadBody(f"the body is not valid {name}: {exc}") from None
     if len(data) > limit or unzip.unconsumed_tail:
-        raise BadBody(f"the body is over {limit} bytes once unzipped (ingest.max_body_bytes)", 413)
+        raise BadBody(f"the body is over {limit} bytes once unzipped ({setting})", 413)
     if not unzip.eof:
-        raise BadBody("the gzip body is cut short")
+        raise BadBody(f"the {name} body is cut short")
     return data
 
 

@@ -1,4 +1,4 @@
-"""``/metrics`` of the ingest endpoints and their spool."""
+"""``/metrics`` of the ingest endpoints and their spool, and of the syslog listeners."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from prometheus_client.registry import Collector
 
 from loglens.ingest.routes import IngestStats
 from loglens.ingest.spool import Spool
+from loglens.ingest.syslog_server import SyslogListeners
 
 
 class IngestCollector(Collector):
@@ -49,3 +50,34 @@ class IngestCollector(Collector):
             "loglens_ingest_spool_commits", "Spool writes fsynced (each covers every request waiting).",
             value=self.spool.commits,
         )  # fmt: skip
+
+
+class SyslogCollector(Collector):
+    """The syslog listeners: messages spooled and dropped, by transport and reason, and connections."""
+
+    def __init__(self, listeners: SyslogListeners) -> None:
+        self.listeners = listeners
+
+    def collect(self) -> Iterator[Metric]:
+        self.listeners.read_kernel_drops()
+        stats = self.listeners.stats
+        messages = CounterMetricFamily(
+            "loglens_syslog_messages", "Syslog messages durable in the spool, by transport.",
+            labels=["transport"],
+        )  # fmt: skip
+        for transport, count in sorted(stats.messages.items()):
+            messages.add_metric([transport], count)
+        yield messages
+        dropped = CounterMetricFamily(
+            "loglens_syslog_dropped",
+            "Syslog messages not taken, by transport and reason (receive_buffer: dropped by the kernel).",
+            labels=["transport", "reason"],
+        )
+        for (transport, reason), count in sorted(stats.dropped.items()):
+            dropped.add_metric([transport, reason], count)
+        if stats.kernel_drops:
+            dropped.add_metric(["udp", "receive_buffer"], sum(stats.kernel_drops.values()))
+        yield dropped
+        yield GaugeMetricFamily(
+            "loglens_syslog_connections", "Syslog TCP connections open.", value=stats.connections
+        )

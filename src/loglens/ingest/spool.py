@@ -149,6 +149,18 @@ class Spool:
         self._queue.put(request)
         return request.done
 
+    def submit_many(self, frames: list[tuple[str, str, list[str]]]) -> Future[None]:
+        """Queue several (source, format, lines) frames as one write: durable together, or not at all.
+
+        Raises:
+            SpoolFull: the spool holds more than ``max_bytes``.
+        """
+        if self.size() > self.max_bytes:
+            raise SpoolFull(f"the spool holds more than {self.max_bytes} bytes (ingest.spool_max_bytes)")
+        request = _Request(b"".join(encode_frame(*frame) for frame in frames))
+        self._queue.put(request)
+        return request.done
+
     def _write_loop(self) -> None:
         stopping = False
         while not stopping:

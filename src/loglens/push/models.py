@@ -346,7 +346,7 @@ def _validate_data(data: Any) -> ValidatedBatch:
         envelope = _RawBatch.model_validate(data)
         batch.source, batch.mode = envelope.source, envelope.mode
     except ValidationError as exc:
-        batch.errors.extend(_describe(exc.errors(), None, None))
+        batch.errors.extend(describe_errors(exc.errors(), None, None))
     if not isinstance(items, list):
         return batch
     for index, item in enumerate(items):
@@ -354,7 +354,7 @@ def _validate_data(data: Any) -> ValidatedBatch:
             batch.metrics.append((index, MetricIn.model_validate(item)))
         except ValidationError as exc:
             name = item.get("name") if isinstance(item, dict) else None
-            batch.errors.extend(_describe(exc.errors(), index, name if isinstance(name, str) else None))
+            batch.errors.extend(describe_errors(exc.errors(), index, name if isinstance(name, str) else None))
     return batch
 
 
@@ -363,7 +363,8 @@ def _echo(text: str | None) -> str | None:
     return None if text is None else text.encode("utf-8", "replace").decode("utf-8")
 
 
-def _describe(details: list[ErrorDetails], index: int | None, name: str | None) -> list[PushError]:
+def describe_errors(details: list[ErrorDetails], index: int | None, name: str | None) -> list[PushError]:
+    """One :class:`PushError` per pydantic error of metric ``index`` (None: the batch)."""
     errors = []
     name = _echo(name)
     for err in details:

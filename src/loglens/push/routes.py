@@ -41,43 +41,45 @@ def build_push_router(config: PushConfig, store: PushStore) -> APIRouter:
         """Push a batch of metrics: each valid one is applied; the answer says which, and what is wrong
         with the others."""
         if not allowed:
-            return _error(401, "a bearer token is required: Authorization: Bearer <push.token>", bearer=True)
+            return error_response(401, "a bearer token is required: Authorization: Bearer <push.token>", True)
         media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
         if media_type != "application/json":
-            return _error(415, f"content type must be application/json, got {media_type or 'none'!r}")
+            return error_response(415, f"content type must be application/json, got {media_type or 'none'!r}")
         declared = request.headers.get("content-length", "")
         body = await read_body(request.stream(), declared, config.max_body_bytes)
         if body is None:
-            return _error(
+            return error_response(
                 413, f"body is over the limit of {config.max_body_bytes} bytes (push.max_body_bytes)"
             )
         try:
             batch = validate_body(body)
         except ValueError as exc:
-            return _error(400, f"body is not valid JSON: {exc}")
+            return error_response(400, f"body is not valid JSON: {exc}")
         invalid = len({e.index for e in batch.errors if e.index is not None})
         if batch.source is None:
             store.count_rejected(invalid + len(batch.metrics))
-            return _respond(400, 0, batch.errors)
+            return respond(400, 0, batch.errors)
         store.count_rejected(invalid)
         errors = store.apply(batch.source, batch.mode, batch.metrics)
         processed = len(batch.metrics) - len(errors)
         errors = sorted([*batch.errors, *errors], key=lambda e: -1 if e.index is None else e.index)
-        return _respond(200 if processed else 400, processed, errors)
+        return respond(200 if processed else 400, processed, errors)
 
     return router
 
 
-def _respond(status_code: int, processed: int, errors: list[PushError]) -> Response:
+def respond(status_code: int, processed: int, errors: list[PushError]) -> Response:
+    """The answer of a push: ``processed`` metrics applied, ``errors`` naming the others."""
     status: Literal["success", "partial_success", "error"] = (
-        "error" if not processed else "partial_success" if errors else "success"
+        "success" if not errors else "partial_success" if processed else "error"
     )
     body = PushResponse(processed=processed, status=status, errors=errors)
     return Response(body.model_dump_json(), status_code=status_code, media_type="application/json")
 
 
-def _error(status_code: int, message: str, *, bearer: bool = False) -> Response:
-    response = _respond(status_code, 0, [PushError(index=None, name=None, field=None, message=message)])
+def error_response(status_code: int, message: str, bearer: bool = False) -> Response:
+    """A push refused as a whole, for ``message``; ``bearer`` asks for the token."""
+    response = respond(status_code, 0, [PushError(index=None, name=None, field=None, message=message)])
     if bearer:
         response.headers["WWW-Authenticate"] = "Bearer"
     return response

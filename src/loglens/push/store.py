@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,6 +39,8 @@ _SUFFIXES: dict[str, tuple[str, ...]] = {
     "histogram": ("", "_bucket", "_sum", "_count", "_created"),
     "summary": ("", "_sum", "_count", "_created"),
 }
+#: A series as the store keys it: the exposed metric name, and (source, *label values by label name).
+SeriesId = tuple[str, tuple[str, ...]]
 _WORDS = {"increment": "increments", "cumulative": "running totals", "observe": "observations"}
 
 
@@ -119,13 +121,23 @@ class PushStore:
         self._next_sweep = 0.0
 
     def apply(
-        self, source: str, batch_mode: Mode, metrics: Sequence[tuple[int, MetricIn]]
+        self,
+        source: str,
+        batch_mode: Mode,
+        metrics: Sequence[tuple[int, MetricIn]],
+        drop: Iterable[SeriesId] = (),
     ) -> list[PushError]:
-        """Apply validated metrics in order; return one error per metric that could not be applied."""
+        """Apply validated metrics in order; return one error per metric that could not be applied.
+
+        The series of ``drop`` are removed first, under the same lock, so a scrape sees either the old
+        series or the new ones (the Pushgateway protocol's replacing pushes).
+        """
         now = self._clock.now()
         errors: list[PushError] = []
         seen: dict[tuple[object, ...], int] = {}
         with self._lock:
+            for name, key in drop:
+                self._drop(name, key)
             if now >= self._next_sweep:
                 self._sweep(now)
             for index, metric in metrics:
@@ -136,6 +148,26 @@ class PushStore:
             self._accepted += len(metrics) - len(errors)
             self._rejected += len(errors)
         return errors
+
+    def identity(self, source: str, metric: MetricIn) -> SeriesId:
+        """The exposed name and series key ``metric`` from ``source`` is kept under.
+
+        Raises:
+            Rejected: the name would expose one of loglens's own.
+        """
+        return self._family_name(metric), (source, *(metric.labels[n] for n in sorted(metric.labels)))
+
+    def holds(self, series: SeriesId) -> bool:
+        """Whether the store still keeps ``series`` (idle ones are dropped at the next sweep)."""
+        with self._lock:
+            family = self._families.get(series[0])
+            return family is not None and series[1] in family.series
+
+    def delete(self, series: Iterable[SeriesId]) -> None:
+        """Remove ``series`` now (those no longer held are skipped)."""
+        with self._lock:
+            for name, key in series:
+                self._drop(name, key)
 
     def count_rejected(self, count: int) -> None:
         """Count metrics rejected before reaching the store (invalid ones)."""
@@ -289,6 +321,16 @@ class PushStore:
             if not family.series:
                 self._unregister(family)
         self._next_sweep = now + min(self._config.ttl_seconds / 10, 5.0)
+
+    def _drop(self, name: str, key: tuple[str, ...]) -> None:
+        family = self._families.get(name)
+        if family is None or key not in family.series:
+            return
+        del family.series[key]
+        self._series -= 1
+        self._label_bytes -= family.label_bytes(key)
+        if not family.series:
+            self._unregister(family)
 
     def _unregister(self, family: _Family) -> None:
         del self._families[family.name]

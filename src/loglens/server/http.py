@@ -17,6 +17,8 @@ from loglens.errors import LoglensError
 from loglens.exposition.runtime import RuntimeCollector
 from loglens.exposition.totals import TotalsCollector
 from loglens.push.collector import PushCollector
+from loglens.push.gateway import Gateway
+from loglens.push.gateway_routes import build_gateway_router
 from loglens.push.routes import build_push_router
 from loglens.push.store import PushStore
 from loglens.runtime import Runtime
@@ -79,6 +81,7 @@ class HttpServer:
             build_anomaly_router(query),
             build_push_router(self.settings.push, store),
             build_web_router(query, self.settings.web),
+            build_gateway_router(self.settings.push, Gateway(store, self.settings.push, runtime.wall)),
             *self.extra_routers,
         ]
         self.app = create_app(

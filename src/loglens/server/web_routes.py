@@ -13,6 +13,7 @@ from sse_starlette import EventSourceResponse
 from starlette.staticfiles import StaticFiles
 
 from loglens.config import WebConfig
+from loglens.ingest.elastic_probe import elastic_probe
 from loglens.query import Query
 from loglens.ui.web.document import document, merge_patch
 from loglens.ui.web.page import live_page
@@ -38,12 +39,13 @@ def build_web_router(query: Query, config: WebConfig) -> APIRouter:
     keep = max(1, query.keep_seconds)
 
     def home(request: Request) -> Response:
-        """The web page, live (for ``Accept: text/html``, as browsers send)."""
+        """The web page, live, for a browser (``Accept: text/html`` or ``*/*``); for a client that asks
+        for JSON, Elasticsearch's version body, which shippers probe before they send to ``/_bulk``."""
         if wants_html(request):
             return HTMLResponse(live_page())
-        raise HTTPException(406, "GET / serves the web page (Accept: text/html); the JSON API is under /api")
+        return elastic_probe()
 
-    router.add_api_route("/", home, methods=["GET"], response_class=HTMLResponse)
+    router.add_api_route("/", home, methods=["GET", "HEAD"], response_class=HTMLResponse)
 
     def build(rows: int, range_: int | None, source: str | None) -> Callable[[], dict[str, Any]]:
         if source is not None and source not in query.source_names():

@@ -1,0 +1,149 @@
+"""``POST /loki/api/v1/push``: Loki's push API, in JSON and in snappy-compressed protobuf.
+
+JSON: ``{"streams": [{"stream": {labels}, "values": [["<ns>", "<line>", {metadata}?], ...]}]}``.
+Protobuf (``application/x-protobuf``, what Promtail and Alloy send): a ``PushRequest`` in snappy's block
+format. Either may also be gzip or deflate (``Content-Encoding``). The answer is 204 once the lines are
+durable.
+
+Each stream's lines go to the source its labels name (the first of :data:`SOURCE_LABELS` it has), unless
+the request names one (``?source=``); they are parsed with the request's or the configured format, as
+lines of ``POST /api/logs`` are. Entry timestamps and structured metadata are not kept: a line's time is
+the one it holds.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import cramjam
+import orjson
+from google.protobuf.message import DecodeError
+from starlette.datastructures import Headers
+
+from loglens.ingest.bodies import BadBody
+from loglens.ingest.loki_proto import PushRequest
+from loglens.ingest.protocol import Header, Streams, source_name
+
+#: Stream labels that name the source, in the order they are looked for.
+SOURCE_LABELS = ("service_name", "service", "app", "application", "job", "container")
+PROTOBUF_TYPES = frozenset({"application/x-protobuf", "application/protobuf"})
+JSON_TYPES = frozenset({"application/json", ""})
+_LABEL = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_.]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*(,|$)', re.S)
+_ESCAPES = {"\\n": "\n", '\\"': '"', "\\\\": "\\", "\\t": "\t"}
+_JSON_ERROR = [(b"content-type", b"application/json")]
+
+
+class Loki:
+    """The Loki push protocol (see the module); bodies of at most ``limit`` bytes once unzipped."""
+
+    name = "loki"
+    methods: tuple[str, ...] = ("POST",)
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+    def decode(self, body: bytes, headers: Headers, max_line_bytes: int) -> Streams:
+        """The lines of a push body, by the source each stream's labels name.
+
+        Raises:
+            BadBody: not JSON or protobuf, broken snappy, bad labels, or a shape Loki does not send.
+        """
+        media_type = headers.get("content-type", "").partition(";")[0].strip().lower()
+        streams = Streams()
+        if media_type in PROTOBUF_TYPES:
+            request = _protobuf(body, self.limit)
+            for number, stream in enumerate(request.streams):
+                lines = streams.of(_source(_labels(stream.labels, number)))
+                for at, entry in enumerate(stream.entries):
+                    lines.add(entry.line, max_line_bytes, f"stream {number} entry {at}")
+        elif media_type in JSON_TYPES:
+            _json(body, streams, max_line_bytes)
+        else:
+            known = "application/json or application/x-protobuf (snappy)"
+            raise BadBody(f"content type {media_type!r} is not read here ({known})", 415)
+        return streams
+
+    def accepted(self, streams: Streams, headers: Headers) -> tuple[int, list[Header], bytes]:
+        """204, as Loki answers."""
+        return 204, [], b""
+
+    def refused(self, status: int, message: str, headers: Headers) -> tuple[list[Header], bytes]:
+        """``{"error": message}``."""
+        return _JSON_ERROR, orjson.dumps({"error": message})
+
+
+def _protobuf(body: bytes, limit: int) -> Any:
+    """The ``PushRequest`` of a snappy-compressed body, at most ``limit`` bytes uncompressed.
+
+    Raises:
+        BadBody: not snappy, larger than ``limit`` (413), or not a ``PushRequest``.
+    """
+    try:
+        if cramjam.snappy.decompress_raw_len(body) > limit:  # the length snappy's header declares
+            raise BadBody(f"the body is over {limit} bytes once uncompressed (ingest.max_body_bytes)", 413)
+        data = bytes(cramjam.snappy.decompress_raw(body))
+    except cramjam.DecompressionError as exc:
+        raise BadBody(f"the body is not snappy-compressed (block format): {exc}") from None
+    try:
+        return PushRequest.FromString(data)
+    except DecodeError as exc:
+        raise BadBody(f"the body is not a Loki PushRequest: {exc}") from None
+
+
+def _json(body: bytes, streams: Streams, max_line_bytes: int) -> None:
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise BadBody(f"the body is not valid JSON: {exc}") from None
+    items = data.get("streams") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise BadBody('expected {"streams": [{"stream": {labels}, "values": [["<ns>", "<line>"], ...]}]}')
+    for number, item in enumerate(items):
+        labels = item.get("stream", {}) if isinstance(item, dict) else None
+        values = item.get("values") if isinstance(item, dict) else None
+        if not isinstance(labels, dict) or not isinstance(values, list):
+            raise BadBody(f'streams[{number}] is not {{"stream": {{labels}}, "values": [...]}}')
+        if not all(isinstance(v, str) for v in labels.values()):
+            raise BadBody(f"streams[{number}].stream: label values must be strings")
+        lines = streams.of(_source(labels))
+        for at, value in enumerate(values):
+            if not (
+                isinstance(value, list)
+                and len(value) in (2, 3)
+                and isinstance(value[0], str)
+                and isinstance(value[1], str)
+                and (len(value) == 2 or isinstance(value[2], dict))
+            ):
+                raise BadBody(f'streams[{number}].values[{at}] is not ["<ns>", "<line>"] or with metadata')
+            lines.add(value[1], max_line_bytes, f"streams[{number}].values[{at}]")
+
+
+def _labels(text: str, number: int) -> dict[str, str]:
+    """The labels of a protobuf stream, written as a selector: ``{app="web", job="x"}``.
+
+    Raises:
+        BadBody: not that shape.
+    """
+    inner = text.strip()
+    if not (inner.startswith("{") and inner.endswith("}")):
+        raise BadBody(f'stream {number}: labels {text[:80]!r} are not {{name="value", ...}}')
+    inner = inner[1:-1].strip()
+    labels: dict[str, str] = {}
+    at = 0
+    while at < len(inner):
+        match = _LABEL.match(inner, at)
+        if match is None:
+            raise BadBody(f'stream {number}: labels {text[:80]!r} are not {{name="value", ...}}')
+        labels[match[1]] = re.sub(r"\\.", lambda m: _ESCAPES.get(m[0], m[0][1]), match[2])
+        at = match.end()
+    return labels
+
+
+def _source(labels: dict[str, Any]) -> str | None:
+    """The source a stream's labels name, or None (the default source)."""
+    for name in SOURCE_LABELS:
+        value = labels.get(name)
+        if isinstance(value, str) and value:
+            return source_name(value)
+    return None
