@@ -86,7 +86,7 @@ def test_the_index_lists_every_endpoint_and_each_link_answers(agent: Agent) -> N
                      "/api/extra", "/", "/api/dashboard", "/api/dashboard/events")
     } | {("POST", "/api/metrics"), ("POST", "/api/logs"), ("POST", "/log_collector")} | {
         ("POST", "/loki/api/v1/push"), ("POST", "/v1/logs"), ("POST", "/_bulk"), ("POST", "/{index}/_bulk"),
-        ("GET", "/_cat/health"),
+        ("GET", "/_cat/health"), ("HEAD", "/"),
     } | {
         (method, "/metrics/{grouping}") for method in ("PUT", "POST", "DELETE")  # the Pushgateway protocol
     }  # fmt: skip
