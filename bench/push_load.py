@@ -31,7 +31,7 @@ def serve(ports: Queue[int]) -> None:
     import uvicorn
     from prometheus_client import CollectorRegistry
 
-    from loglens.config import PushConfig
+    from loglens.config_sections import PushConfig
     from loglens.push.collector import PushCollector
     from loglens.push.routes import build_push_router
     from loglens.push.store import PushStore

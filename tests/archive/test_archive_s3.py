@@ -18,7 +18,7 @@ from loglens.archive.backend import Backend
 from loglens.archive.local import LocalBackend
 from loglens.archive.s3 import S3Backend
 from loglens.clock import FrozenClock
-from loglens.config import S3Config
+from loglens.config_sections import S3Config
 from support import free_port
 
 pytestmark = pytest.mark.integration

@@ -17,7 +17,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from loglens.clock import FrozenClock
-from loglens.config import PushConfig
+from loglens.config_sections import PushConfig
 from loglens.push.collector import PushCollector
 from loglens.push.gateway import Gateway
 from loglens.push.gateway_routes import build_gateway_router

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from pydantic import ValidationError
 
-from loglens.config import PushConfig
+from loglens.config_sections import PushConfig
 
 if TYPE_CHECKING:
     from conftest import PushServer

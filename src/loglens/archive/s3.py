@@ -13,7 +13,7 @@ from typing import Any, BinaryIO, cast
 
 from loglens.archive.backend import StoredSegment
 from loglens.archive.names import SegmentName
-from loglens.config import S3Config
+from loglens.config_sections import S3Config
 from loglens.errors import ConfigError
 
 #: Keys one DeleteObjects request may name.

@@ -8,7 +8,7 @@ import threading
 from dataclasses import dataclass
 
 from loglens.clock import Clock
-from loglens.config import IngestConfig
+from loglens.config_sections import IngestConfig
 from loglens.parsing import FORMATS
 
 #: A source label sent over HTTP: printable, no spaces, as file paths and service names are.

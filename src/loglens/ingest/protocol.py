@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl
 from starlette.datastructures import Headers
 from starlette.types import Receive, Scope, Send
 
-from loglens.config import IngestConfig
+from loglens.config_sections import IngestConfig
 from loglens.ingest.admission import Admission, Refused
 from loglens.ingest.bodies import BadBody, Lines, decompress
 from loglens.ingest.routes import SPOOL_FULL_RETRY, IngestStats, _chunks, _send

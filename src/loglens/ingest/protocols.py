@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from loglens.config import IngestConfig
+from loglens.config_sections import IngestConfig
 from loglens.ingest.admission import Admission
 from loglens.ingest.elastic import Bulk, CatHealth, IndexBulk
 from loglens.ingest.loki import Loki

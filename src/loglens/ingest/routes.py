@@ -15,7 +15,7 @@ import orjson
 from starlette.datastructures import Headers
 from starlette.types import Receive, Scope, Send
 
-from loglens.config import IngestConfig
+from loglens.config_sections import IngestConfig
 from loglens.ingest.admission import Admission, Refused
 from loglens.ingest.bodies import BadBody, Lines, decompress, read_collector, read_lines
 from loglens.ingest.spool import Spool, SpoolFull

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from loglens.clock import Clock
-from loglens.config import listen_address
+from loglens.config_sections import listen_address
 from loglens.errors import LoglensError
 from loglens.ingest.admission import Admission, Refused
 from loglens.ingest.routes import IngestStats

@@ -22,7 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from pydantic import ValidationError
 
 from loglens.clock import Clock
-from loglens.config import PushConfig
+from loglens.config_sections import PushConfig
 from loglens.push.models import MetricIn, PushError, describe_errors
 from loglens.push.series import Rejected
 from loglens.push.store import PushStore, SeriesId

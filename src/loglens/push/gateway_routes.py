@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from loglens.config import PushConfig
+from loglens.config_sections import PushConfig
 from loglens.ingest.bodies import BadBody, decompress
 from loglens.push.gateway import BadExposition, Gateway, parse_exposition
 from loglens.push.grouping import GroupingError, grouping_key

@@ -4,7 +4,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from loglens.config import PushConfig
+from loglens.config_sections import PushConfig
 from loglens.push.models import PushError, PushResponse, request_schema, validate_body
 from loglens.push.store import PushStore
 from loglens.server.guards import bearer_check, read_body

@@ -18,7 +18,7 @@ import numpy as np
 from prometheus_client import Histogram
 
 from loglens.clock import Clock, SystemClock
-from loglens.config import PushConfig
+from loglens.config_sections import PushConfig
 from loglens.metric_names import reserved_prefix
 from loglens.push.models import (
     HistogramValue,

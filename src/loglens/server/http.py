@@ -12,7 +12,8 @@ from fastapi import APIRouter
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
 from starlette.types import ASGIApp
 
-from loglens.config import ServerConfig, Settings
+from loglens.config import Settings
+from loglens.config_sections import ServerConfig
 from loglens.errors import LoglensError
 from loglens.exposition.runtime import RuntimeCollector
 from loglens.exposition.totals import TotalsCollector

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from sse_starlette import EventSourceResponse
 from starlette.staticfiles import StaticFiles
 
-from loglens.config import WebConfig
+from loglens.config_sections import WebConfig
 from loglens.ingest.elastic_probe import elastic_probe
 from loglens.query import Query
 from loglens.ui.web.document import document, merge_patch
