@@ -23,8 +23,8 @@ from loglens.errors import ConfigError
 from loglens.exposition.notify import NotificationsCollector
 from loglens.ingest.admission import Admission
 from loglens.ingest.collector import IngestCollector
+from loglens.ingest.routes import ENDPOINTS, IngestEndpoint, IngestStats, ingest_endpoints
 from loglens.ingest.routes import OPENAPI as INGEST_OPENAPI
-from loglens.ingest.routes import IngestEndpoint, IngestStats, ingest_endpoints
 from loglens.ingest.source import SpoolSource
 from loglens.ingest.spool import Spool
 from loglens.parsing import build_parser
@@ -99,7 +99,7 @@ def ingest_parts(
     config = settings.ingest
     spool = Spool(settings.state.dir / "spool", config.spool_segment_bytes, config.spool_max_bytes)
     source = SpoolSource(spool, settings.parse.timezone, settings.parse.max_line_bytes)
-    stats = IngestStats()
+    stats = IngestStats(ENDPOINTS, config.source)
     admission = Admission(config, clock)
     endpoints = ingest_endpoints(config, spool, admission, stats, settings.parse.max_line_bytes)
     return spool, source, endpoints, IngestCollector(stats, spool)
