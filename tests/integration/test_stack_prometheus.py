@@ -1,11 +1,15 @@
 """The shipped stack, proven on the real servers: Prometheus runs with deploy/prometheus.yml (addresses,
 paths and intervals substituted, as ``loglens stack up`` does) and its rules, scraping a ``loglens run``
 with deploy/loglens.yaml that follows logs ``loglens generate`` writes live, with a spike, an error burst
-and slow requests, plus pushed metrics, lines over HTTP and unparsable lines. Then:
+and slow requests, plus pushed metrics, lines over HTTP and unparsable lines, into an archive in a local
+folder. Its rate detectors warm up in a minute (``anomaly.warmup_minutes: 1``); then a second generator
+raises the traffic tenfold and a line of a new kind is sent. Then:
 
 - every alerting rule fires in Prometheus, and its alerts reach the real Alertmanager (shipped
   alertmanager.yml), which posts them to its webhook;
 - every recording rule has a value;
+- the rate detectors found the surge, the pattern detector the new line, HTTP ingest took lines and
+  the archive stored segments (each figure counted above 0 in Prometheus);
 - every PromQL expression of every dashboard panel, its template variables filled in from the
   variables' own queries (each repeated panel once per value), returns data;
 - every ``loglens_*`` metric the dashboards and rules name is one that loglens exports.
@@ -41,6 +45,16 @@ pytestmark = pytest.mark.integration
 DEPLOY = Path(__file__).parents[2] / "deploy"
 ALERTS = ("high_traffic", "error_burst", "server_errors", "slow_requests")
 RATE_INTERVAL, RANGE = "30s", "5m"
+#: What the test makes happen, each counted above 0 by Prometheus at the end.
+COUNTED = (
+    'loglens_anomalies_total{detector="zscore"}',
+    'loglens_anomalies_total{detector="new_pattern"}',
+    'loglens_ingest_lines_total{source="shipper"}',
+    'loglens_ingest_requests_total{endpoint="logs", code="200"}',
+    "loglens_archive_segments_uploaded_total",
+)
+#: A message no generator writes: a template never seen before.
+NEW_KIND = "Controller firmware reports uncorrectable media failure on drive sdb during scrub"
 #: Characters Grafana escapes in a multi-value variable for a Prometheus regex matcher.
 _REGEX_SPECIAL = re.compile(r"[$^*{}\[\]'+?.()|]")
 
@@ -83,11 +97,15 @@ class Stack:
 
 
 def _loglens_settings(tmp_path: Path, logs: Path) -> Path:
-    """deploy/loglens.yaml with this test's logs and state folder, polling fast."""
+    """deploy/loglens.yaml with this test's logs, state folder and archive, polling fast; the rate
+    detectors warm up in a minute, the pattern detector after 200 messages, archive segments close
+    after 2 s."""
     settings = yaml.safe_load((DEPLOY / "loglens.yaml").read_text(encoding="utf-8"))
     settings["sources"] = [{"path": str(logs / "*.log")}]
     settings["state"] = {"dir": str(tmp_path / "state"), "checkpoint_interval_seconds": 0.2}
     settings["tail"] = {"poll_interval_seconds": 0.05, "from_start": True}
+    settings["anomaly"] = {"warmup_minutes": 1, "baseline_minutes": 5, "pattern_warmup": 200}
+    settings["archive"] = {"dir": str(tmp_path / "archive"), "segment_max_seconds": 2}
     path = tmp_path / "loglens.yaml"
     path.write_text(yaml.safe_dump(settings), encoding="utf-8")
     return path
@@ -212,6 +230,17 @@ def _generators(logs: Path) -> list[subprocess.Popen[bytes]]:
     return [subprocess.Popen(args, stdout=quiet, stderr=quiet) for args in (access, app)]
 
 
+def _surge(logs: Path) -> subprocess.Popen[bytes]:
+    """Requests at ten times the traffic's rate, in a file of their own, for 20 s."""
+    args = [LOGLENS, "generate", "--rate", "200", "--seed", "3", "--duration", "20",
+            "-o", str(logs / "surge.log")]  # fmt: skip
+    return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _positive(prometheus: str, promql: str) -> bool:
+    return any(float(item["value"][1]) > 0 for item in query(prometheus, promql))
+
+
 def _feed_until(stack: Stack, done: Any, timeout: float, what: str) -> None:
     """Push metrics, send lines over HTTP and write unparsable lines, once a second, until ``done()``."""
     tick = 0
@@ -239,6 +268,15 @@ def test_every_panel_and_rule_returns_data_and_the_alerts_reach_alertmanager(sta
             return set(ALERTS) <= seen
 
         _feed_until(stack, all_fired, 150, f"Prometheus to fire {ALERTS} (fired: {seen})")
+        scored = 'loglens_anomaly_score{detector="zscore", series="hits"} > -Inf'
+        _feed_until(stack, lambda: query(stack.prometheus, scored), 150, "the zscore baseline to warm up")
+        generators.append(_surge(stack.logs))
+        line = f"ERROR {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {NEW_KIND}\n"
+        sent = httpx.post(f"{stack.loglens.url}/api/logs", params={"source": "shipper", "format": "level"},
+                          content=line, timeout=5)  # fmt: skip
+        assert sent.status_code == 200, sent.text
+        _feed_until(stack, lambda: all(_positive(stack.prometheus, counted) for counted in COUNTED), 60,
+                    f"Prometheus to count each of {COUNTED} above 0")  # fmt: skip
         wait_for(lambda: set(ALERTS) <= _at_alertmanager(stack.alertmanager), timeout=30,
                  what="the alerts at Alertmanager")  # fmt: skip
         wait_for(lambda: any(alert["labels"]["alertname"] == "error_burst"
