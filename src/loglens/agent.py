@@ -29,8 +29,8 @@ from loglens.ingest.admission import Admission
 from loglens.ingest.collector import IngestCollector, SyslogCollector
 from loglens.ingest.protocols import OPENAPI as PROTOCOLS_OPENAPI
 from loglens.ingest.protocols import protocol_endpoints
+from loglens.ingest.routes import ENDPOINTS, IngestStats, ingest_endpoints
 from loglens.ingest.routes import OPENAPI as INGEST_OPENAPI
-from loglens.ingest.routes import IngestStats, ingest_endpoints
 from loglens.ingest.source import SpoolSource
 from loglens.ingest.spool import Spool
 from loglens.ingest.syslog_server import SyslogListeners
@@ -119,7 +119,7 @@ def ingest_parts(settings: Settings, clock: Clock) -> IngestParts:
     config = settings.ingest
     spool = Spool(settings.state.dir / "spool", config.spool_segment_bytes, config.spool_max_bytes)
     parts = IngestParts(spool, SpoolSource(spool, settings.parse.timezone, settings.parse.max_line_bytes))
-    stats = IngestStats()
+    stats = IngestStats(ENDPOINTS, config.source)
     admission = Admission(config, clock)
     gate = (config, spool, admission, stats, settings.parse.max_line_bytes)
     if config.enabled:

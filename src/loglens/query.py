@@ -85,6 +85,7 @@ class AnomalyState:
     totals: dict[str, int]
     last_at: dict[str, int]
     scores: dict[tuple[str, str], Score]
+    tracked: tuple[str, ...] = ()  # every series kept, warm or not
 
 
 class Query:
@@ -234,6 +235,7 @@ class Query:
                 dict(detectors.totals),
                 dict(detectors.last_at),
                 dict(detectors.scores),
+                tuple(detectors.series),
             )
 
     def patterns(self) -> list[TemplateInfo] | None:

@@ -132,14 +132,27 @@ def test_the_metric_counts_outcomes_by_kind() -> None:
         for family in text_string_to_metric_families(text)
         for sample in family.samples
     }
-    assert {key: value for key, value in samples.items() if key[0] == "loglens_notifications_total"} == {
+    tested = {key: value for key, value in samples.items()
+              if key[0] == "loglens_notifications_total" and ("notifier", "test") in key[1]}  # fmt: skip
+    assert tested == {
         ("loglens_notifications_total", (("notifier", "test"), ("outcome", outcome))): value
         for outcome, value in {"sent": 1, "failed": 1, "rejected": 0, "dropped": 1}.items()
     }
     assert samples[("loglens_notifications_queued", (("notifier", "test"),))] == 1
 
 
-def test_no_notifier_no_metric() -> None:
+def test_with_no_notifier_every_kind_is_exposed_at_0() -> None:
     registry = CollectorRegistry()
     registry.register(NotificationsCollector([]))
-    assert "loglens_notifications" not in generate_latest(registry).decode()
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(generate_latest(registry).decode())
+        for sample in family.samples
+    }
+    kinds = ("file", "webhook", "slack", "email", "alertmanager")
+    outcomes = ("sent", "failed", "rejected", "dropped")
+    expected = {
+        ("loglens_notifications_total", (("notifier", k), ("outcome", o))) for k in kinds for o in outcomes
+    }
+    expected |= {("loglens_notifications_queued", (("notifier", kind),)) for kind in kinds}
+    assert set(samples) == expected and not any(samples.values())

@@ -55,6 +55,20 @@ def test_the_simulator_body_shape_is_counted(make_agent: MakeAgent) -> None:
     wait_for(lambda: _requests(agent.url, "http") == 1, what="the line counted under source http")
 
 
+def test_the_series_known_before_the_first_request_start_at_0(make_agent: MakeAgent) -> None:
+    agent = make_agent()
+    ok = {endpoint: ("loglens_ingest_requests_total", (("code", "200"), ("endpoint", endpoint)))
+          for endpoint in ("logs", "log_collector")}  # fmt: skip
+    lines = ("loglens_ingest_lines_total", (("source", "http"),))
+    refused = ("loglens_ingest_rejected_total", (("source", "http"),))
+    before = scrape(agent.url)
+    assert [before.get(key) for key in (*ok.values(), lines, refused)] == [0, 0, 0, 0]
+    answer = httpx.post(f"{agent.url}/api/logs", content=f"{_line(1)}\n", timeout=10)
+    assert answer.status_code == 200
+    after = scrape(agent.url)
+    assert [after.get(key) for key in (ok["logs"], ok["log_collector"], lines)] == [1, 0, 1]
+
+
 @pytest.mark.parametrize("shape", ["text", "ndjson", "array-strings", "array-objects"])
 @pytest.mark.parametrize("zipped", [False, True])
 def test_each_bulk_shape_gzip_or_not_is_counted(make_agent: MakeAgent, shape: str, zipped: bool) -> None:

@@ -1,11 +1,16 @@
 """The shipped stack, proven on the real servers: Prometheus runs with deploy/prometheus.yml (addresses,
 paths and intervals substituted, as ``loglens stack up`` does) and its rules, scraping a ``loglens run``
 with deploy/loglens.yaml that follows logs ``loglens generate`` writes live, with a spike, an error burst
-and slow requests, plus pushed metrics, lines over HTTP and unparsable lines. Then:
+and slow requests, plus pushed metrics, lines over HTTP and unparsable lines, into an archive in a local
+folder, its alert events posted to a webhook. Its rate detectors warm up in a minute
+(``anomaly.warmup_minutes: 1``); then a second generator raises the traffic tenfold and a line of a new
+kind is sent. Then:
 
 - every alerting rule fires in Prometheus, and its alerts reach the real Alertmanager (shipped
   alertmanager.yml), which posts them to its webhook;
 - every recording rule has a value;
+- the rate detectors found the surge, the pattern detector the new line, HTTP ingest took lines, the
+  archive stored segments and the webhook notifier sent events (each counted above 0 in Prometheus);
 - every PromQL expression of every dashboard panel, its template variables filled in from the
   variables' own queries (each repeated panel once per value), returns data;
 - every ``loglens_*`` metric the dashboards and rules name is one that loglens exports.
@@ -41,16 +46,29 @@ pytestmark = pytest.mark.integration
 DEPLOY = Path(__file__).parents[2] / "deploy"
 ALERTS = ("high_traffic", "error_burst", "server_errors", "slow_requests")
 RATE_INTERVAL, RANGE = "30s", "5m"
+#: What the test makes happen, each counted above 0 by Prometheus at the end.
+COUNTED = (
+    'loglens_anomalies_total{detector="zscore"}',
+    'loglens_anomalies_total{detector="new_pattern"}',
+    'loglens_ingest_lines_total{source="shipper"}',
+    'loglens_ingest_requests_total{endpoint="logs", code="200"}',
+    "loglens_archive_segments_uploaded_total",
+    'loglens_notifications_total{notifier="webhook", outcome="sent"}',
+)
+#: A message no generator writes: a template never seen before.
+NEW_KIND = "Controller firmware reports uncorrectable media failure on drive sdb during scrub"
+#: The (path, body) of each post the webhook receiver took.
+Received = list[tuple[str, dict[str, Any]]]
 #: Characters Grafana escapes in a multi-value variable for a Prometheus regex matcher.
 _REGEX_SPECIAL = re.compile(r"[$^*{}\[\]'+?.()|]")
 
 
 class _Webhook(BaseHTTPRequestHandler):
-    received: list[dict[str, Any]]
+    received: Received
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.received.append(json.loads(body))
+        self.received.append((self.path, json.loads(body)))
         self.send_response(200)
         self.end_headers()
 
@@ -59,15 +77,15 @@ class _Webhook(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def webhook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """A real HTTP receiver for Alertmanager's webhook: its URL and the bodies it received."""
-    received: list[dict[str, Any]] = []
+def webhook() -> Iterator[tuple[str, Received]]:
+    """A real HTTP receiver of webhooks: its base URL and the (path, body) of each post."""
+    received: Received = []
     handler = type("Handler", (_Webhook,), {"received": received})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/alerts", received
+        yield f"http://127.0.0.1:{server.server_address[1]}", received
     finally:
         server.shutdown()
         server.server_close()
@@ -79,34 +97,41 @@ class Stack:
     alertmanager: str
     loglens: AgentProcess
     logs: Path
-    received: list[dict[str, Any]]
+    received: Received
 
 
-def _loglens_settings(tmp_path: Path, logs: Path) -> Path:
-    """deploy/loglens.yaml with this test's logs and state folder, polling fast."""
+def _loglens_settings(tmp_path: Path, logs: Path, webhook: str) -> Path:
+    """deploy/loglens.yaml with this test's logs, state folder and archive, polling fast; the rate
+    detectors warm up in a minute, the pattern detector after 200 messages, archive segments close
+    after 2 s; alert events go to ``webhook``."""
     settings = yaml.safe_load((DEPLOY / "loglens.yaml").read_text(encoding="utf-8"))
     settings["sources"] = [{"path": str(logs / "*.log")}]
     settings["state"] = {"dir": str(tmp_path / "state"), "checkpoint_interval_seconds": 0.2}
     settings["tail"] = {"poll_interval_seconds": 0.05, "from_start": True}
+    settings["anomaly"] = {"warmup_minutes": 1, "baseline_minutes": 5, "pattern_warmup": 200}
+    settings["archive"] = {"dir": str(tmp_path / "archive"), "segment_max_seconds": 2}
+    settings["notify"] = [{"webhook": webhook}]
     path = tmp_path / "loglens.yaml"
     path.write_text(yaml.safe_dump(settings), encoding="utf-8")
     return path
 
 
 @pytest.fixture
-def stack(tmp_path: Path, webhook: tuple[str, list[dict[str, Any]]]) -> Iterator[Stack]:
+def stack(tmp_path: Path, webhook: tuple[str, Received]) -> Iterator[Stack]:
     prometheus_binary = require_tool("prometheus", "prometheus")
     alertmanager_binary = require_tool("prometheus-alertmanager", "prometheus-alertmanager")
     logs = tmp_path / "logs"
     logs.mkdir()
-    agent = AgentProcess(["--config", str(_loglens_settings(tmp_path, logs))], tmp_path / "loglens.out")
+    settings = _loglens_settings(tmp_path, logs, f"{webhook[0]}/loglens")
+    agent = AgentProcess(["--config", str(settings)], tmp_path / "loglens.out")
     addresses = Addresses(
         loglens=agent.url.removeprefix("http://"),
         prometheus=f"127.0.0.1:{free_port()}",
         alertmanager=f"127.0.0.1:{free_port()}",
     )
     alertmanager_yml = tmp_path / "alertmanager.yml"
-    shipped = alertmanager_config(DEPLOY, webhook=webhook[0], group_wait="1s", group_interval="1s")
+    hook = f"{webhook[0]}/alerts"
+    shipped = alertmanager_config(DEPLOY, webhook=hook, group_wait="1s", group_interval="1s")
     alertmanager_yml.write_text(shipped, encoding="utf-8")
     prometheus_yml = tmp_path / "prometheus.yml"
     prometheus_yml.write_text(prometheus_config(DEPLOY, addresses, "1s", "1s"), encoding="utf-8")
@@ -212,6 +237,17 @@ def _generators(logs: Path) -> list[subprocess.Popen[bytes]]:
     return [subprocess.Popen(args, stdout=quiet, stderr=quiet) for args in (access, app)]
 
 
+def _surge(logs: Path) -> subprocess.Popen[bytes]:
+    """Requests at ten times the traffic's rate, in a file of their own, for 20 s."""
+    args = [LOGLENS, "generate", "--rate", "200", "--seed", "3", "--duration", "20",
+            "-o", str(logs / "surge.log")]  # fmt: skip
+    return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _positive(prometheus: str, promql: str) -> bool:
+    return any(float(item["value"][1]) > 0 for item in query(prometheus, promql))
+
+
 def _feed_until(stack: Stack, done: Any, timeout: float, what: str) -> None:
     """Push metrics, send lines over HTTP and write unparsable lines, once a second, until ``done()``."""
     tick = 0
@@ -239,10 +275,20 @@ def test_every_panel_and_rule_returns_data_and_the_alerts_reach_alertmanager(sta
             return set(ALERTS) <= seen
 
         _feed_until(stack, all_fired, 150, f"Prometheus to fire {ALERTS} (fired: {seen})")
+        scored = 'loglens_anomaly_score{detector="zscore", series="hits"} > -Inf'
+        _feed_until(stack, lambda: query(stack.prometheus, scored), 150, "the zscore baseline to warm up")
+        generators.append(_surge(stack.logs))
+        line = f"ERROR {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {NEW_KIND}\n"
+        sent = httpx.post(f"{stack.loglens.url}/api/logs", params={"source": "shipper", "format": "level"},
+                          content=line, timeout=5)  # fmt: skip
+        assert sent.status_code == 200, sent.text
+        _feed_until(stack, lambda: all(_positive(stack.prometheus, counted) for counted in COUNTED), 60,
+                    f"Prometheus to count each of {COUNTED} above 0")  # fmt: skip
         wait_for(lambda: set(ALERTS) <= _at_alertmanager(stack.alertmanager), timeout=30,
                  what="the alerts at Alertmanager")  # fmt: skip
         wait_for(lambda: any(alert["labels"]["alertname"] == "error_burst"
-                             for body in stack.received for alert in body["alerts"]),
+                             for path, body in stack.received if path == "/alerts"
+                             for alert in body["alerts"]),
                  timeout=30, what="Alertmanager's webhook post of error_burst")  # fmt: skip
 
         for record in _recording_rules():

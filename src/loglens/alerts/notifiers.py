@@ -16,6 +16,12 @@ if TYPE_CHECKING:
     from loglens.runtime import Runtime
 
 
+#: The ``notifier`` label of each kind of ``notify:`` entry.
+KINDS = tuple(
+    kind.kind for kind in (FileNotifier, WebhookNotifier, SlackNotifier, EmailNotifier, AlertmanagerNotifier)
+)
+
+
 def build_notifiers(
     configs: Sequence[NotifierConfig],
     external_url: str,

@@ -1,5 +1,7 @@
 """The notifiers' figures, read at scrape time: ``loglens_notifications_total{notifier,outcome}`` and
-``loglens_notifications_queued{notifier}``. Notifiers of the same kind add up under one label."""
+``loglens_notifications_queued{notifier}``. Notifiers of the same kind add up under one label. Every kind
+is exposed, configured or not, at 0 until it notifies (as Alertmanager does with its integrations), so
+the series are there from the start."""
 
 from __future__ import annotations
 
@@ -10,19 +12,19 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from loglens.alerts.delivery import OUTCOMES, Notifier
+from loglens.alerts.notifiers import KINDS
 
 
 class NotificationsCollector(Collector):
-    """Exposes the outcome counts and queue lengths of ``notifiers``."""
+    """Exposes the outcome counts and queue lengths of ``notifiers``, and 0 for the other ``kinds``."""
 
-    def __init__(self, notifiers: Sequence[Notifier]) -> None:
+    def __init__(self, notifiers: Sequence[Notifier], kinds: Sequence[str] = KINDS) -> None:
         self.notifiers = notifiers  # read at each scrape: a list filled later shows then
+        self.kinds = kinds
 
     def collect(self) -> Iterator[Metric]:
-        """Yield the two families (nothing when no notifier is configured)."""
-        if not self.notifiers:
-            return
-        counts: dict[str, Counter[str]] = {}
+        """Yield the two families."""
+        counts: dict[str, Counter[str]] = {kind: Counter() for kind in self.kinds}
         queued: Counter[str] = Counter()
         for notifier in self.notifiers:
             counts.setdefault(notifier.kind, Counter()).update(notifier.counts)

@@ -4,17 +4,21 @@ Per source: ``loglens_source_rotations_total``, ``loglens_source_truncations_tot
 checkpoint, so they survive restarts), ``loglens_source_errors_total{reason}``, ``loglens_source_up``,
 ``loglens_source_lag_bytes``, ``loglens_source_files``. Per sink: written, failed, retried, dropped,
 queued, up. Then the checkpoint's age and failures, the loop's heartbeat, late lines, the alert rules'
-values, and the rate detectors' anomalies and scores. No rate gauges: ``rate()`` over the counters is
-how Prometheus measures rates.
+values, and the rate detectors' anomalies and scores (NaN while a baseline warms up). No rate gauges:
+``rate()`` over the counters is how Prometheus measures rates.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import math
+from collections.abc import Iterable, Iterator
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from loglens.anomaly.config import DETECTORS
+from loglens.anomaly.patterns import PATTERN_SERIES
+from loglens.anomaly.rates import REQUEST_SERIES, Score
 from loglens.contracts import printable
 from loglens.query import Query
 
@@ -167,7 +171,8 @@ class RuntimeCollector(Collector):
             labels=["detector"],
         )  # fmt: skip
         score = GaugeMetricFamily(
-            "loglens_anomaly_score", "A rate detector's latest score of a series (standard deviations).",
+            "loglens_anomaly_score",
+            "A rate detector's latest score of a series (standard deviations; NaN while it warms up).",
             labels=["detector", "series"],
         )  # fmt: skip
         last = GaugeMetricFamily(
@@ -176,8 +181,20 @@ class RuntimeCollector(Collector):
         )  # fmt: skip
         for detector, count in sorted(state.totals.items()):
             total.add_metric([detector], count)
-        for (detector, series), current in sorted(state.scores.items()):
-            score.add_metric([detector, printable(series)], current.score)
+        for detector, series in _scored(state.tracked, state.scores):
+            current = state.scores.get((detector, series))
+            score.add_metric([detector, printable(series)], current.score if current else math.nan)
         for detector, at in sorted(state.last_at.items()):
             last.add_metric([detector], at)
         yield from (total, score, last)
+
+
+def _scored(tracked: Iterable[str], scores: dict[tuple[str, str], Score]) -> list[tuple[str, str]]:
+    """Every (detector, series) that scores or will: the request series from the start, and each kept
+    series, by each detector that applies (a template's rate by ``pattern_rate`` alone), so a series
+    has its sample, NaN, until it is scored."""
+    pairs = set(scores)
+    for series in (*REQUEST_SERIES, *tracked):
+        detectors = ("pattern_rate",) if series.startswith(PATTERN_SERIES) else DETECTORS
+        pairs.update((detector, series) for detector in detectors)
+    return sorted(pairs)

@@ -7,7 +7,7 @@ OpenAPI description is written here, by hand, in :data:`OPENAPI`.
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -29,13 +29,21 @@ ALLOWED_HEADERS = "content-type, content-encoding, authorization, x-loglens-sour
 Reader = Callable[[bytes, str, int], Lines]
 
 
-class IngestStats:
-    """What the ingest endpoints did, for ``/metrics``."""
+#: The ``endpoint`` labels of ``/api/logs`` and ``/log_collector``.
+ENDPOINTS = ("logs", "log_collector")
 
-    def __init__(self) -> None:
-        self.requests: Counter[tuple[str, int]] = Counter()  # (endpoint, status) -> requests
-        self.accepted: Counter[str] = Counter()  # source -> lines
-        self.rejected: Counter[str] = Counter()  # source -> items refused
+
+class IngestStats:
+    """What the ingest endpoints did, for ``/metrics``.
+
+    The series known before the first request start at 0, so that ``rate()`` and the dashboards have
+    them from the start: each endpoint's 200 answers, and the lines of the default ``source``.
+    """
+
+    def __init__(self, endpoints: Iterable[str] = (), source: str | None = None) -> None:
+        self.requests: Counter[tuple[str, int]] = Counter({(name, 200): 0 for name in endpoints})
+        self.accepted: Counter[str] = Counter({source: 0} if source is not None else {})  # lines
+        self.rejected: Counter[str] = Counter(dict(self.accepted))  # items refused
 
 
 class IngestEndpoint:
@@ -163,8 +171,8 @@ def ingest_endpoints(
     """The ingest endpoints over ``spool``, by path."""
     parts = (config, spool, admission, stats, max_line_bytes)
     return {
-        "/api/logs": IngestEndpoint("logs", read_lines, *parts),
-        "/log_collector": IngestEndpoint("log_collector", read_collector, *parts),
+        "/api/logs": IngestEndpoint(ENDPOINTS[0], read_lines, *parts),
+        "/log_collector": IngestEndpoint(ENDPOINTS[1], read_collector, *parts),
     }
 
 
