@@ -42,8 +42,9 @@ def test_the_agent_archives_followed_files_and_reports_it(tmp_path: Path) -> Non
         )
         assert samples[("loglens_archive_upload_failures_total", ())] == 0
         assert samples[("loglens_sink_up", (("sink", "archive"),))] == 1
-        (sink,) = httpx.get(f"{agent.url}/api/status").json()["sinks"]
-        assert sink["sink"] == "archive" and sink["healthy"]
+        sinks = httpx.get(f"{agent.url}/api/status").json()["sinks"]
+        (sink,) = [sink for sink in sinks if sink["sink"] == "archive"]  # beside the web page's panels
+        assert sink["healthy"]
         detail = sink["detail"]
         assert detail["backend"] == "local" and detail["where"] == str(tmp_path / "state" / "archive")
         assert detail["lines"] == 3001 and detail["upload_failures"] == 0
@@ -56,7 +57,8 @@ def test_a_disabled_archive_attaches_nothing(tmp_path: Path) -> None:
     logs.mkdir()
     settings = agent_settings(logs, tmp_path / "state", archive={"enabled": False})
     with Agent(settings) as agent:
-        assert agent.archive is None and agent.runtime.sinks == []
+        assert agent.archive is None
+        assert [runner.sink.name for runner in agent.runtime.sinks] == ["panels"]  # the web page's, alone
         assert not [name for name, _ in scrape(agent.url) if name.startswith("loglens_archive_")]
-        assert httpx.get(f"{agent.url}/api/status").json()["sinks"] == []
+        assert [sink["sink"] for sink in httpx.get(f"{agent.url}/api/status").json()["sinks"]] == ["panels"]
     assert not (tmp_path / "state" / "archive-spool").exists()
