@@ -5,9 +5,8 @@ bodies; and the probe answer that ``GET /`` gives clients."""
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 import orjson
@@ -16,27 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from loglens.agent import Agent
-from server.agent_helpers import agent_settings, lines_total, scrape, wait_for
+from server.agent_helpers import lines_total, scrape, wait_for
 from support import require_tool, rsyslogd
 
 MakeAgent = Callable[..., Agent]
 NDJSON = {"content-type": "application/x-ndjson"}
 LINE = '192.0.2.{a} - - [01/Dec/2026:07:{m:02d}:{s:02d} +0000] "GET /shop/{n} HTTP/1.1" {status} {n}'
-
-
-@pytest.fixture
-def make_agent(tmp_path: Path) -> Iterator[MakeAgent]:
-    agents: list[Agent] = []
-
-    def make(**ingest: Any) -> Agent:
-        (tmp_path / "logs").mkdir(exist_ok=True)
-        settings_ = agent_settings(tmp_path / "logs", tmp_path / f"state{len(agents)}", ingest=ingest or None)
-        agents.append(Agent(settings_).start())
-        return agents[-1]
-
-    yield make
-    for agent in agents:
-        agent.stop()
 
 
 def _access_lines(count: int) -> list[str]:

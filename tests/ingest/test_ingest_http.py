@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -21,21 +21,6 @@ from server.agent_helpers import agent_settings, lines_total, scrape, wait_for
 LOGLENS = Path(sys.executable).parent / "loglens"
 LINE = '10.0.0.{i} - - [01/Dec/2026:07:56:{s:02d} +0000] "{method} /shop/{i} HTTP/1.1" 200 512'
 MakeAgent = Callable[..., Agent]
-
-
-@pytest.fixture
-def make_agent(tmp_path: Path) -> Iterator[MakeAgent]:
-    agents: list[Agent] = []
-
-    def make(clock: FrozenClock | None = None, **ingest: Any) -> Agent:
-        (tmp_path / "logs").mkdir(exist_ok=True)
-        settings = agent_settings(tmp_path / "logs", tmp_path / f"state{len(agents)}", ingest=ingest or None)
-        agents.append(Agent(settings, clock=clock).start())
-        return agents[-1]
-
-    yield make
-    for agent in agents:
-        agent.stop()
 
 
 def _line(i: int, method: str = "GET") -> str:

@@ -9,10 +9,9 @@ import logging
 import sys
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 import cramjam
 import httpx
@@ -22,26 +21,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from loglens.agent import Agent
-from server.agent_helpers import agent_settings, lines_total, scrape, wait_for
+from server.agent_helpers import lines_total, scrape, wait_for
 from support import DATA
 
 PUSH = "/loki/api/v1/push"
 MakeAgent = Callable[..., Agent]
-
-
-@pytest.fixture
-def make_agent(tmp_path: Path) -> Iterator[MakeAgent]:
-    agents: list[Agent] = []
-
-    def make(**ingest: Any) -> Agent:
-        (tmp_path / "logs").mkdir(exist_ok=True)
-        settings_ = agent_settings(tmp_path / "logs", tmp_path / f"state{len(agents)}", ingest=ingest or None)
-        agents.append(Agent(settings_).start())
-        return agents[-1]
-
-    yield make
-    for agent in agents:
-        agent.stop()
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,21 +31,6 @@ from server.agent_helpers import LOGLENS, agent_settings, lines_total, scrape, w
 
 LOGS = "/v1/logs"
 MakeAgent = Callable[..., Agent]
-
-
-@pytest.fixture
-def make_agent(tmp_path: Path) -> Iterator[MakeAgent]:
-    agents: list[Agent] = []
-
-    def make(**ingest: Any) -> Agent:
-        (tmp_path / "logs").mkdir(exist_ok=True)
-        settings_ = agent_settings(tmp_path / "logs", tmp_path / f"state{len(agents)}", ingest=ingest or None)
-        agents.append(Agent(settings_).start())
-        return agents[-1]
-
-    yield make
-    for agent in agents:
-        agent.stop()
 
 
 def _levels(url: str, source: str) -> dict[str, float]:

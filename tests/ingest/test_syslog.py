@@ -3,14 +3,14 @@ senders, the framing and message parsers as properties, and malformed streams.""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 import orjson
@@ -30,21 +30,9 @@ MakeAgent = Callable[..., Agent]
 
 
 @pytest.fixture
-def make_agent(tmp_path: Path) -> Iterator[MakeAgent]:
-    agents: list[Agent] = []
-
-    def make(**ingest: Any) -> Agent:
-        (tmp_path / "logs").mkdir(exist_ok=True)
-        settings_ = agent_settings(
-            tmp_path / "logs", tmp_path / f"state{len(agents)}", ingest=ingest or None,
-            syslog={"listen": ["udp://127.0.0.1:0", "tcp://127.0.0.1:0"]},
-        )  # fmt: skip
-        agents.append(Agent(settings_).start())
-        return agents[-1]
-
-    yield make
-    for agent in agents:
-        agent.stop()
+def make_agent(make_agent: MakeAgent) -> MakeAgent:
+    """The ingest tests' agent, listening for syslog on UDP and TCP (free ports)."""
+    return functools.partial(make_agent, syslog={"listen": ["udp://127.0.0.1:0", "tcp://127.0.0.1:0"]})
 
 
 def _port(agent: Agent, transport: str) -> int:
