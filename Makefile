@@ -21,14 +21,17 @@ BENCH_APT_PACKAGES := mtail goaccess wrk
 
 .PHONY: install system-deps rsyslog demo test lint bench
 
+# The bytecode of loglens's own modules, as pip writes it for an installed wheel: an editable install has
+# none, and where PYTHONDONTWRITEBYTECODE is set every command would compile them again at start.
+install: $(BIN)/loglens
+	$(BIN)/python -m compileall -q src/loglens
+
 $(BIN)/loglens: pyproject.toml setup.py $(wildcard src/loglens/parsing/*.c src/loglens/parsing/*.h)
 	$(call apt_install,$(BUILD_APT_PACKAGES))
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
-
-install: $(BIN)/loglens
 
 define apt_install
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -7,6 +7,7 @@ command when it is called, so ``loglens --help`` stays fast and one broken comma
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Any
 
@@ -14,6 +15,10 @@ import click
 
 from loglens import __version__
 from loglens.errors import LoglensError
+
+# pydantic looks up plugins in the entry points of every installed package when it builds its first model;
+# loglens uses none, and the look-up is a measurable share of a command's start-up (bench/README.md).
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 #: command name -> "module:attribute" of its click command. One line per command.
 COMMANDS: dict[str, str] = {

@@ -7,23 +7,16 @@ variables < command-line flags. An unknown key anywhere is an error that names i
 from __future__ import annotations
 
 import itertools
-import json
 import os
-from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import (
-    Field,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-)
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from loglens.alerts.config import NotifierConfig, RuleConfig
 from loglens.anomaly.config import AnomalyConfig
+from loglens.config_env import ENV_PREFIX, environment_values, merge
 from loglens.config_sections import (
     AlertConfig,
     ArchiveConfig,
@@ -41,18 +34,11 @@ from loglens.config_sections import (
 from loglens.errors import ConfigError
 from loglens.metrics.config import MetricConfig, check_metrics
 
-ENV_PREFIX = "LOGLENS__"
 
-
-class Settings(BaseSettings):
+class Settings(BaseModel):
     """Every setting of loglens."""
 
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX,
-        env_nested_delimiter="__",
-        extra="forbid",
-        nested_model_default_partial_update=True,
-    )
+    model_config = ConfigDict(extra="forbid")
 
     sources: list[SourceConfig] = Field(default_factory=list)
     server: ServerConfig = Field(default_factory=ServerConfig)
@@ -76,31 +62,6 @@ class Settings(BaseSettings):
     def _metric_names(cls, metrics: list[MetricConfig], info: ValidationInfo) -> list[MetricConfig]:
         push = info.data.get("push")
         return check_metrics(metrics, push.metric_prefix if isinstance(push, PushConfig) else "app")
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Flags (init arguments) over environment over the YAML file."""
-        return (init_settings, env_settings, _YamlSource(settings_cls))
-
-
-_yaml_data: ContextVar[dict[str, Any] | None] = ContextVar("loglens_yaml_data", default=None)
-
-
-class _YamlSource(PydanticBaseSettingsSource):
-    """The parsed ``--config`` file, lowest precedence."""
-
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        return (_yaml_data.get() or {}).get(field_name), field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        return dict(_yaml_data.get() or {})
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -150,31 +111,15 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
     """
     data = read_yaml(config) if config is not None else {}
     given = {k: v for k, v in overrides.items() if v is not None}
-    token = _yaml_data.set(data)
     try:
-        return Settings(**given)
+        return Settings.model_validate(merge(merge(data, environment_values(Settings)), given))
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(exc, config, data, given)) from None
-    except SettingsError as exc:
-        raise ConfigError(_unreadable_variable() or str(exc)) from None
-    finally:
-        _yaml_data.reset(token)
 
 
 def _env_variables() -> dict[str, str]:
-    """``LOGLENS__*`` environment variables, by name upper-cased (pydantic-settings ignores case)."""
+    """``LOGLENS__*`` environment variables, by name upper-cased (names are read in any case)."""
     return {name.upper(): name for name in os.environ if name.upper().startswith(ENV_PREFIX)}
-
-
-def _unreadable_variable() -> str | None:
-    """Why a ``LOGLENS__SECTION`` variable, whose value must be JSON, cannot be read."""
-    for upper, name in _env_variables().items():
-        if upper.removeprefix(ENV_PREFIX).lower() in Settings.model_fields:
-            try:
-                json.loads(os.environ[name])
-            except ValueError as exc:
-                return f"environment variable {name} is not valid JSON: {exc}"
-    return None
 
 
 def _holds(data: Any, loc: tuple[int | str, ...]) -> bool:
