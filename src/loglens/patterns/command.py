@@ -10,7 +10,7 @@ import click
 from loglens.config import load_settings
 from loglens.options import config_option, examples, parse_options, parse_overrides
 from loglens.patterns import output as printed
-from loglens.patterns.reading import mine_files
+from loglens.patterns.reading import mine_files, write_line_templates
 
 
 @click.command(
@@ -53,11 +53,13 @@ def patterns_command(
     A line's template is made of its message where the format has one, else of the whole line.
     """
     settings = load_settings(config, parse=parse_overrides(timezone, max_line_bytes))
-    mined = mine_files(list(files), format_, pattern, settings.parse.timezone, settings.parse.max_line_bytes,
-                       max_templates)  # fmt: skip
+    reading = (list(files), format_, pattern, settings.parse.timezone, settings.parse.max_line_bytes,
+               max_templates)  # fmt: skip
     if output == "csv":
-        printed.write_csv(mined)
-    elif output == "json":
+        write_line_templates(sys.stdout.write, *reading)
+        return
+    mined = mine_files(*reading)
+    if output == "json":
         sys.stdout.write(printed.to_json(mined, top or None) + "\n")
     else:
         printed.print_table(mined, top or None)

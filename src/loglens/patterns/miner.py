@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from loglens.patterns.masking import WILDCARD, covers, mask, mask_many
@@ -40,17 +40,25 @@ class TemplateMiner:
         similarity: a message is a sibling of a template when at least this share of its tokens equal
             the template's (wildcards equal anything); else it makes a template of its own.
         variants: values seen at each position where siblings differ before they are merged.
+        on_forget: called with each template evicted to make room (not with those merged).
 
     :meth:`add` and :meth:`add_many` are called from one thread; :meth:`templates` may be called from
     any (it returns copies, under the lock).
     """
 
-    def __init__(self, max_templates: int = 1000, similarity: float = 0.5, variants: int = 4) -> None:
+    def __init__(
+        self,
+        max_templates: int = 1000,
+        similarity: float = 0.5,
+        variants: int = 4,
+        on_forget: Callable[[TemplateInfo], None] | None = None,
+    ) -> None:
         if max_templates < 1 or variants < 2 or not 0 < similarity <= 1:
             raise ValueError("max_templates >= 1, variants >= 2 and 0 < similarity <= 1")
         self.max_templates = max_templates
         self.similarity = similarity
         self.variants = variants
+        self.on_forget = on_forget
         self.seen = 0
         self._next_id = 1
         self._templates: OrderedDict[int, Template] = OrderedDict()  # least recently seen first
@@ -73,6 +81,16 @@ class TemplateMiner:
         while template_id in merged:
             template_id = merged[template_id]
         return template_id
+
+    @property
+    def distinct(self) -> int:
+        """Templates made and not merged into another: those kept and those forgotten."""
+        return self._next_id - 1 - len(self._merged)
+
+    def kept(self) -> set[int]:
+        """The ids of the templates kept."""
+        with self._lock:
+            return set(self._templates)
 
     def templates(self) -> list[TemplateInfo]:
         """The templates kept, most seen first."""
@@ -166,7 +184,10 @@ class TemplateMiner:
 
     def _make(self, message: str, tokens: list[str]) -> Template:
         if len(self._templates) >= self.max_templates:
-            self._drop(next(iter(self._templates.values())))
+            oldest = next(iter(self._templates.values()))
+            self._drop(oldest)
+            if self.on_forget is not None:
+                self.on_forget(oldest.info())
         template = Template(self._next_id, tokens, 1, self.seen, self.seen, message)
         self._next_id += 1
         self._templates[template.id] = template

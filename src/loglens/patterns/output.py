@@ -1,4 +1,5 @@
-"""What ``loglens patterns`` prints: the templates as a table or JSON, or each line's template as CSV."""
+"""What ``loglens patterns`` prints of the templates: a table or JSON (each line's template as CSV is
+:func:`loglens.patterns.reading.write_line_templates`)."""
 
 from __future__ import annotations
 
@@ -7,26 +8,15 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-import polars as pl
 
 from loglens.patterns.reading import Mined
 
 
 def summary(mined: Mined, top: int | None = None) -> list[dict[str, Any]]:
-    """The templates, most lines first: count, share, first and last line, first and last event time
-    (null when none of its lines had one), and the first line as the example."""
-    total = mined.lines.height
-    stats = (
-        mined.lines.group_by("template_id")
-        .agg(
-            pl.len().alias("count"),
-            pl.col("line").min().alias("first_line"),
-            pl.col("line").max().alias("last_line"),
-            pl.col("ts").min().alias("first_ts"),
-            pl.col("ts").max().alias("last_ts"),
-        )
-        .sort(["count", "first_line"], descending=[True, False])
-    )
+    """The templates kept, most lines first: count, share, first and last line, first and last event
+    time (null when none of its lines had one), and the first line as the example."""
+    total = mined.lines
+    stats = mined.stats.sort(["count", "first_line"], descending=[True, False])
     if top:
         stats = stats.head(top)
     return [
@@ -54,30 +44,17 @@ def _iso(ts: datetime | None) -> str | None:
 
 def to_json(mined: Mined, top: int | None) -> str:
     """The templates as one JSON object."""
-    body = {"lines": mined.lines.height, "templates_total": mined.lines["template_id"].n_unique(),
-            "templates": summary(mined, top)}  # fmt: skip
+    body = {"lines": mined.lines, "templates_total": mined.templates_total, "templates": summary(mined, top)}
     return orjson.dumps(body).decode()
-
-
-def write_csv(mined: Mined) -> None:
-    """One row per line mined, ``line,template_id,template``, header first."""
-    frame = mined.lines.select(
-        "line",
-        "template_id",
-        pl.col("template_id")
-        .replace_strict(mined.texts, default="", return_dtype=pl.String)
-        .alias("template"),
-    )
-    sys.stdout.write(frame.write_csv())
 
 
 def print_table(mined: Mined, top: int | None) -> None:
     """The templates as text, one per line with its example below; first and last seen are event times
     when the lines have them, else line numbers."""
     rows = summary(mined, top)
-    total = mined.lines["template_id"].n_unique()
+    total = mined.templates_total
     shown = f", top {len(rows)}" if len(rows) < total else ""
-    out = [f"{mined.lines.height:,} lines, {total:,} templates{shown}"]
+    out = [f"{mined.lines:,} lines, {total:,} templates{shown}"]
     seen = [(row["first_seen"] or f"line {row['first_line']}", row["last_seen"] or f"line {row['last_line']}")
             for row in rows]  # fmt: skip
     width = max([len(first) for first, _ in seen] + [len(last) for _, last in seen] + [10])
