@@ -57,7 +57,10 @@ def test_errors_that_are_usually_none_burst() -> None:
     assert (burst.series, burst.baseline) == ("5xx", 0) and burst.at - start <= 2
 
 
-@settings(max_examples=8, deadline=None)
+# Derandomized: steady Poisson traffic does reach 6 sigma now and then (a 5xx second of 2 where 20 are
+# usual is one in a few million), and a detector that flags it is right; the examples are fixed so that
+# the test says whether ordinary traffic raises anomalies, not whether a run drew a rare second.
+@settings(max_examples=8, deadline=None, derandomize=True, database=None)
 @given(rate=st.floats(0.05, 300), seed=st.integers(0, 1000))
 def test_steady_poisson_traffic_raises_no_anomaly(rate: float, seed: int) -> None:
     found = detectors()

@@ -6,8 +6,10 @@ from __future__ import annotations
 import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pytest import MonkeyPatch
 
 from loglens.patterns import WILDCARD, TemplateMiner, mask, mask_many
+from loglens.patterns import miner as miner_module
 from loglens.patterns.masking import covers
 
 #: Text like log messages: words, numbers, addresses and the punctuation masking splits on.
@@ -120,3 +122,25 @@ def test_the_state_is_json_and_a_state_of_another_version_restores_nothing() -> 
     state = miner.to_state()
     assert orjson.loads(orjson.dumps(state)) == state
     assert TemplateMiner.from_state({**state, "version": 0}).templates() == []
+
+
+def _families(miner: TemplateMiner, first: int, count: int) -> None:
+    """``count`` families of four siblings each, which the fourth merges into one template."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    for n in range(first, first + count):
+        name = "".join(letters[int(digit)] for digit in str(n))  # a word: masking keeps it
+        miner.add_many([f"{name} says {word}" for word in ("alpha", "beta", "gamma", "delta")])
+
+
+def test_what_a_miner_saves_stays_bounded_however_many_templates_merge(monkeypatch: MonkeyPatch) -> None:
+    monkeypatch.setattr(miner_module, "EXACT_CACHE", 64)
+    miner = TemplateMiner(max_templates=10)
+    _families(miner, 0, 500)
+    assert miner.merges == 500 * 2  # the second and third siblings, into the first
+    size = len(orjson.dumps(miner.to_state()))
+    _families(miner, 500, 2000)
+    assert miner.merges == 2500 * 2
+    assert len(orjson.dumps(miner.to_state())) < 1.2 * size
+    restored = TemplateMiner.from_state(miner.to_state(), max_templates=10)
+    assert restored.merges == miner.merges
+    assert restored.distinct == miner.distinct == 2500

@@ -41,6 +41,7 @@ class TemplateMiner:
             the template's (wildcards equal anything); else it makes a template of its own.
         variants: values seen at each position where siblings differ before they are merged.
         on_forget: called with each template evicted to make room (not with those merged).
+        on_merge: called with the old and the new id of each template merged into another.
 
     :meth:`add` and :meth:`add_many` are called from one thread; :meth:`templates` may be called from
     any (it returns copies, under the lock).
@@ -52,6 +53,7 @@ class TemplateMiner:
         similarity: float = 0.5,
         variants: int = 4,
         on_forget: Callable[[TemplateInfo], None] | None = None,
+        on_merge: Callable[[int, int], None] | None = None,
     ) -> None:
         if max_templates < 1 or variants < 2 or not 0 < similarity <= 1:
             raise ValueError("max_templates >= 1, variants >= 2 and 0 < similarity <= 1")
@@ -59,11 +61,14 @@ class TemplateMiner:
         self.similarity = similarity
         self.variants = variants
         self.on_forget = on_forget
+        self.on_merge = on_merge
+        self.merges = 0
         self.seen = 0
         self._next_id = 1
         self._templates: OrderedDict[int, Template] = OrderedDict()  # least recently seen first
         self._leaves: dict[tuple[int, str], list[int]] = {}
         self._exact: dict[str, int] = {}
+        # merged id -> id it went to, for the lookup's ids: emptied with the lookup, which bounds it
         self._merged: dict[int, int] = {}
         self._lock = threading.Lock()
 
@@ -76,7 +81,8 @@ class TemplateMiner:
         return self._add_all(messages, mask_many(messages))
 
     def resolve(self, template_id: int) -> int:
-        """The id that ``template_id`` goes by now (another once its template was merged)."""
+        """The id that ``template_id`` goes by now (another once its template was merged), for ids
+        handed out since the lookup was last emptied; :attr:`on_merge` sees every merge."""
         merged = self._merged
         while template_id in merged:
             template_id = merged[template_id]
@@ -85,7 +91,7 @@ class TemplateMiner:
     @property
     def distinct(self) -> int:
         """Templates made and not merged into another: those kept and those forgotten."""
-        return self._next_id - 1 - len(self._merged)
+        return self._next_id - 1 - self.merges
 
     def kept(self) -> set[int]:
         """The ids of the templates kept."""
@@ -115,6 +121,7 @@ class TemplateMiner:
                     template, new = self._place(message, key.split())
                     if len(exact) >= EXACT_CACHE:
                         exact.clear()
+                        merged.clear()  # no id in the lookup refers to them now
                     exact[key] = template.id
                     if new:
                         append(Match(template.id, template.text, True))
@@ -180,6 +187,9 @@ class TemplateMiner:
                 keep.last_seen = max(keep.last_seen, member.last_seen)
                 self._drop(member)
                 self._merged[member.id] = keep.id
+                self.merges += 1
+                if self.on_merge is not None:
+                    self.on_merge(member.id, keep.id)
         return keep
 
     def _make(self, message: str, tokens: list[str]) -> Template:
@@ -208,7 +218,7 @@ class TemplateMiner:
             rows = [[t.id, t.text, t.count, t.first_seen, t.last_seen, t.example]
                     for t in self._templates.values()]  # fmt: skip
             return {"version": STATE_VERSION, "seen": self.seen, "next_id": self._next_id,
-                    "merged": [[a, b] for a, b in self._merged.items()], "templates": rows}  # fmt: skip
+                    "merges": self.merges, "templates": rows}  # fmt: skip
 
     @classmethod
     def from_state(cls, state: dict[str, Any], max_templates: int = 1000) -> TemplateMiner:
@@ -224,11 +234,13 @@ class TemplateMiner:
             self._leaves.clear()
             self._exact.clear()
             self._merged.clear()
+            self.merges = 0
             if state.get("version") != STATE_VERSION:
                 return
             self.seen = int(state["seen"])
             self._next_id = int(state["next_id"])
-            self._merged.update((int(a), int(b)) for a, b in state["merged"])
+            # the lookup starts empty, so no merged id is looked up again (older states listed them)
+            self.merges = int(state.get("merges", len(state.get("merged", []))))
             for template_id, text, count, first, last, example in state["templates"][-self.max_templates :]:
                 template = Template(
                     int(template_id), text.split(), int(count), int(first), int(last), example

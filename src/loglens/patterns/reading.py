@@ -2,7 +2,7 @@
 
 What is kept while mining is bounded by the templates kept, not by the lines read: each batch's lines are
 folded into per-template figures. The per-line output (``--output csv``) spills each line's template id
-to a temporary file, and the text of each template forgotten to a temporary SQLite table.
+to a temporary file, and the merges and the texts of the templates forgotten to temporary SQLite tables.
 """
 
 from __future__ import annotations
@@ -61,24 +61,37 @@ class Mined:
 
 @dataclass
 class _Spill:
-    """Each line's template id at the time it was mined, and the texts of forgotten templates."""
+    """Each line's template id at the time it was mined; every merge; the texts of forgotten templates.
+
+    SQLite with no file name keeps its tables in a temporary file once they outgrow its page cache.
+    """
 
     ids: IO[bytes] = field(default_factory=lambda: tempfile.TemporaryFile())  # noqa: SIM115
-    forgotten: sqlite3.Connection = field(default_factory=lambda: sqlite3.connect(""))
+    db: sqlite3.Connection = field(default_factory=lambda: sqlite3.connect(""))
 
     def __post_init__(self) -> None:
-        self.forgotten.execute("CREATE TABLE forgotten (id INTEGER PRIMARY KEY, text TEXT NOT NULL)")
+        self.db.execute("CREATE TABLE forgotten (id INTEGER PRIMARY KEY, text TEXT NOT NULL)")
+        self.db.execute("CREATE TABLE merged (id INTEGER PRIMARY KEY, into_id INTEGER NOT NULL)")
 
     def forget(self, info: TemplateInfo) -> None:
-        self.forgotten.execute("INSERT OR REPLACE INTO forgotten VALUES (?, ?)", (info.id, info.template))
+        self.db.execute("INSERT OR REPLACE INTO forgotten VALUES (?, ?)", (info.id, info.template))
+
+    def merge(self, old: int, new: int) -> None:
+        self.db.execute("INSERT OR REPLACE INTO merged VALUES (?, ?)", (old, new))
+
+    def resolve(self, template_id: int) -> int:
+        """The id ``template_id`` went by at the end."""
+        while row := self.db.execute("SELECT into_id FROM merged WHERE id = ?", (template_id,)).fetchone():
+            template_id = int(row[0])
+        return template_id
 
     def text_of(self, template_id: int) -> str:
-        row = self.forgotten.execute("SELECT text FROM forgotten WHERE id = ?", (template_id,)).fetchone()
+        row = self.db.execute("SELECT text FROM forgotten WHERE id = ?", (template_id,)).fetchone()
         return str(row[0]) if row else ""
 
     def close(self) -> None:
         self.ids.close()
-        self.forgotten.close()
+        self.db.close()
 
 
 def messages(batch: Batch) -> tuple[list[str], pl.Series]:
@@ -111,7 +124,7 @@ def mine_files(
         SourceError: an input is missing or unreadable.
         FormatError: the format or pattern is unusable.
     """
-    return _mine(names, format, pattern, timezone, max_line_bytes, TemplateMiner(max_templates))
+    return _mine(names, format, pattern, timezone, max_line_bytes, max_templates)
 
 
 def write_line_templates(
@@ -131,15 +144,14 @@ def write_line_templates(
     """
     spill = _Spill()
     try:
-        miner = TemplateMiner(max_templates, on_forget=spill.forget)
-        _mine(names, format, pattern, timezone, max_line_bytes, miner, spill)
-        texts = {info.id: info.template for info in miner.templates()}
+        mined = _mine(names, format, pattern, timezone, max_line_bytes, max_templates, spill)
+        texts = mined.texts
         spill.ids.seek(0)
         first = 1
         header = True
         while chunk := spill.ids.read(CSV_ROWS * 8):
             ids = np.frombuffer(chunk, dtype=np.int64)
-            resolved = {int(i): miner.resolve(int(i)) for i in np.unique(ids)}
+            resolved = {int(i): spill.resolve(int(i)) for i in np.unique(ids)}
             text = {final: texts.get(final) or spill.text_of(final) for final in set(resolved.values())}
             finals = pl.Series("template_id", ids).replace_strict(resolved, return_dtype=pl.Int64)
             frame = pl.DataFrame(
@@ -164,11 +176,20 @@ def _mine(
     pattern: str | None,
     timezone: str,
     max_line_bytes: int,
-    miner: TemplateMiner,
+    max_templates: int,
     spill: _Spill | None = None,
 ) -> Mined:
-    """Mine ``names`` into ``miner``, folding each batch into the per-template figures."""
+    """Mine ``names``, folding each batch into the per-template figures; what the per-line output needs
+    goes to ``spill``."""
     reader = ReplayReader(names, format, pattern, timezone, max_line_bytes)
+    merges: dict[int, int] = {}  # of the batch being mined, old id -> new
+
+    def merged(old: int, new: int) -> None:
+        merges[old] = new
+        if spill is not None:
+            spill.merge(old, new)
+
+    miner = TemplateMiner(max_templates, on_forget=spill.forget if spill else None, on_merge=merged)
     stats = pl.DataFrame(schema=STATS_SCHEMA)
     examples: dict[int, str] = {}
     lines = 0
@@ -188,7 +209,10 @@ def _mine(
                     "ts": batch_times.cast(STATS_SCHEMA["first_ts"]),
                 }
             )
-            stats = _fold(miner, pl.concat([stats, _figures(rows.with_row_index("line", offset=lines + 1))]))
+            stats = _fold(
+                miner, merges, pl.concat([stats, _figures(rows.with_row_index("line", offset=lines + 1))])
+            )
+            merges.clear()
             kept = set(stats["template_id"].to_list())
             examples = {template_id: line for template_id, line in examples.items() if template_id in kept}
             lines += len(ids)
@@ -209,11 +233,11 @@ def _figures(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _fold(miner: TemplateMiner, stats: pl.DataFrame) -> pl.DataFrame:
-    """The figures by the ids templates go by now, of the templates kept: merged ones fold into theirs,
-    forgotten ones are dropped."""
+def _fold(miner: TemplateMiner, merges: dict[int, int], stats: pl.DataFrame) -> pl.DataFrame:
+    """The figures by the ids templates go by now (``merges``: those of the batch, old id -> new), of the
+    templates kept: merged ones fold into theirs, forgotten ones are dropped."""
     kept = miner.kept()
-    now = {int(i): miner.resolve(int(i)) for i in stats["template_id"].unique()}
+    now = {int(i): _resolved(merges, int(i)) for i in stats["template_id"].unique()}
     return (
         stats.with_columns(pl.col("template_id").replace_strict(now, return_dtype=pl.Int64))
         .filter(pl.col("template_id").is_in(list(kept)))
@@ -227,6 +251,12 @@ def _fold(miner: TemplateMiner, stats: pl.DataFrame) -> pl.DataFrame:
         )
         .select(list(STATS_SCHEMA))
     )
+
+
+def _resolved(merges: dict[int, int], template_id: int) -> int:
+    while template_id in merges:
+        template_id = merges[template_id]
+    return template_id
 
 
 def _batches(reader: ReplayReader) -> Iterator[Batch]:
