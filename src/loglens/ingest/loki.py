@@ -7,8 +7,9 @@ durable.
 
 Each stream's lines go to the source its labels name (the first of :data:`SOURCE_LABELS` it has), unless
 the request names one (``?source=``); they are parsed with the request's or the configured format, as
-lines of ``POST /api/logs`` are. Entry timestamps and structured metadata are not kept: a line's time is
-the one it holds.
+lines of ``POST /api/logs`` are. Each line keeps its stream's labels and its structured metadata as its
+attributes (``{"labels": {...}, "metadata": {...}}``), which the archive stores beside it. Entry
+timestamps are not kept: a line's time is the one it holds.
 """
 
 from __future__ import annotations
@@ -54,9 +55,12 @@ class Loki:
         if media_type in PROTOBUF_TYPES:
             request = _protobuf(body, self.limit)
             for number, stream in enumerate(request.streams):
-                lines = streams.of(_source(_labels(stream.labels, number)))
+                labels = _labels(stream.labels, number)
+                lines = streams.of(_source(labels))
                 for at, entry in enumerate(stream.entries):
-                    lines.add(entry.line, max_line_bytes, f"stream {number} entry {at}")
+                    metadata = {pair.name: pair.value for pair in entry.structuredMetadata}
+                    where = f"stream {number} entry {at}"
+                    lines.add(entry.line, max_line_bytes, where, _attributes(labels, metadata))
         elif media_type in JSON_TYPES:
             _json(body, streams, max_line_bytes)
         else:
@@ -116,7 +120,11 @@ def _json(body: bytes, streams: Streams, max_line_bytes: int) -> None:
                 and (len(value) == 2 or isinstance(value[2], dict))
             ):
                 raise BadBody(f'streams[{number}].values[{at}] is not ["<ns>", "<line>"] or with metadata')
-            lines.add(value[1], max_line_bytes, f"streams[{number}].values[{at}]")
+            metadata = value[2] if len(value) == 3 else {}
+            if not all(isinstance(v, str) for v in metadata.values()):
+                raise BadBody(f"streams[{number}].values[{at}][2]: metadata values must be strings")
+            where = f"streams[{number}].values[{at}]"
+            lines.add(value[1], max_line_bytes, where, _attributes(labels, metadata))
 
 
 def _labels(text: str, number: int) -> dict[str, str]:
@@ -138,6 +146,16 @@ def _labels(text: str, number: int) -> dict[str, str]:
         labels[match[1]] = re.sub(r"\\.", lambda m: _ESCAPES.get(m[0], m[0][1]), match[2])
         at = match.end()
     return labels
+
+
+def _attributes(labels: dict[str, str], metadata: dict[str, str]) -> dict[str, Any] | None:
+    """What a line keeps beside it: its stream's labels, and its structured metadata when it has any."""
+    if not labels and not metadata:
+        return None
+    kept: dict[str, Any] = {"labels": labels} if labels else {}
+    if metadata:
+        kept["metadata"] = metadata
+    return kept
 
 
 def _source(labels: dict[str, Any]) -> str | None:
