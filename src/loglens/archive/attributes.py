@@ -26,22 +26,22 @@ _READ = 1024 * 1024
 _FHCRC, _FEXTRA, _FNAME, _FCOMMENT = 2, 4, 8, 16
 
 
-def comment_of(parts: Sequence[pl.Series | None]) -> bytes | None:
-    """The comment of a member whose lines are those of ``parts``' series, in order (None: no attributes).
+def comment_of(parts: Sequence[pl.Series], attributes: Sequence[pl.Series | None]) -> bytes | None:
+    """The comment of a member whose lines are those of ``parts``, in order (None: no attributes).
 
-    ``parts`` holds, per series of lines, its attributes (JSON text or null per line), or None.
+    ``attributes`` holds, per part, its lines' attributes (JSON text or null per line), or None.
     """
-    if all(part is None for part in parts):
+    if all(kept is None for kept in attributes):
         return None
     lines: list[list[Any]] = []
     offset = 0
-    for part in parts:
-        if part is not None:
-            texts = part.to_list()
+    for part, kept in zip(parts, attributes, strict=True):
+        if kept is not None:
+            texts = kept.to_list()
             lines.extend(
                 [offset + at, orjson.loads(text)] for at, text in enumerate(texts) if text is not None
             )
-        offset += 0 if part is None else len(part)
+        offset += len(part)
     return json.dumps({"loglens": KIND, "lines": lines}, ensure_ascii=True, separators=(",", ":")).encode()
 
 

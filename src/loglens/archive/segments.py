@@ -37,7 +37,7 @@ def encode_member(
     for part in parts:
         part.to_frame().write_csv(buffer, include_header=False, quote_style="never")
     data = buffer.getbuffer()
-    comment = comment_of(attributes)
+    comment = comment_of(parts, attributes) if attributes else None
     if comment is not None:
         return member_with_comment(data, level, comment), len(data)
     return isal_zlib.compress(data, level, GZIP_WBITS), len(data)
