@@ -1,16 +1,18 @@
 """The attributes of archived lines (Loki's stream labels and structured metadata), kept in the segments.
 
-A gzip member whose lines have attributes carries them in its header's comment (RFC 1952's FCOMMENT),
-ASCII JSON: ``{"loglens": "attributes", "lines": [[index, {"labels": {...}, "metadata": {...}}], ...]}``,
-``index`` counting the member's lines from 0. Every gzip reader skips a comment, so such a segment
-still reads as its lines alone (``zcat``, ``loglens archive cat``, ``replay``), and a segment written
-before attributes existed has members without one: both read the same way. :func:`members` reads the
+A gzip member whose lines have attributes carries them in its header's comment (RFC 1952's FCOMMENT):
+``loglens-attributes:`` then, in base64, the zlib-compressed JSON list
+``[[index, {"labels": {...}, "metadata": {...}}], ...]``, ``index`` counting the member's lines from 0.
+Every gzip reader skips a comment, so such a segment still reads as its lines alone (``zcat``,
+``loglens archive cat``, ``replay``), and a segment written before attributes existed has members
+without one: both read the same way. :func:`members` reads the
 members one by one, with their comments, for ``loglens archive cat --json``.
 """
 
 from __future__ import annotations
 
-import json
+import base64
+import binascii
 import struct
 import zlib
 from collections.abc import Iterator, Sequence
@@ -20,8 +22,8 @@ import orjson
 import polars as pl
 from isal import isal_zlib
 
-#: The ``loglens`` value of a comment that holds attributes.
-KIND = "attributes"
+#: How a comment that holds attributes begins.
+PREFIX = b"loglens-attributes:"
 _READ = 1024 * 1024
 _FHCRC, _FEXTRA, _FNAME, _FCOMMENT = 2, 4, 8, 16
 
@@ -29,20 +31,21 @@ _FHCRC, _FEXTRA, _FNAME, _FCOMMENT = 2, 4, 8, 16
 def comment_of(parts: Sequence[pl.Series], attributes: Sequence[pl.Series | None]) -> bytes | None:
     """The comment of a member whose lines are those of ``parts``, in order (None: no attributes).
 
-    ``attributes`` holds, per part, its lines' attributes (JSON text or null per line), or None.
+    ``attributes`` holds, per part, its lines' attributes (JSON text or null per line), or None. polars
+    writes the ``[index, attributes]`` pairs without a Python object per line, and deflate shrinks the
+    labels that every line of a stream repeats.
     """
-    if all(kept is None for kept in attributes):
-        return None
-    lines: list[list[Any]] = []
+    pairs: list[pl.Series] = []
     offset = 0
     for part, kept in zip(parts, attributes, strict=True):
         if kept is not None:
-            texts = kept.to_list()
-            lines.extend(
-                [offset + at, orjson.loads(text)] for at, text in enumerate(texts) if text is not None
-            )
+            numbered = pl.DataFrame({"at": pl.int_range(offset, offset + len(part), eager=True), "a": kept})
+            pairs.append(numbered.drop_nulls("a").select(pl.format("[{},{}]", "at", "a")).to_series())
         offset += len(part)
-    return json.dumps({"loglens": KIND, "lines": lines}, ensure_ascii=True, separators=(",", ":")).encode()
+    if not pairs:
+        return None
+    listed = b"[" + ",".join(pl.concat(pairs).to_list()).encode() + b"]"
+    return PREFIX + base64.b64encode(isal_zlib.compress(listed, 1))
 
 
 def member_with_comment(data: bytes | memoryview, level: int, comment: bytes) -> bytes:
@@ -54,14 +57,12 @@ def member_with_comment(data: bytes | memoryview, level: int, comment: bytes) ->
 
 def attributes_of(comment: bytes | None) -> dict[int, dict[str, Any]]:
     """The attributes a member's comment holds, by line index (none for another comment, or a damaged one)."""
-    if not comment:
+    if not comment or not comment.startswith(PREFIX):
         return {}
     try:
-        doc = orjson.loads(comment)
-        if not isinstance(doc, dict) or doc.get("loglens") != KIND:
-            return {}
-        return {int(at): item for at, item in doc["lines"] if isinstance(item, dict)}
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        pairs = orjson.loads(zlib.decompress(base64.b64decode(comment[len(PREFIX) :], validate=True)))
+        return {int(at): item for at, item in pairs if isinstance(item, dict)}
+    except (orjson.JSONDecodeError, zlib.error, binascii.Error, TypeError, ValueError):
         return {}
 
 
