@@ -26,6 +26,7 @@ from server.agent_helpers import LOGLENS, agent_settings, lines_total, scrape, w
 from support import DATA
 
 PUSH = "/loki/api/v1/push"
+JSON = {"content-type": "application/json"}
 MakeAgent = Callable[..., Agent]
 
 
@@ -149,6 +150,23 @@ def test_bad_stream_labels_and_snappy_bombs_are_refused(make_agent: MakeAgent, l
     answer = httpx.post(f"{agent.url}{PUSH}", content=bomb, headers=headers)
     assert answer.status_code == 413
     assert "max_body_bytes" in answer.json()["error"]
+
+
+def test_labels_repeated_on_many_short_lines_are_bounded_by_the_body_limit(make_agent: MakeAgent) -> None:
+    agent = make_agent(max_body_bytes=64 * 1024)
+    labels = {"app": "web", "team": "t" * 1000}
+
+    def push(count: int) -> bytes:
+        values = [["1", f"INFO {i}"] for i in range(count)]
+        return orjson.dumps({"streams": [{"stream": labels, "values": values}]})
+
+    assert httpx.post(f"{agent.url}{PUSH}", content=push(40), headers=JSON).status_code == 204
+    many = push(2000)
+    assert len(many) < 64 * 1024  # the body is within the limit; what its lines would keep is not
+    answer = httpx.post(f"{agent.url}{PUSH}", content=many, headers=JSON)
+    assert answer.status_code == 413, answer.text
+    assert "labels and structured metadata" in answer.json()["error"]
+    wait_for(lambda: lines_total(agent.url).get("web") == 40, what="the 40 lines of the small push alone")
 
 
 def test_the_token_and_methods_are_checked(make_agent: MakeAgent) -> None:
