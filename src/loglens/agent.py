@@ -27,9 +27,10 @@ from loglens.errors import ConfigError
 from loglens.exposition.notify import NotificationsCollector
 from loglens.ingest.admission import Admission
 from loglens.ingest.collector import IngestCollector, SyslogCollector
+from loglens.ingest.endpoint import IngestStats
 from loglens.ingest.protocols import OPENAPI as PROTOCOLS_OPENAPI
 from loglens.ingest.protocols import protocol_endpoints
-from loglens.ingest.routes import ENDPOINTS, IngestStats, ingest_endpoints
+from loglens.ingest.routes import ENDPOINTS, ingest_endpoints
 from loglens.ingest.routes import OPENAPI as INGEST_OPENAPI
 from loglens.ingest.source import SpoolSource
 from loglens.ingest.spool import Spool

@@ -93,6 +93,8 @@ class Batch:
         lines: lines consumed, good and bad.
         errors: bad lines by reason.
         raw: the complete lines read, in input order (String; too-long lines are not in it).
+        attributes: per line of ``raw``, what its shipper sent beside it as a JSON object (labels,
+            structured metadata), or null; None when no line has any (files, most ingest).
     """
 
     source: str
@@ -100,6 +102,7 @@ class Batch:
     lines: int
     errors: Counter[str] = field(default_factory=Counter)
     raw: pl.Series = field(default_factory=lambda: pl.Series("line", [], dtype=pl.String))
+    attributes: pl.Series | None = None
 
     @property
     def parsed(self) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import importlib
 import logging
+import subprocess
 import sys
 import time
 import zlib
@@ -21,10 +22,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from loglens.agent import Agent
-from server.agent_helpers import lines_total, scrape, wait_for
+from server.agent_helpers import LOGLENS, agent_settings, lines_total, scrape, wait_for
 from support import DATA
 
 PUSH = "/loki/api/v1/push"
+JSON = {"content-type": "application/json"}
 MakeAgent = Callable[..., Agent]
 
 
@@ -150,6 +152,23 @@ def test_bad_stream_labels_and_snappy_bombs_are_refused(make_agent: MakeAgent, l
     assert "max_body_bytes" in answer.json()["error"]
 
 
+def test_labels_repeated_on_many_short_lines_are_bounded_by_the_body_limit(make_agent: MakeAgent) -> None:
+    agent = make_agent(max_body_bytes=64 * 1024)
+    labels = {"app": "web", "team": "t" * 1000}
+
+    def push(count: int) -> bytes:
+        values = [["1", f"INFO {i}"] for i in range(count)]
+        return orjson.dumps({"streams": [{"stream": labels, "values": values}]})
+
+    assert httpx.post(f"{agent.url}{PUSH}", content=push(40), headers=JSON).status_code == 204
+    many = push(2000)
+    assert len(many) < 64 * 1024  # the body is within the limit; what its lines would keep is not
+    answer = httpx.post(f"{agent.url}{PUSH}", content=many, headers=JSON)
+    assert answer.status_code == 413, answer.text
+    assert "labels and structured metadata" in answer.json()["error"]
+    wait_for(lambda: lines_total(agent.url).get("web") == 40, what="the 40 lines of the small push alone")
+
+
 def test_the_token_and_methods_are_checked(make_agent: MakeAgent) -> None:
     agent = make_agent(token="s3cret")
     body = {"streams": [{"stream": {"app": "web"}, "values": [["1", "x"]]}]}
@@ -157,6 +176,66 @@ def test_the_token_and_methods_are_checked(make_agent: MakeAgent) -> None:
     headers = {"authorization": "Bearer s3cret"}
     assert httpx.post(f"{agent.url}{PUSH}", json=body, headers=headers).status_code == 204
     assert httpx.get(f"{agent.url}{PUSH}", headers=headers).status_code == 405
+
+
+def test_stream_labels_and_structured_metadata_are_kept_in_the_archive(
+    tmp_path: Path, logproto: ModuleType
+) -> None:
+    from loki_logger_handler.loki_logger_handler import LokiLoggerHandler
+
+    (tmp_path / "logs").mkdir()
+    with Agent(agent_settings(tmp_path / "logs", tmp_path / "state")) as agent:
+        handler = LokiLoggerHandler(
+            url=f"{agent.url}{PUSH}", labels={"service_name": "checkout", "env": "prod"}, timeout=60,
+            enable_structured_loki_metadata=True, loki_metadata={"region": "eu"}, loki_metadata_keys=["user"],
+        )  # fmt: skip
+        logger = logging.getLogger("test_loki.metadata")
+        logger.propagate = False
+        logger.setLevel(logging.INFO)
+        logger.addHandler(handler)
+        try:
+            for i in range(4):
+                logger.info("order %d placed", i, extra={"user": f"u{i}"})
+            handler.flush_event.set()
+            wait_for(lambda: lines_total(agent.url).get("checkout") == 4, what="4 lines of source checkout")
+        finally:
+            logger.removeHandler(handler)
+        request = logproto.PushRequest()
+        stream = request.streams.add(labels='{app="web", env="prod"}')
+        for i in range(3):
+            entry = stream.entries.add(line=f"ERROR 2026-12-01T07:56:4{i}Z web failure {i}")
+            entry.timestamp.FromNanoseconds(time.time_ns())
+            if i != 1:  # structured metadata is optional, entry by entry
+                entry.structuredMetadata.add(name="trace_id", value=f"t{i}")
+        body = bytes(cramjam.snappy.compress_raw(request.SerializeToString()))
+        protobuf = {"content-type": "application/x-protobuf"}
+        answer = httpx.post(f"{agent.url}{PUSH}", content=body, headers=protobuf, timeout=10)
+        assert answer.status_code == 204, answer.text
+        wait_for(lambda: lines_total(agent.url).get("web") == 3, what="3 lines of source web")
+    printed = _archive("cat", "--json", state=tmp_path / "state")
+    records = [orjson.loads(line) for line in printed.splitlines()]
+    by_source = {source: [r for r in records if r["source"] == source] for source in ("checkout", "web")}
+    assert len(records) == 7
+    for i, record in enumerate(by_source["checkout"]):
+        assert orjson.loads(record["line"])["message"] == f"order {i} placed"
+        assert record["labels"]["service_name"] == "checkout" and record["labels"]["env"] == "prod"
+        assert record["metadata"] == {"region": "eu", "user": f"u{i}"}
+    assert by_source["web"] == [
+        {"source": "web", "line": f"ERROR 2026-12-01T07:56:4{i}Z web failure {i}",
+         "labels": {"app": "web", "env": "prod"}, **({"metadata": {"trace_id": f"t{i}"}} if i != 1 else {})}
+        for i in range(3)
+    ]  # fmt: skip
+    plain = _archive("cat", state=tmp_path / "state").splitlines()  # the lines alone, as before
+    assert sorted(plain) == sorted(record["line"] for record in records)
+    report = orjson.loads(_archive("replay", "--output", "json", state=tmp_path / "state"))
+    assert report["lines"] == 7
+
+
+def _archive(*args: str, state: Path) -> str:
+    done = subprocess.run([str(LOGLENS), "archive", *args, "--state-dir", str(state)],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 _SHAPES = st.recursive(

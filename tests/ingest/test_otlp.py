@@ -27,6 +27,7 @@ from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
 from opentelemetry.sdk.resources import Resource
 
 from loglens.agent import Agent
+from loglens.clock import FrozenClock
 from server.agent_helpers import LOGLENS, agent_settings, lines_total, scrape, wait_for
 
 LOGS = "/v1/logs"
@@ -160,7 +161,7 @@ def test_bad_data_is_a_400_status_in_the_request_encoding(
 
 
 def test_under_pressure_the_answer_is_429_with_retry_after(make_agent: MakeAgent) -> None:
-    agent = make_agent(rate_limit_lines_per_second=2)
+    agent = make_agent(clock=FrozenClock(), rate_limit_lines_per_second=2)
     body = orjson.dumps(_json_request([_record({"stringValue": f"r{i}"}) for i in range(2)]))
     headers = {"content-type": "application/json"}
     assert httpx.post(f"{agent.url}{LOGS}", content=body, headers=headers).status_code == 200

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,25 +15,35 @@ from hypothesis import strategies as st
 from loglens.clock import FrozenClock
 from loglens.config import load_settings
 from loglens.ingest.source import SpoolSource
-from loglens.ingest.spool import Spool, SpoolFull, decode_frames, encode_frame
+from loglens.ingest.spool import Outgoing, Spool, SpoolFull, decode_frames, encode_frame
 from loglens.runtime import Runtime
 
 line = st.text(st.characters(blacklist_characters="\n", blacklist_categories=("Cs",)), max_size=40)
+attribute = st.none() | st.fixed_dictionaries(
+    {"labels": st.dictionaries(st.sampled_from(["app", "env"]), line, max_size=2)},
+    optional={"metadata": st.dictionaries(st.sampled_from(["trace_id", "user"]), line, min_size=1)},
+)
 frame = st.tuples(
     st.sampled_from(["web", "api", "a/b"]), st.sampled_from(["auto", "level"]), st.lists(line, max_size=8)
-)
+).flatmap(
+    lambda f: st.tuples(
+        st.just(f[0]), st.just(f[1]), st.just(f[2]),
+        st.none() | st.lists(attribute, min_size=len(f[2]), max_size=len(f[2])),
+    )
+)  # fmt: skip
+Sent = tuple[str, str, list[str], list[dict[str, Any] | None] | None]
 
 
 @given(st.lists(frame, max_size=12), st.data())
 def test_any_cut_of_the_frames_decodes_to_the_whole_frames_before_it(
-    frames: list[tuple[str, str, list[str]]], data: st.DataObject
+    frames: list[Sent], data: st.DataObject
 ) -> None:
     blob = b"".join(encode_frame(*f) for f in frames)
     cut = data.draw(st.integers(0, len(blob)))
     decoded, taken = decode_frames(blob[:cut], 0)
-    assert [(d.source, d.format, d.lines) for d in decoded] == [
-        (s, f, [text.encode("utf-8", "replace").decode() for text in ls])
-        for s, f, ls in frames[: len(decoded)]
+    assert [(d.source, d.format, d.lines, d.attributes) for d in decoded] == [
+        (s, f, [text.encode("utf-8", "replace").decode() for text in ls], a)
+        for s, f, ls, a in frames[: len(decoded)]
     ]
     ends = [0]
     for f in frames:
@@ -43,6 +55,28 @@ def _spool(folder: Path, **kwargs: int) -> Spool:
     spool = Spool(folder, **kwargs)
     spool.start()
     return spool
+
+
+def test_attributes_reach_the_batch_aligned_with_its_lines_across_frames(tmp_path: Path) -> None:
+    spool = _spool(tmp_path / "spool")
+    kept = {"labels": {"app": "web", "env": "prod"}, "metadata": {"trace_id": "t1"}}
+    spool.submit_many([
+        Outgoing("web", "level", ["INFO a", "INFO b"]),
+        Outgoing("web", "level", ["ERROR c", "INFO d"], [kept, None]),
+        Outgoing("web", "level", ["INFO e"]),
+    ]).result(timeout=10)  # fmt: skip
+    spool.submit("plain", "level", ["INFO f"]).result(timeout=10)
+    source = SpoolSource(spool)
+    batches = list(source.poll(0.0))
+    spool.stop()
+    assert [(b.source, b.raw.to_list()) for b in batches] == [
+        ("web", ["INFO a", "INFO b", "ERROR c", "INFO d", "INFO e"]), ("plain", ["INFO f"])
+    ]  # fmt: skip
+    attributes = batches[0].attributes
+    assert attributes is not None
+    decoded = [None if a is None else orjson.loads(a) for a in attributes.to_list()]
+    assert decoded == [None, None, kept, None, None]
+    assert batches[1].attributes is None  # a batch none of whose lines has any carries none
 
 
 def test_lines_are_durable_when_the_future_completes_and_read_back_in_order(tmp_path: Path) -> None:

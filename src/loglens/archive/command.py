@@ -20,7 +20,7 @@ import click
 from loglens.aggregate.counters import Limits
 from loglens.aggregate.totals import Totals
 from loglens.archive.backend import Backend, backend_for
-from loglens.archive.listing import Listed, copy_lines, local_copy, parse_when, select
+from loglens.archive.listing import Listed, copy_lines, copy_records, local_copy, parse_when, select
 from loglens.config import Settings
 from loglens.contracts import printable
 from loglens.errors import ConfigError
@@ -116,23 +116,36 @@ def ls_command(
     epilog=examples(
         "loglens archive cat --since 30m",
         "loglens archive cat --source web --since 2026-12-01T07:00:00Z --until 2026-12-01T08:00:00Z",
-        "loglens archive cat --config loglens.yaml --source api | wc -l",
+        "loglens archive cat --config loglens.yaml --json --source checkout | jq -c .labels",
     ),
 )
 @selection_options
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='One JSON object a line: {"source", "line"}, and the "labels" and "metadata" a shipper sent (Loki).',
+)
 def cat_command(
     config: Path | None,
     state_dir: Path | None,
     since: float | None,
     until: float | None,
     sources: tuple[str, ...],
+    as_json: bool,
 ) -> None:
     """Print the lines of the segments, oldest segment first, each segment's lines in arrival order."""
     _, backend, listed = _select(config, state_dir, since, until, sources)
     out = sys.stdout.buffer
+    copy = copy_records if as_json else copy_lines
     try:
         for segment in listed:
-            copy_lines(backend, segment, out)
+            try:
+                copy(backend, segment, out)
+            except BrokenPipeError:
+                raise
+            except (ValueError, EOFError, OSError) as exc:  # (gzip's errors are OSError and EOFError)
+                raise click.ClickException(f"segment {segment.name.key} cannot be read: {exc}") from None
         out.flush()
     except BrokenPipeError:  # the reader left (| head): not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -16,6 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+import orjson
+
+from loglens.archive.attributes import attributes_of, members
 from loglens.archive.backend import Backend
 from loglens.archive.local import LocalBackend
 from loglens.archive.names import SegmentName, safe_source
@@ -91,6 +94,24 @@ def copy_lines(backend: Backend, listed: Listed, out: BinaryIO) -> None:
     """Write the segment's lines to ``out``."""
     with opened(backend, listed) as raw, gzip.GzipFile(fileobj=raw) as lines:
         shutil.copyfileobj(lines, out, 1024 * 1024)
+
+
+def copy_records(backend: Backend, listed: Listed, out: BinaryIO) -> None:
+    """Write the segment's lines to ``out`` as JSON lines: ``source`` and ``line``, and the ``labels``
+    and ``metadata`` its shipper sent with it, where it sent any.
+
+    Raises:
+        ValueError: the segment is not whole gzip members.
+    """
+    source = listed.name.source
+    with opened(backend, listed) as raw:
+        for data, comment in members(raw):
+            kept = attributes_of(comment)
+            records = [
+                orjson.dumps({"source": source, "line": line.decode("utf-8", "replace"), **kept.get(at, {})})
+                for at, line in enumerate(data.split(b"\n")[:-1])
+            ]
+            out.write(b"".join(record + b"\n" for record in records))
 
 
 def local_copy(backend: Backend, listed: Listed, folder: Path) -> Path:

@@ -16,23 +16,30 @@ from pathlib import Path
 import polars as pl
 from isal import isal_zlib
 
+from loglens.archive.attributes import comment_of, member_with_comment
 from loglens.archive.names import SegmentName
 
 #: zlib's window bits for a gzip header and trailer.
 GZIP_WBITS = 31
 
 
-def encode_member(parts: Sequence[pl.Series], level: int) -> tuple[bytes, int]:
+def encode_member(
+    parts: Sequence[pl.Series], level: int, attributes: Sequence[pl.Series | None] = ()
+) -> tuple[bytes, int]:
     """The lines of ``parts``, each ended by a newline, as one gzip member; and their size uncompressed.
 
     polars writes the lines (a one-column CSV that never quotes) without a Python object per line, and
     ISA-L's deflate compresses them, releasing the GIL: it is several times faster than zlib's at a
-    better ratio (bench/archive_write.py).
+    better ratio (bench/archive_write.py). ``attributes`` (per part, its lines' attributes or None) go
+    into the member's header (:mod:`loglens.archive.attributes`) when there are any.
     """
     buffer = io.BytesIO()
     for part in parts:
         part.to_frame().write_csv(buffer, include_header=False, quote_style="never")
     data = buffer.getbuffer()
+    comment = comment_of(parts, attributes) if attributes else None
+    if comment is not None:
+        return member_with_comment(data, level, comment), len(data)
     return isal_zlib.compress(data, level, GZIP_WBITS), len(data)
 
 

@@ -1,5 +1,7 @@
 """The archive as a runtime sink: every line of each batch it accepts, appended to gzip segments.
 
+A line's attributes (Loki's labels and structured metadata) go with it, in its member's header.
+
 A source's lines are buffered, compressed in a thread of their own as one gzip member (at 4 MiB, and
 at every checkpoint), and written to the source's open segment in the spool, which closes when it
 reaches ``segment_max_bytes`` or ``segment_max_seconds``.
@@ -56,6 +58,7 @@ class _Buffer:
 
     started: float  # arrival of the first
     parts: list[pl.Series] = field(default_factory=list)
+    attributes: list[pl.Series | None] = field(default_factory=list)  # per part
     size: int = 0
     lines: int = 0
 
@@ -68,6 +71,7 @@ class _Job:
     started: float
     lines: int
     parts: list[pl.Series]
+    attributes: list[pl.Series | None]
     future: Future[tuple[bytes, int]]
 
 
@@ -171,8 +175,11 @@ class ArchiveSink:
         buffer = self._buffers.get(label)
         if buffer is None:
             buffer = self._buffers[label] = _Buffer(self.clock.now())
+        attributes = batch.attributes
         size = int(batch.raw.estimated_size())
+        size += 0 if attributes is None else int(attributes.estimated_size())
         buffer.parts.append(batch.raw)
+        buffer.attributes.append(attributes)
         buffer.size += size
         buffer.lines += len(batch.raw)
         self._buffered += size
@@ -301,8 +308,8 @@ class ArchiveSink:
         self._buffered -= buffer.size
         if self._pool is None:
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="loglens-archive-gzip")
-        future = self._pool.submit(encode_member, buffer.parts, self.level)
-        self._jobs.append(_Job(label, buffer.started, buffer.lines, buffer.parts, future))
+        future = self._pool.submit(encode_member, buffer.parts, self.level, buffer.attributes)
+        self._jobs.append(_Job(label, buffer.started, buffer.lines, buffer.parts, buffer.attributes, future))
 
     def _compress_all(self) -> None:
         for label in list(self._buffers):
@@ -319,7 +326,7 @@ class ArchiveSink:
             member, raw_bytes = job.future.result()
         except Exception:
             assert self._pool is not None
-            job.future = self._pool.submit(encode_member, job.parts, self.level)
+            job.future = self._pool.submit(encode_member, job.parts, self.level, job.attributes)
             raise
         now = self.clock.now()
         segment = self._open.get(job.label)

@@ -43,19 +43,28 @@ class Lines:
     lines: list[str] = field(default_factory=list)
     rejected: int = 0
     errors: list[str] = field(default_factory=list)
+    #: Per line, what the shipper sent beside it; None until a line has any.
+    attributes: list[dict[str, Any] | None] | None = None
 
     def refuse(self, why: str) -> None:
         self.rejected += 1
         if len(self.errors) < MAX_ERRORS:
             self.errors.append(why)
 
-    def add(self, text: str, max_line_bytes: int, where: str) -> None:
+    def add(
+        self, text: str, max_line_bytes: int, where: str, attributes: dict[str, Any] | None = None
+    ) -> None:
+        """The lines of ``text``, each with ``attributes``; one too long is refused."""
         for line in text.split("\n"):
             line = line.removesuffix("\r")
             if len(line) > max_line_bytes // 4 and len(line.encode("utf-8", "replace")) > max_line_bytes:
                 self.refuse(f"{where}: longer than {max_line_bytes} bytes (parse.max_line_bytes)")
-            else:
-                self.lines.append(line)
+                continue
+            self.lines.append(line)
+            if attributes is not None and self.attributes is None:
+                self.attributes = [None] * (len(self.lines) - 1)
+            if self.attributes is not None:
+                self.attributes.append(attributes)
 
 
 def decompress(body: bytes, encoding: str, limit: int, setting: str = "ingest.max_body_bytes") -> bytes:

@@ -8,7 +8,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
-from loglens.ingest.routes import IngestStats
+from loglens.ingest.endpoint import IngestStats
 from loglens.ingest.spool import Spool
 from loglens.ingest.syslog_server import SyslogListeners
 

@@ -7,8 +7,9 @@ durable.
 
 Each stream's lines go to the source its labels name (the first of :data:`SOURCE_LABELS` it has), unless
 the request names one (``?source=``); they are parsed with the request's or the configured format, as
-lines of ``POST /api/logs`` are. Entry timestamps and structured metadata are not kept: a line's time is
-the one it holds.
+lines of ``POST /api/logs`` are. Each line keeps its stream's labels and its structured metadata as its
+attributes (``{"labels": {...}, "metadata": {...}}``), which the archive stores beside it. Entry
+timestamps are not kept: a line's time is the one it holds.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import orjson
 from google.protobuf.message import DecodeError
 from starlette.datastructures import Headers
 
-from loglens.ingest.bodies import BadBody
+from loglens.ingest.bodies import BadBody, Lines
 from loglens.ingest.loki_proto import PushRequest
 from loglens.ingest.protocol import Header, Streams, source_name
 
@@ -51,14 +52,17 @@ class Loki:
         """
         media_type = headers.get("content-type", "").partition(";")[0].strip().lower()
         streams = Streams()
+        kept = _Kept(self.limit, max_line_bytes)
         if media_type in PROTOBUF_TYPES:
             request = _protobuf(body, self.limit)
             for number, stream in enumerate(request.streams):
-                lines = streams.of(_source(_labels(stream.labels, number)))
+                labels = _labels(stream.labels, number)
+                lines = streams.of(_source(labels))
                 for at, entry in enumerate(stream.entries):
-                    lines.add(entry.line, max_line_bytes, f"stream {number} entry {at}")
+                    metadata = {pair.name: pair.value for pair in entry.structuredMetadata}
+                    kept.add(lines, entry.line, f"stream {number} entry {at}", labels, metadata)
         elif media_type in JSON_TYPES:
-            _json(body, streams, max_line_bytes)
+            _json(body, streams, kept)
         else:
             known = "application/json or application/x-protobuf (snappy)"
             raise BadBody(f"content type {media_type!r} is not read here ({known})", 415)
@@ -91,7 +95,38 @@ def _protobuf(body: bytes, limit: int) -> Any:
         raise BadBody(f"the body is not a Loki PushRequest: {exc}") from None
 
 
-def _json(body: bytes, streams: Streams, max_line_bytes: int) -> None:
+class _Kept:
+    """Adds lines with their attributes, within a bound on the attributes' bytes over the request.
+
+    Every line keeps its own copy of its stream's labels: without the bound, a small body of many
+    short entries under long labels would take many times its size in the spool and in memory.
+    """
+
+    def __init__(self, limit: int, max_line_bytes: int) -> None:
+        self.limit = self.left = limit
+        self.max_line_bytes = max_line_bytes
+
+    def add(
+        self, lines: Lines, text: str, where: str, labels: dict[str, str], metadata: dict[str, str]
+    ) -> None:
+        """``text``'s lines, each with ``labels`` and ``metadata``.
+
+        Raises:
+            BadBody: 413, the request's lines would keep more than ``limit`` bytes of them.
+        """
+        before = len(lines.lines)
+        lines.add(text, self.max_line_bytes, where, _attributes(labels, metadata))
+        size = sum(len(name) + len(value) for part in (labels, metadata) for name, value in part.items())
+        self.left -= size * (len(lines.lines) - before)
+        if self.left < 0:
+            raise BadBody(
+                f"the labels and structured metadata the lines keep, each line its own copy, come to more "
+                f"than {self.limit} bytes (ingest.max_body_bytes)",
+                413,
+            )
+
+
+def _json(body: bytes, streams: Streams, kept: _Kept) -> None:
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -116,7 +151,10 @@ def _json(body: bytes, streams: Streams, max_line_bytes: int) -> None:
                 and (len(value) == 2 or isinstance(value[2], dict))
             ):
                 raise BadBody(f'streams[{number}].values[{at}] is not ["<ns>", "<line>"] or with metadata')
-            lines.add(value[1], max_line_bytes, f"streams[{number}].values[{at}]")
+            metadata = value[2] if len(value) == 3 else {}
+            if not all(isinstance(v, str) for v in metadata.values()):
+                raise BadBody(f"streams[{number}].values[{at}][2]: metadata values must be strings")
+            kept.add(lines, value[1], f"streams[{number}].values[{at}]", labels, metadata)
 
 
 def _labels(text: str, number: int) -> dict[str, str]:
@@ -138,6 +176,16 @@ def _labels(text: str, number: int) -> dict[str, str]:
         labels[match[1]] = re.sub(r"\\.", lambda m: _ESCAPES.get(m[0], m[0][1]), match[2])
         at = match.end()
     return labels
+
+
+def _attributes(labels: dict[str, str], metadata: dict[str, str]) -> dict[str, Any] | None:
+    """What a line keeps beside it: its stream's labels, and its structured metadata when it has any."""
+    if not labels and not metadata:
+        return None
+    kept: dict[str, Any] = {"labels": labels} if labels else {}
+    if metadata:
+        kept["metadata"] = metadata
+    return kept
 
 
 def _source(labels: dict[str, Any]) -> str | None:

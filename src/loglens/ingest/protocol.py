@@ -8,7 +8,6 @@ A :class:`Protocol` turns the body into lines by source, and says how the protoc
 
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import dataclass, field
 from typing import Protocol as Interface
@@ -19,13 +18,11 @@ from starlette.types import Receive, Scope, Send
 
 from loglens.config_sections import IngestConfig
 from loglens.ingest.admission import Admission, Refused
-from loglens.ingest.bodies import BadBody, Lines, decompress
-from loglens.ingest.routes import SPOOL_FULL_RETRY, IngestStats, _chunks, _send
-from loglens.ingest.spool import Spool, SpoolFull
-from loglens.server.guards import bearer_allows, read_body
+from loglens.ingest.bodies import BadBody, Lines
+from loglens.ingest.endpoint import Header, IngestStats, SpoolEndpoint, send_answer
+from loglens.ingest.spool import Outgoing, Spool
 
 _NOT_NAME = re.compile(r"[^A-Za-z0-9_.:/@+-]")
-Header = tuple[bytes, bytes]
 
 
 def source_name(value: str) -> str:
@@ -77,7 +74,7 @@ class Protocol(Interface):
         """The headers and body of a refusal with ``status``."""
 
 
-class ProtocolEndpoint:
+class ProtocolEndpoint(SpoolEndpoint):
     """One protocol's endpoint as a plain ASGI app (as :class:`~loglens.ingest.routes.IngestEndpoint`)."""
 
     def __init__(
@@ -89,13 +86,8 @@ class ProtocolEndpoint:
         stats: IngestStats,
         max_line_bytes: int,
     ) -> None:
+        super().__init__(config, spool, admission, stats, max_line_bytes)
         self.protocol = protocol
-        self.config = config
-        self.spool = spool
-        self.admission = admission
-        self.stats = stats
-        self.max_line_bytes = max_line_bytes
-        self.token = config.token.encode() if config.token else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = Headers(scope=scope)
@@ -104,7 +96,7 @@ class ProtocolEndpoint:
             allowed = ", ".join(self.protocol.methods)
             status, message = 405, f"{scope['method']} is not allowed here: {allowed}"
             extra.append((b"allow", allowed.encode()))
-        elif not bearer_allows(headers.get("authorization"), self.token):
+        elif not self.allows(headers):
             status, message = 401, "a bearer token is required: Authorization: Bearer <ingest.token>"
             extra.append((b"www-authenticate", b"Bearer"))
         else:
@@ -129,16 +121,12 @@ class ProtocolEndpoint:
             Refused: source, format, rate or spool say no.
             BadBody: the body cannot be read.
         """
-        limit = self.config.max_body_bytes
-        body = await read_body(_chunks(receive), headers.get("content-length", ""), limit)
-        if body is None:
-            raise BadBody(f"the body is over {limit} bytes (ingest.max_body_bytes)", 413)
-        body = decompress(body, headers.get("content-encoding", ""), limit)
+        body = await self.body(headers, receive)
         streams = self.protocol.decode(body, headers, self.max_line_bytes)
         query = dict(parse_qsl(scope["query_string"].decode("latin-1"))) if scope["query_string"] else {}
         named_source = query.get("source") or headers.get("x-loglens-source")
         named_format = query.get("format") or headers.get("x-loglens-format")
-        frames: list[tuple[str, str, list[str]]] = []
+        frames: list[Outgoing] = []
         rejected: dict[str, int] = {}
         for hint, lines in streams.lines.items():
             source, format_ = self.admission.source_and_format(
@@ -147,17 +135,10 @@ class ProtocolEndpoint:
             self.admission.take(source, len(lines.lines))
             rejected[source] = rejected.get(source, 0) + lines.rejected
             if lines.lines:
-                frames.append((source, format_, lines.lines))
-        if frames:
-            try:
-                await asyncio.wrap_future(self.spool.submit_many(frames))
-            except SpoolFull as exc:
-                raise Refused(503, str(exc), SPOOL_FULL_RETRY) from None
-            except OSError as exc:
-                message = f"the spool cannot be written: {exc.strerror or exc}"
-                raise Refused(503, message, SPOOL_FULL_RETRY) from None
-        for source, _, lines_of in frames:
-            self.stats.accepted[source] += len(lines_of)
+                frames.append(Outgoing(source, format_, lines.lines, lines.attributes))
+        await self.spool_frames(frames)
+        for frame in frames:
+            self.stats.accepted[frame.source] += len(frame.lines)
         default = named_source or self.config.source
         rejected[default] = rejected.get(default, 0) + streams.rejected
         for source, count in rejected.items():
@@ -167,4 +148,4 @@ class ProtocolEndpoint:
 
     async def _answer(self, send: Send, status: int, headers: list[Header], body: bytes) -> None:
         self.stats.requests[self.protocol.name, status] += 1
-        await _send(send, status, body, headers)
+        await send_answer(send, status, body, headers)

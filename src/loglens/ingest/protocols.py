@@ -11,10 +11,10 @@ from starlette.types import ASGIApp
 from loglens.config_sections import IngestConfig
 from loglens.ingest.admission import Admission
 from loglens.ingest.elastic import Bulk, CatHealth, IndexBulk
+from loglens.ingest.endpoint import IngestStats
 from loglens.ingest.loki import Loki
 from loglens.ingest.otlp import Otlp
 from loglens.ingest.protocol import ProtocolEndpoint
-from loglens.ingest.routes import IngestStats
 from loglens.ingest.spool import Spool
 
 

@@ -5,9 +5,7 @@ object, the response class) cost more than the whole of a one-line request (benc
 OpenAPI description is written here, by hand, in :data:`OPENAPI`.
 """
 
-import asyncio
-from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -17,12 +15,10 @@ from starlette.types import Receive, Scope, Send
 
 from loglens.config_sections import IngestConfig
 from loglens.ingest.admission import Admission, Refused
-from loglens.ingest.bodies import BadBody, Lines, decompress, read_collector, read_lines
-from loglens.ingest.spool import Spool, SpoolFull
-from loglens.server.guards import bearer_allows, read_body
+from loglens.ingest.bodies import BadBody, Lines, read_collector, read_lines
+from loglens.ingest.endpoint import Header, IngestStats, SpoolEndpoint, send_answer
+from loglens.ingest.spool import Outgoing, Spool
 
-#: Seconds a client is told to wait when the spool is full.
-SPOOL_FULL_RETRY = 5
 #: Request headers a browser may send (CORS preflight).
 ALLOWED_HEADERS = "content-type, content-encoding, authorization, x-loglens-source, x-loglens-format"
 #: Reads a body (unzipped) of a content type into lines, at most ``max_line_bytes`` each.
@@ -33,20 +29,7 @@ Reader = Callable[[bytes, str, int], Lines]
 ENDPOINTS = ("logs", "log_collector")
 
 
-class IngestStats:
-    """What the ingest endpoints did, for ``/metrics``.
-
-    The series known before the first request start at 0, so that ``rate()`` and the dashboards have
-    them from the start: each endpoint's 200 answers, and the lines of the default ``source``.
-    """
-
-    def __init__(self, endpoints: Iterable[str] = (), source: str | None = None) -> None:
-        self.requests: Counter[tuple[str, int]] = Counter({(name, 200): 0 for name in endpoints})
-        self.accepted: Counter[str] = Counter({source: 0} if source is not None else {})  # lines
-        self.rejected: Counter[str] = Counter(dict(self.accepted))  # items refused
-
-
-class IngestEndpoint:
+class IngestEndpoint(SpoolEndpoint):
     """One ingest endpoint as an ASGI app: POST takes lines into the spool, OPTIONS answers CORS.
 
     Args:
@@ -64,14 +47,9 @@ class IngestEndpoint:
         stats: IngestStats,
         max_line_bytes: int,
     ) -> None:
+        super().__init__(config, spool, admission, stats, max_line_bytes)
         self.name = name
         self.read = read
-        self.config = config
-        self.spool = spool
-        self.admission = admission
-        self.stats = stats
-        self.max_line_bytes = max_line_bytes
-        self.token = config.token.encode() if config.token else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = Headers(scope=scope)
@@ -82,13 +60,13 @@ class IngestEndpoint:
                 (b"access-control-allow-headers", ALLOWED_HEADERS.encode()),
                 (b"access-control-max-age", b"600"),
             ]
-            await _send(send, 204, b"", extra)
+            await send_answer(send, 204, b"", extra)
             return
         if scope["method"] != "POST":
             message = f"{scope['method']} is not allowed here: POST lines, or OPTIONS for CORS"
             await self._answer(send, 405, {"error": message}, [*extra, (b"allow", b"POST, OPTIONS")])
             return
-        if not bearer_allows(headers.get("authorization"), self.token):
+        if not self.allows(headers):
             message = "a bearer token is required: Authorization: Bearer <ingest.token>"
             await self._answer(send, 401, {"error": message}, [*extra, (b"www-authenticate", b"Bearer")])
             return
@@ -113,27 +91,15 @@ class IngestEndpoint:
             query.get("source") or headers.get("x-loglens-source"),
             query.get("format") or headers.get("x-loglens-format"),
         )
-        limit = self.config.max_body_bytes
-        body = await read_body(_chunks(receive), headers.get("content-length", ""), limit)
-        if body is None:
-            raise BadBody(f"the body is over {limit} bytes (ingest.max_body_bytes)", 413)
-        body = decompress(body, headers.get("content-encoding", ""), limit)
+        body = await self.body(headers, receive)
         lines = self.read(body, headers.get("content-type", ""), self.max_line_bytes)
         self.admission.take(source, len(lines.lines))
-        if lines.lines:
-            try:
-                await asyncio.wrap_future(self.spool.submit(source, format_, lines.lines))
-            except SpoolFull as exc:
-                raise Refused(503, str(exc), SPOOL_FULL_RETRY) from None
-            except OSError as exc:
-                raise Refused(
-                    503, f"the spool cannot be written: {exc.strerror or exc}", SPOOL_FULL_RETRY
-                ) from None
+        await self.spool_frames([Outgoing(source, format_, lines.lines)] if lines.lines else [])
         self.stats.accepted[source] += len(lines.lines)
         self.stats.rejected[source] += lines.rejected
         return {"accepted": len(lines.lines), "rejected": lines.rejected, "errors": lines.errors}
 
-    def _cors(self, headers: Headers) -> list[tuple[bytes, bytes]]:
+    def _cors(self, headers: Headers) -> list[Header]:
         """The CORS headers for a request from ``Origin`` (ingest.cors_origins), if any."""
         origin = headers.get("origin")
         origins = self.config.cors_origins
@@ -142,27 +108,10 @@ class IngestEndpoint:
         allowed = "*" if "*" in origins else origin
         return [(b"access-control-allow-origin", allowed.encode("latin-1")), (b"vary", b"Origin")]
 
-    async def _answer(
-        self, send: Send, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]]
-    ) -> None:
+    async def _answer(self, send: Send, status: int, body: dict[str, Any], headers: list[Header]) -> None:
         self.stats.requests[self.name, status] += 1
-        await _send(send, status, orjson.dumps(body), [(b"content-type", b"application/json"), *headers])
-
-
-async def _chunks(receive: Receive) -> AsyncIterator[bytes]:
-    """The body's chunks as they arrive; stops early when the client goes away."""
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return
-        yield message.get("body", b"")
-        if not message.get("more_body"):
-            return
-
-
-async def _send(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+        json_type = (b"content-type", b"application/json")
+        await send_answer(send, status, orjson.dumps(body), [json_type, *headers])
 
 
 def ingest_endpoints(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any
 
+import orjson
 import polars as pl
 
 from loglens.contracts import SourceStatus
@@ -100,6 +101,8 @@ class SpoolSource:
             pipeline = self._pipelines[key] = LinePipeline(key[0], parser, self.max_line_bytes)
         lines = [line for frame in run for line in frame.lines]
         batch = pipeline.parse_lines(pl.Series("line", lines, dtype=pl.String))
+        if any(frame.attributes is not None for frame in run):
+            batch.attributes = _attributes(run)
         self.offset = run[-1].end
         self._lines[key[0]] = self._lines.get(key[0], 0) + len(lines)
         return batch
@@ -138,3 +141,14 @@ class SpoolSource:
 
     def close(self) -> None:
         """Nothing held open between polls."""
+
+
+def _attributes(run: list[Frame]) -> pl.Series:
+    """Each line's attributes as JSON (null for a line without), in the order of the run's lines."""
+    texts: list[str | None] = []
+    for frame in run:
+        if frame.attributes is None:
+            texts.extend([None] * len(frame.lines))
+        else:
+            texts.extend(None if item is None else orjson.dumps(item).decode() for item in frame.attributes)
+    return pl.Series("attributes", texts, dtype=pl.String)

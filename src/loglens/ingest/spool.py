@@ -5,9 +5,11 @@ it once for all of them (group commit), and only then completes their futures: a
 lines are on disk. :class:`~loglens.ingest.source.SpoolSource` reads the frames back as a runtime source.
 
 A frame is one header line, JSON ``{"s": source, "f": format, "n": lines, "b": payload bytes}``, then
-the payload: ``n`` lines, each ending in ``\\n``. Files are ``{index:016d}.spool``; the writer starts a new
-one past ``segment_bytes`` and at every start, and the source deletes the files before the position the
-checkpoint holds. A frame torn by a crash (written, never fsynced, never answered) is cut off at start.
+the payload: ``n`` lines, each ending in ``\\n``. A frame whose shipper sent more than lines (Loki's
+stream labels and structured metadata) has ``"a"`` too: one object, or null, per line. Files are
+``{index:016d}.spool``; the writer starts a new one past ``segment_bytes`` and at every start, and the
+source deletes the files before the position the checkpoint holds. A frame torn by a crash (written,
+never fsynced, never answered) is cut off at start.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -39,11 +42,32 @@ class _Request:
     done: Future[None] = field(default_factory=Future)
 
 
-def encode_frame(source: str, format_: str, lines: list[str]) -> bytes:
-    """One frame: its header line and its lines (none of which may hold a newline)."""
+#: Per line, what a shipper sent beside it (``{"labels": {...}, "metadata": {...}}``), or None.
+Attributes = list[dict[str, Any] | None]
+
+
+class Outgoing(NamedTuple):
+    """One frame to write: a source's lines, their format, and their attributes if any."""
+
+    source: str
+    format: str
+    lines: list[str]
+    attributes: Attributes | None = None
+
+
+def encode_frame(source: str, format_: str, lines: list[str], attributes: Attributes | None = None) -> bytes:
+    """One frame: its header line and its lines (none of which may hold a newline).
+
+    Raises:
+        ValueError: ``attributes`` is not one entry per line.
+    """
     payload = "".join(f"{line}\n" for line in lines).encode("utf-8", "replace")
-    header = orjson.dumps({"s": source, "f": format_, "n": len(lines), "b": len(payload)})
-    return header + b"\n" + payload
+    header: dict[str, Any] = {"s": source, "f": format_, "n": len(lines), "b": len(payload)}
+    if attributes is not None:
+        if len(attributes) != len(lines):
+            raise ValueError(f"{len(attributes)} attributes for {len(lines)} lines")
+        header["a"] = attributes
+    return orjson.dumps(header) + b"\n" + payload
 
 
 @dataclass(frozen=True)
@@ -54,6 +78,7 @@ class Frame:
     format: str
     lines: list[str]
     end: int
+    attributes: Attributes | None = None
 
 
 def decode_frames(data: bytes, base: int) -> tuple[list[Frame], int]:
@@ -69,15 +94,16 @@ def decode_frames(data: bytes, base: int) -> tuple[list[Frame], int]:
         try:
             header = orjson.loads(data[at:newline])
             source, format_, count, size = header["s"], header["f"], header["n"], header["b"]
-        except (orjson.JSONDecodeError, KeyError, TypeError):
+            attributes = header.get("a")
+        except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
             break
         end = newline + 1 + size
         if end > len(data) or (size and data[end - 1 : end] != b"\n"):
             break
         lines = data[newline + 1 : end].decode("utf-8", "replace").split("\n")[:-1] if size else []
-        if len(lines) != count:
+        if len(lines) != count or (attributes is not None and len(attributes) != count):
             break
-        frames.append(Frame(source, format_, lines, base + end))
+        frames.append(Frame(source, format_, lines, base + end, attributes))
         at = end
     return frames, at
 
@@ -149,8 +175,8 @@ class Spool:
         self._queue.put(request)
         return request.done
 
-    def submit_many(self, frames: list[tuple[str, str, list[str]]]) -> Future[None]:
-        """Queue several (source, format, lines) frames as one write: durable together, or not at all.
+    def submit_many(self, frames: list[Outgoing]) -> Future[None]:
+        """Queue several frames as one write: durable together, or not at all.
 
         Raises:
             SpoolFull: the spool holds more than ``max_bytes``.

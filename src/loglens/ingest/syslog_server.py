@@ -24,8 +24,8 @@ from loglens.clock import Clock
 from loglens.config_sections import listen_address
 from loglens.errors import LoglensError
 from loglens.ingest.admission import Admission, Refused
-from loglens.ingest.routes import IngestStats
-from loglens.ingest.spool import Spool, SpoolFull
+from loglens.ingest.endpoint import IngestStats
+from loglens.ingest.spool import Outgoing, Spool, SpoolFull
 from loglens.ingest.syslog_messages import Framer, parse_message
 
 log = logging.getLogger(__name__)
@@ -159,7 +159,7 @@ class SyslogListeners:
 
     # -- messages --------------------------------------------------------------------------------------
 
-    def _frames(self, messages: list[bytes], transport: str) -> list[tuple[str, str, list[str]]]:
+    def _frames(self, messages: list[bytes], transport: str) -> list[Outgoing]:
         """The spool frames of ``messages``, by source; those loglens cannot take are counted as dropped.
 
         Raises:
@@ -181,10 +181,10 @@ class SyslogListeners:
                 self.stats.dropped[transport, "max_sources"] += len(lines)
                 continue
             self.admission.take(source, len(lines))
-            frames.append((source, "json", lines))
+            frames.append(Outgoing(source, "json", lines))
         return frames
 
-    def _submitted(self, frames: list[tuple[str, str, list[str]]], transport: str) -> Future[None]:
+    def _submitted(self, frames: list[Outgoing], transport: str) -> Future[None]:
         """``frames`` queued in the spool; once durable they are counted (in the loop's thread).
 
         Raises:
@@ -200,14 +200,14 @@ class SyslogListeners:
         done.add_done_callback(count)
         return done
 
-    def _count(self, frames: list[tuple[str, str, list[str]]], transport: str, durable: bool) -> None:
-        total = sum(len(lines) for _, _, lines in frames)
+    def _count(self, frames: list[Outgoing], transport: str, durable: bool) -> None:
+        total = sum(len(frame.lines) for frame in frames)
         if not durable:
             if transport == "udp":  # (TCP tries the same messages again)
                 self.stats.dropped[transport, "spool_error"] += total
             return
         self.stats.messages[transport] += total
-        for source, _, lines in frames:
+        for source, _, lines, _ in frames:
             self.ingest.accepted[source] += len(lines)
 
     def take_datagram(self, data: bytes) -> None:
@@ -229,7 +229,7 @@ class SyslogListeners:
             return
         if not frames:
             return
-        waiting = sum(len(lines) for _, _, lines in frames)
+        waiting = sum(len(frame.lines) for frame in frames)
         try:
             done = self._submitted(frames, "udp")
         except SpoolFull:
