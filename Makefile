@@ -19,7 +19,11 @@ BUILD_APT_PACKAGES := gcc $(PYTHON_HEADERS)
 # Peers the benchmarks run against.
 BENCH_APT_PACKAGES := mtail goaccess wrk
 
-.PHONY: install system-deps rsyslog demo test lint bench
+# Clients from the npm registry the protocol tests run: winston-loki, Loki's Node.js client, which sends
+# protobuf compressed by snappy (whose prebuilt binary comes from the registry too).
+NODE_CLIENTS := .cache/node
+
+.PHONY: install system-deps rsyslog node-clients demo test lint bench
 
 # The bytecode of loglens's own modules, as pip writes it for an installed wheel: an editable install has
 # none, and where PYTHONDONTWRITEBYTECODE is set every command would compile them again at start.
@@ -57,6 +61,13 @@ $(RSYSLOG_DIR)/usr/sbin/rsyslogd:
 	  { $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && apt-get download -q rsyslog rsyslog-elasticsearch; }; }
 	for deb in $(RSYSLOG_DIR)/debs/*.deb; do dpkg-deb -x "$$deb" $(RSYSLOG_DIR); done
 
+node-clients: $(NODE_CLIENTS)/node_modules/winston-loki/package.json
+
+$(NODE_CLIENTS)/node_modules/winston-loki/package.json:
+	@command -v npm >/dev/null || { sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); echo "installing Debian packages: nodejs npm"; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq nodejs npm >/dev/null; }
+	npm install --prefix $(NODE_CLIENTS) --no-audit --no-fund --loglevel=error winston@3 winston-loki@6 snappy@7
+
 demo: install
 	$(BIN)/loglens demo
 
@@ -64,7 +75,7 @@ lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
-test: install system-deps rsyslog lint
+test: install system-deps rsyslog node-clients lint
 	$(BIN)/python -m pytest
 	LOGLENS_C_READER=0 $(BIN)/python -m pytest tests/parsing
 

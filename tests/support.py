@@ -28,6 +28,23 @@ def require_tool(name: str, apt_package: str) -> str:
     return path
 
 
+#: Where ``make node-clients`` installs the npm packages the protocol tests run.
+NODE_CLIENTS = Path(__file__).resolve().parent.parent / ".cache" / "node"
+
+
+def node_client(package: str) -> tuple[str, dict[str, str]]:
+    """``node`` and the environment in which it finds ``package`` (installed by ``make node-clients``);
+    skip (or fail when ``CI=true``) without them."""
+    node = require_tool("node", "nodejs")
+    modules = NODE_CLIENTS / "node_modules"
+    if not (modules / package / "package.json").exists():
+        message = f"npm package {package} not installed: make node-clients (make test installs it)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return node, {**os.environ, "NODE_PATH": str(modules)}
+
+
 #: Where ``make rsyslog`` unpacks rsyslog's packages (it cannot be installed beside syslog-ng).
 RSYSLOG = Path(__file__).resolve().parent.parent / ".cache" / "rsyslog"
 

@@ -1,5 +1,6 @@
-"""``POST /loki/api/v1/push`` on ``loglens run``'s server: the real loki-logger-handler (JSON, gzip), and
-protobuf requests compiled by protoc from the tests' own definition of the wire format, snappy-compressed."""
+"""``POST /loki/api/v1/push`` on ``loglens run``'s server: the real clients loki-logger-handler (JSON, gzip)
+and winston-loki (protobuf, snappy), and protobuf requests compiled by protoc from the tests' own
+definition of the wire format, for what the clients do not send (structured metadata, bad labels)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from hypothesis import strategies as st
 
 from loglens.agent import Agent
 from server.agent_helpers import LOGLENS, agent_settings, lines_total, scrape, wait_for
-from support import DATA
+from support import DATA, node_client
 
 PUSH = "/loki/api/v1/push"
 JSON = {"content-type": "application/json"}
@@ -100,6 +101,16 @@ def test_protobuf_with_snappy_reaches_each_stream_source(make_agent: MakeAgent, 
     wait_for(lambda: lines_total(agent.url) == {"web": 7, "varlogs": 3, "http": 1}, what="lines by source",
              last=[])  # fmt: skip
     assert _levels(agent.url, "web") == {"ERROR": 7}
+
+
+def test_winston_loki_sends_protobuf_with_snappy_and_every_line_arrives(make_agent: MakeAgent) -> None:
+    node, env = node_client("winston-loki")
+    agent = make_agent()
+    sent = subprocess.run([node, str(DATA / "protocols" / "winston_loki.js"), f"{agent.url}{PUSH}", "200"],
+                          env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert sent.returncode == 0, sent.stderr
+    wait_for(lambda: lines_total(agent.url).get("shop") == 200, what="200 lines of source shop", last=[])
+    assert _levels(agent.url, "shop") == {"ERROR": 40, "INFO": 160}
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "deflate"])
