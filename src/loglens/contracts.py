@@ -97,6 +97,16 @@ class ReportingSink(Protocol):
         ...
 
 
+@runtime_checkable
+class PacedSink(Protocol):
+    """A sink that can ask the runtime to stop reading its sources for a while (a NATS publisher whose
+    stream is full): nothing is read, so nothing is dropped, until it accepts again."""
+
+    def accepting(self) -> bool:
+        """False while the runtime should not poll its sources (called once per pass of the loop)."""
+        ...
+
+
 class Source(Protocol):
     """Yields batches, each with its position already advanced; keeps that position as JSON."""
 

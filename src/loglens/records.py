@@ -82,6 +82,15 @@ def _conforming(columns: tuple[str, ...]) -> list[pl.Expr]:
     ]
 
 
+@dataclass(frozen=True)
+class Span:
+    """Where a batch's lines were read: ``file`` (an identity, such as ``dev:inode``) and its bytes."""
+
+    file: str
+    start: int
+    end: int
+
+
 @dataclass
 class Batch:
     """The outcome of parsing a group of lines from one source.
@@ -93,6 +102,7 @@ class Batch:
         lines: lines consumed, good and bad.
         errors: bad lines by reason.
         raw: the complete lines read, in input order (String; too-long lines are not in it).
+        span: where they were read, when the source knows (files, the spool): a NATS publisher's ids.
     """
 
     source: str
@@ -100,6 +110,7 @@ class Batch:
     lines: int
     errors: Counter[str] = field(default_factory=Counter)
     raw: pl.Series = field(default_factory=lambda: pl.Series("line", [], dtype=pl.String))
+    span: Span | None = None
 
     @property
     def parsed(self) -> int:

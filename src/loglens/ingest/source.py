@@ -16,7 +16,7 @@ from loglens.contracts import SourceStatus
 from loglens.ingest.spool import Frame, Spool, decode_frames
 from loglens.parsing import build_parser
 from loglens.pipeline import LinePipeline
-from loglens.records import Batch
+from loglens.records import Batch, Span
 
 #: Bytes one poll reads from the spool.
 READ_BYTES = 16 * 1024 * 1024
@@ -100,6 +100,7 @@ class SpoolSource:
             pipeline = self._pipelines[key] = LinePipeline(key[0], parser, self.max_line_bytes)
         lines = [line for frame in run for line in frame.lines]
         batch = pipeline.parse_lines(pl.Series("line", lines, dtype=pl.String))
+        batch.span = Span(f"spool:{self.index}", self.offset, run[-1].end)
         self.offset = run[-1].end
         self._lines[key[0]] = self._lines.get(key[0], 0) + len(lines)
         return batch
