@@ -1,0 +1,114 @@
+"""Agents and processors over a real ``nats-server -js``: SIGKILL, a NATS restart, a full stream.
+
+Every line written is counted exactly once over the processors and archived exactly once. The number
+of lines is ``LOGLENS_NATS_LINES`` (default 500,000, split over the agents' logs).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from jetstream.fleet import (
+    NatsServer,
+    agent,
+    archived_lines,
+    generate,
+    lines_counted,
+    metric,
+    processor,
+    written_lines,
+)
+from server.agent_helpers import AgentProcess, wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
+
+LINES = int(os.environ.get("LOGLENS_NATS_LINES", "500000"))
+#: Seconds the whole fleet may take to count everything (a loaded 2-core machine is slow).
+DEADLINE = 600
+
+
+def logs_of(tmp: Path, agents: int, lines: int) -> list[Path]:
+    """One folder of generated logs per agent, ``lines`` in all."""
+    folders = []
+    for index in range(agents):
+        folder = tmp / f"logs{index}"
+        folder.mkdir()
+        generate(folder / "access.log", lines // agents + (index < lines % agents), seed=40 + index)
+        folders.append(folder)
+    return folders
+
+
+def stop_all(processes: list[AgentProcess]) -> None:
+    """SIGTERM every process (each saves its checkpoint and closes its archive segments) and wait."""
+    for process in processes:
+        if process.process.poll() is None:
+            process.process.send_signal(signal.SIGTERM)
+    for process in processes:
+        assert process.wait(timeout=120) in (0, -signal.SIGKILL), process.output()[-2000:]
+
+
+def check_archives(tmp: Path, names: list[str], logs: list[Path]) -> None:
+    """The processors' archives together hold every written line exactly once."""
+    written = sum((written_lines(folder) for folder in logs), start=written_lines(tmp / "none"))
+    archived = sum((archived_lines(tmp / name) for name in names), start=archived_lines(tmp / "none"))
+    assert sum(archived.values()) == sum(written.values())
+    assert archived == written
+
+
+def test_two_agents_three_processors_one_killed_and_replaced(nats_server: NatsServer, tmp_path: Path) -> None:
+    logs = logs_of(tmp_path, 2, LINES)
+    names = ["p1", "p2", "p3"]
+    processors = [processor(tmp_path, name, nats_server.url) for name in names]
+    agents = [agent(tmp_path, f"agent{i}", folder, nats_server.url) for i, folder in enumerate(logs)]
+    victim = processors[0]
+    wait_for(lambda: metric(victim.url, "loglens_nats_acked_batches_total") >= 2, timeout=DEADLINE,
+             what="the first processor to apply and acknowledge batches")  # fmt: skip
+    assert lines_counted(processors) < LINES, "the kill is to land mid-run"
+    assert victim.kill() == -signal.SIGKILL
+    replacement = processor(tmp_path, "p1", nats_server.url)  # on the killed one's state folder
+    running = [replacement, *processors[1:]]
+    wait_for(lambda: lines_counted(running) >= LINES, timeout=DEADLINE, what=f"{LINES} lines counted")
+    assert lines_counted(running) == LINES
+    wait_for(lambda: nats_server.stream().get("messages") == 0, timeout=60, what="the stream drained")
+    assert lines_counted(running) == LINES
+    stop_all([*agents, *running])
+    check_archives(tmp_path, names, logs)
+
+
+def test_nats_restarted_mid_run_loses_and_doubles_nothing(nats_server: NatsServer, tmp_path: Path) -> None:
+    logs = logs_of(tmp_path, 2, LINES // 5)
+    total = 2 * (LINES // 10) + (LINES // 5) % 2
+    agents = [agent(tmp_path, f"agent{i}", folder, nats_server.url) for i, folder in enumerate(logs)]
+    processors = [processor(tmp_path, name, nats_server.url) for name in ("p1", "p2")]
+    wait_for(lambda: lines_counted(processors) > 0, timeout=DEADLINE, what="the first lines counted")
+    nats_server.stop()
+    nats_server.start()  # the same port and store folder
+    wait_for(lambda: lines_counted(processors) >= total, timeout=DEADLINE, what=f"{total} lines counted")
+    wait_for(lambda: nats_server.stream().get("messages") == 0, timeout=60, what="the stream drained")
+    assert lines_counted(processors) == total
+    assert all(metric(a.url, "loglens_nats_connected") == 1 for a in agents)
+    stop_all([*agents, *processors])
+    check_archives(tmp_path, ["p1", "p2"], logs)
+
+
+def test_full_stream_pauses_the_agents_then_they_resume(nats_server: NatsServer, tmp_path: Path) -> None:
+    logs = logs_of(tmp_path, 2, LINES // 5)
+    total = 2 * (LINES // 10) + (LINES // 5) % 2
+    small = {"LOGLENS__NATS__STREAM__MAX_BYTES": str(4 * 1024 * 1024),
+             "LOGLENS__NATS__MAX_OUTBOX_BYTES": str(2 * 1024 * 1024)}  # fmt: skip
+    agents = [agent(tmp_path, f"agent{i}", folder, nats_server.url, small) for i, folder in enumerate(logs)]
+    wait_for(lambda: all(metric(a.url, "loglens_nats_paused") == 1 for a in agents), timeout=DEADLINE,
+             what="both agents paused on the full stream")  # fmt: skip
+    assert all(metric(a.url, "loglens_nats_publish_failures_total") > 0 for a in agents)
+    assert nats_server.stream()["bytes"] <= 4 * 1024 * 1024
+    processors = [processor(tmp_path, name, nats_server.url) for name in ("p1", "p2")]
+    wait_for(lambda: lines_counted(processors) >= total, timeout=DEADLINE, what=f"{total} lines counted")
+    wait_for(lambda: nats_server.stream().get("messages") == 0, timeout=60, what="the stream drained")
+    assert lines_counted(processors) == total
+    assert all(metric(a.url, "loglens_nats_paused") == 0 for a in agents)
+    stop_all([*agents, *processors])
+    check_archives(tmp_path, ["p1", "p2"], logs)
