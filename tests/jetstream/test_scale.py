@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from pathlib import Path
 
 import pytest
@@ -29,11 +30,14 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 LINES = int(os.environ.get("LOGLENS_NATS_LINES", "500000"))
 #: Seconds the whole fleet may take to count everything (a loaded 2-core machine is slow).
 DEADLINE = 600
+#: The stream's size in the full-stream test: far less than the lines written.
+LIMIT = 1024 * 1024
 
 
 def logs_of(tmp: Path, agents: int, lines: int) -> list[Path]:
     """One folder of generated logs per agent, ``lines`` in all."""
     folders = []
+    tmp.mkdir(exist_ok=True)
     for index in range(agents):
         folder = tmp / f"logs{index}"
         folder.mkdir()
@@ -79,14 +83,44 @@ def test_two_agents_three_processors_one_killed_and_replaced(nats_server: NatsSe
     check_archives(tmp_path, names, logs)
 
 
+class Feeder(threading.Thread):
+    """Appends the lines of generated logs to the followed ones in paced chunks; ``halfway`` is set
+    when half are written."""
+
+    def __init__(self, pairs: list[tuple[Path, Path]], chunks: int = 20) -> None:
+        super().__init__(daemon=True)
+        self.pairs, self.chunks = pairs, chunks
+        self.halfway = threading.Event()
+
+    def run(self) -> None:
+        texts = [(target, source.read_bytes().splitlines(keepends=True)) for source, target in self.pairs]
+        for index in range(self.chunks):
+            for target, lines in texts:
+                step = -(-len(lines) // self.chunks)
+                with open(target, "ab") as handle:
+                    handle.writelines(lines[index * step : (index + 1) * step])
+            if index + 1 == self.chunks // 2:
+                self.halfway.set()
+            threading.Event().wait(0.2)  # pace the stream, so that NATS restarts mid-way
+
+
 def test_nats_restarted_mid_run_loses_and_doubles_nothing(nats_server: NatsServer, tmp_path: Path) -> None:
-    logs = logs_of(tmp_path, 2, LINES // 5)
-    total = 2 * (LINES // 10) + (LINES // 5) % 2
+    staged = logs_of(tmp_path / "staged", 2, LINES // 5)
+    total = LINES // 5
+    logs = []
+    for index in range(2):
+        (tmp_path / f"logs{index}").mkdir()
+        (tmp_path / f"logs{index}" / "access.log").touch()
+        logs.append(tmp_path / f"logs{index}")
+    feeder = Feeder([(staged[i] / "access.log", logs[i] / "access.log") for i in range(2)])
     agents = [agent(tmp_path, f"agent{i}", folder, nats_server.url) for i, folder in enumerate(logs)]
     processors = [processor(tmp_path, name, nats_server.url) for name in ("p1", "p2")]
-    wait_for(lambda: lines_counted(processors) > 0, timeout=DEADLINE, what="the first lines counted")
+    feeder.start()
+    assert feeder.halfway.wait(120)
     nats_server.stop()
+    assert lines_counted(processors) < total, "NATS is to restart mid-run"
     nats_server.start()  # the same port and store folder
+    feeder.join(timeout=120)
     wait_for(lambda: lines_counted(processors) >= total, timeout=DEADLINE, what=f"{total} lines counted")
     wait_for(lambda: nats_server.stream().get("messages") == 0, timeout=60, what="the stream drained")
     assert lines_counted(processors) == total
@@ -97,14 +131,17 @@ def test_nats_restarted_mid_run_loses_and_doubles_nothing(nats_server: NatsServe
 
 def test_full_stream_pauses_the_agents_then_they_resume(nats_server: NatsServer, tmp_path: Path) -> None:
     logs = logs_of(tmp_path, 2, LINES // 5)
-    total = 2 * (LINES // 10) + (LINES // 5) % 2
-    small = {"LOGLENS__NATS__STREAM__MAX_BYTES": str(4 * 1024 * 1024),
-             "LOGLENS__NATS__MAX_OUTBOX_BYTES": str(2 * 1024 * 1024)}  # fmt: skip
+    total = LINES // 5
+    small = {
+        "LOGLENS__NATS__STREAM__MAX_BYTES": str(LIMIT),
+        "LOGLENS__NATS__MAX_MESSAGE_BYTES": str(LIMIT // 4),
+        "LOGLENS__NATS__MAX_OUTBOX_BYTES": str(LIMIT // 2),
+    }
     agents = [agent(tmp_path, f"agent{i}", folder, nats_server.url, small) for i, folder in enumerate(logs)]
     wait_for(lambda: all(metric(a.url, "loglens_nats_paused") == 1 for a in agents), timeout=DEADLINE,
              what="both agents paused on the full stream")  # fmt: skip
     assert all(metric(a.url, "loglens_nats_publish_failures_total") > 0 for a in agents)
-    assert nats_server.stream()["bytes"] <= 4 * 1024 * 1024
+    assert nats_server.stream()["bytes"] <= LIMIT
     processors = [processor(tmp_path, name, nats_server.url) for name in ("p1", "p2")]
     wait_for(lambda: lines_counted(processors) >= total, timeout=DEADLINE, what=f"{total} lines counted")
     wait_for(lambda: nats_server.stream().get("messages") == 0, timeout=60, what="the stream drained")
