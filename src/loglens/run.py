@@ -118,10 +118,8 @@ def warn_if_exposed(settings: Settings) -> None:
     "run",
     epilog=examples(
         "loglens run /var/log/nginx/access.log '/var/log/app/*.log'",
-        "loglens run --listen :9911 --from-start /var/log/nginx/",
         "loglens run --config loglens.yaml --syslog udp://127.0.0.1:5514 --syslog tcp://127.0.0.1:5514",
-        "loglens run /var/log/nginx/access.log --publish nats://10.0.0.5:4222",
-        "loglens run --consume nats://10.0.0.5:4222 --listen :9911",
+        "loglens run /var/log/nginx/access.log --publish nats://10.0.0.5:4222   # then: run --consume",
     ),
 )
 @click.argument("paths", nargs=-1, metavar="[FILE|GLOB|DIR]...")

@@ -96,6 +96,11 @@ class Link:
         self.loop.close()
 
     async def _close(self) -> None:
+        current = asyncio.current_task()
+        others = [task for task in asyncio.all_tasks() if task is not current]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
         if self.client is not None and not self.client.is_closed:
             await self.client.close()
 
@@ -166,7 +171,16 @@ class Link:
         log.info("%s: reconnected to %s", self.role, self.url)
 
     async def _error(self, exc: Exception) -> None:
+        if not self.connected:
+            self.last_error = f"connecting to {self.url}: {describe(exc)}"
         log.debug("%s: %s", self.role, describe(exc))
+
+    @property
+    def problem(self) -> str | None:
+        """Why the link is not connected now (None while it is)."""
+        if self.connected:
+            return None
+        return self.last_error or f"not connected to {self.url} yet"
 
 
 async def forever(step: Callable[[], Awaitable[bool]], on_error: Callable[[Exception], float]) -> None:

@@ -76,13 +76,20 @@ class NatsPublisher:
         # Batches that say nowhere where they were read (stdin) get ids unique to this process.
         self._boot = os.urandom(6).hex()
         self._unplaced = itertools.count()
+        self._closed = False
         self.link.start()
         self._task = self.link.submit(self._publish_all())
 
     # -- the runtime's side ------------------------------------------------------------------------
 
     def write(self, batch: Batch) -> None:
-        """Queue the batch's lines for publishing (never waits for NATS)."""
+        """Queue the batch's lines for publishing (never waits for NATS).
+
+        Raises:
+            RuntimeError: the publisher is closed.
+        """
+        if self._closed:
+            raise RuntimeError("the NATS publisher is closed")
         if batch.raw.len() == 0:
             return
         span = batch.span or Span(f"process:{self._boot}", next(self._unplaced), 0)
@@ -121,6 +128,7 @@ class NatsPublisher:
 
     def close(self) -> None:
         """Stop publishing; what is not acknowledged is published again after the next start."""
+        self._closed = True
         self.flush()
         self.link.call_soon(self._task.cancel)
         self.link.close()
@@ -131,7 +139,7 @@ class NatsPublisher:
             "subject": self.subject, "connected": self.link.connected, "outbox_messages": len(self._outbox),
             "outbox_bytes": self._outbox_bytes, "paused": not self.accepting(), "published": self.published,
         }  # fmt: skip
-        error = self.last_error or (None if self.link.connected else self.link.last_error)
+        error = self.last_error or self.link.problem
         return SinkHealth(healthy=error is None, last_error=error, detail=detail)
 
     @property

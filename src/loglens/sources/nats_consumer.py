@@ -173,7 +173,7 @@ class NatsConsumer:
             name=self.id,
             errors={"malformed": self.malformed} if self.malformed else {},
             healthy=self.link.connected and self.last_error is None,
-            last_error=self.last_error or (None if self.link.connected else self.link.last_error),
+            last_error=self.last_error or self.link.problem,
         )
         return [own, *(SourceStatus(name=name, lines=lines, labels=self._labels.get(name, {}))
                        for name, lines in sorted(self._lines.items()))]  # fmt: skip
