@@ -106,3 +106,28 @@ def test_a_consumer_acknowledges_only_what_a_checkpoint_holds(
         assert consumer.labels_of(label) == {"host": "web1"}
     finally:
         processor.close()
+
+
+def test_a_stopping_consumer_sends_its_acknowledgements_first(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    publisher = NatsPublisher(NatsConfig(publish=nats_server.url, host="web1", max_message_bytes=2048))
+    agent = Runtime(_settings(tmp_path, "agent"), [_follower(tmp_path)], [publisher])
+    agent.open()
+    agent.poll_once()
+    agent.checkpoint()
+    agent.close()
+    assert nats_server.stream()["messages"] >= 10
+    consumer = NatsConsumer(NatsConfig(consume=nats_server.url), ParseSettings())
+    processor = Runtime(_settings(tmp_path, "processor"), [consumer])
+    processor.open()
+    label = f"web1:{tmp_path / 'a.log'}"
+
+    def polled() -> bool:
+        processor.poll_once()
+        return label in processor.totals.sources and processor.totals.sources[label].lines == 200
+
+    wait_for(polled, timeout=30, what="the 200 lines consumed")
+    processor.stop()  # the last checkpoint, then its acknowledgements, then the connection closes
+    assert consumer.acked == consumer.consumed
+    wait_for(lambda: nats_server.stream()["messages"] == 0, timeout=10, what="every message acknowledged")

@@ -40,6 +40,8 @@ SOURCE_ID = "nats"
 FETCH_TIMEOUT = 1.0
 #: Seconds between two reads of the consumer's lag.
 INFO_INTERVAL = 2.0
+#: Seconds a stop waits for the acknowledgements under way.
+CLOSE_WAIT = 5.0
 #: The label past the cap of distinct source labels.
 OTHER = "__other__"
 
@@ -84,6 +86,7 @@ class NatsConsumer:
         self._room = asyncio.Event()
         self._held: dict[int, Msg] = {}  # fetched, not acknowledged yet (Msg is not hashable)
         self._subscription: Any = None
+        self._sending: set[asyncio.Task[None]] = set()  # acknowledgements under way
         self._lock = threading.Lock()
         self._pending: list[Msg] = []  # applied since the last state()
         self._staged: list[Msg] = []  # applied before a state() the checkpoint may hold
@@ -187,10 +190,21 @@ class NatsConsumer:
         return name in self._labels
 
     def close(self) -> None:
-        """Stop fetching; unacknowledged messages go to another processor after the ack wait."""
+        """Stop fetching, send the acknowledgements given, and disconnect; unacknowledged messages go
+        to another processor after the ack wait."""
         for task in self._tasks:
             self.link.call_soon(task.cancel)
+        try:
+            self.link.submit(self._sent()).result(CLOSE_WAIT)
+        except Exception as exc:  # the server is gone: they are delivered again, and known by their id
+            log.warning("acknowledgements not sent at the stop: %s", describe(exc))
         self.link.close()
+
+    async def _sent(self) -> None:
+        """Wait for the acknowledgements under way, then for the server to have them."""
+        await asyncio.gather(*self._sending, return_exceptions=True)
+        if self.link.client is not None and self.link.connected:
+            await self.link.client.flush(timeout=int(CLOSE_WAIT))
 
     # -- the link's side ---------------------------------------------------------------------------
 
@@ -201,10 +215,15 @@ class NatsConsumer:
         self.link.submit(self._send(message, how))
 
     async def _send(self, message: Msg, how: str) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._sending.add(task)
         try:
             await (message.ack() if how == "ack" else message.term())
         except Exception as exc:  # it is delivered again, and recognised by its id
             log.debug("%s of a message failed: %s", how, describe(exc))
+        finally:
+            self._sending.discard(task)
 
     async def _fetch_all(self) -> None:
         js = await self.link.ready()
