@@ -94,7 +94,7 @@ def test_the_prometheus_config_scrapes_loglens_and_itself_and_alerts_to_alertman
                 for rule in group["rules"]]  # fmt: skip
     assert recorded == ["loglens:http_requests:rate1m", "loglens:http_error_ratio:rate1m",
                         "loglens:lines:rate1m", "loglens:parse_error_ratio:rate5m",
-                        "loglens_fleet:lines:rate1m", "loglens_fleet:http_requests:rate1m"]  # fmt: skip
+                        "loglens:fleet_lines:rate1m", "loglens:fleet_http_requests:rate1m"]  # fmt: skip
     assert all(job.get("honor_labels") for job in config["scrape_configs"] if job["job_name"] == "loglens")
 
 
