@@ -97,6 +97,12 @@ class ReportingSink(Protocol):
         ...
 
 
+class CheckpointHeld(Exception):
+    """Raised by a sink's ``state()`` when its position cannot be saved yet (it waits for a peer's
+    acknowledgement): the runtime skips this checkpoint, without counting a failure, and tries again at
+    the next."""
+
+
 @runtime_checkable
 class PacedSink(Protocol):
     """A sink that can ask the runtime to stop reading its sources for a while (a NATS publisher whose

@@ -30,7 +30,7 @@ from loglens.aggregate.counters import Limits
 from loglens.aggregate.totals import Totals
 from loglens.clock import Clock, SystemClock
 from loglens.config import Settings
-from loglens.contracts import PacedSink, Sink, Source, SourceStatus
+from loglens.contracts import CheckpointHeld, PacedSink, Sink, Source, SourceStatus
 from loglens.errors import ConfigError, LoglensError
 from loglens.failures import Backoff, describe, is_fatal, reason
 from loglens.records import Batch
@@ -164,6 +164,7 @@ class Runtime:
         self.store: CheckpointStore | None = None
         self.started_at = self.wall.now()
         self.checkpoint_failures = 0
+        self.checkpoints_held = 0  # skipped while a sink waits for a peer (CheckpointHeld)
         self.loop_runs = 0
         self.last_loop_at: float | None = None
         self._fold_errors: dict[str, Counter[str]] = {}
@@ -451,6 +452,9 @@ class Runtime:
             if not snapshot.same_state(self._last_saved):
                 self.store.save(snapshot)
                 self._last_saved = snapshot
+        except CheckpointHeld:
+            self.checkpoints_held += 1
+            return
         except BaseException as exc:
             if is_fatal(exc):
                 raise

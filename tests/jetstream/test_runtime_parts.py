@@ -70,7 +70,8 @@ def test_with_nats_gone_the_lines_are_kept_and_the_checkpoint_waits(tmp_path: Pa
         runtime.poll_once()
         assert runtime.totals.sources[str(tmp_path / "a.log")].lines == 200  # counted here all the same
         runtime.checkpoint()
-        assert runtime.checkpoint_failures == 1 and _saved_offset(runtime) == 0
+        assert runtime.checkpoints_held == 1 and _saved_offset(runtime) == 0
+        assert runtime.checkpoint_failures == 0 and runtime.checkpoint_healthy  # live, not ready
         assert not publisher.accepting() and publisher.outbox_messages >= 1
         (status,) = runtime.query.sinks()
         assert not status.healthy and status.last_error

@@ -4,10 +4,12 @@ The runtime hands each batch to :meth:`NatsPublisher.write`, which encodes it in
 (:mod:`loglens.jetstream.messages`) and queues them in an outbox; the link's thread publishes the
 outbox in order, each message with its batch id as ``Nats-Msg-Id``, and drops a message only once
 JetStream acknowledged it. :meth:`NatsPublisher.state`, called inside the checkpoint's transaction,
-waits for the outbox to be acknowledged and raises while it is not: the checkpoint (and so every file
-offset) never moves past what JetStream holds. When JetStream refuses (the stream is full, or the
-server is gone) the message is retried with backoff, and :meth:`accepting` is False once the outbox
-holds ``nats.max_outbox_bytes``: the runtime stops reading its sources until it drains.
+waits for the outbox to be acknowledged and raises :class:`~loglens.contracts.CheckpointHeld` while it is
+not: the checkpoint (and so every file offset) never moves past what JetStream holds, and the agent
+stays live (``/api/health``) while not ready (``/api/ready`` names the sink). When JetStream refuses
+(the stream is full, or the server is gone) the message is retried with backoff, and
+:meth:`accepting` is False once the outbox holds ``nats.max_outbox_bytes``: the runtime stops reading
+its sources until it drains.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Any
 
-from loglens.contracts import SinkHealth
+from loglens.contracts import CheckpointHeld, SinkHealth
 from loglens.failures import describe
 from loglens.jetstream.config import NatsConfig
 from loglens.jetstream.link import Link
@@ -38,7 +40,7 @@ ACK_WAIT = 2.0
 BACKOFF_MIN, BACKOFF_MAX = 0.05, 2.0
 
 
-class Unacknowledged(RuntimeError):
+class Unacknowledged(CheckpointHeld):
     """Batches are not yet acknowledged by JetStream: the checkpoint must wait."""
 
 
