@@ -149,3 +149,29 @@ def test_full_stream_pauses_the_agents_then_they_resume(nats_server: NatsServer,
     assert all(metric(a.url, "loglens_nats_paused") == 0 for a in agents)
     stop_all([*agents, *processors])
     check_archives(tmp_path, ["p1", "p2"], logs)
+
+
+def test_an_agent_killed_and_restarted_loses_no_line(nats_server: NatsServer, tmp_path: Path) -> None:
+    """At least once past an agent's death: every line is counted; those it published after its last
+    checkpoint may be counted again (docs/scale.md), never more than it had read."""
+    staged = logs_of(tmp_path / "staged", 1, LINES // 5)
+    (tmp_path / "logs0").mkdir()
+    (tmp_path / "logs0" / "access.log").touch()
+    feeder = Feeder([(staged[0] / "access.log", tmp_path / "logs0" / "access.log")])
+    first = agent(tmp_path, "agent0", tmp_path / "logs0", nats_server.url)
+    processors = [processor(tmp_path, name, nats_server.url) for name in ("p1", "p2")]
+    feeder.start()
+    assert feeder.halfway.wait(120)
+    assert first.kill() == -signal.SIGKILL
+    read_at_most = sum(written_lines(tmp_path / "logs0").values())  # what it can have read and published
+    again = agent(tmp_path, "agent0", tmp_path / "logs0", nats_server.url)  # on its state folder
+    feeder.join(timeout=120)
+    total = LINES // 5
+    wait_for(lambda: lines_counted(processors) >= total, timeout=DEADLINE, what=f"{total} lines counted")
+    wait_for(lambda: nats_server.stream().get("messages") == 0, timeout=60, what="the stream drained")
+    counted = lines_counted(processors)
+    assert total <= counted <= total + read_at_most
+    stop_all([again, *processors])
+    archived = archived_lines(tmp_path / "p1") + archived_lines(tmp_path / "p2")
+    written = written_lines(tmp_path / "logs0")
+    assert set(archived) == set(written) and all(archived[line] >= count for line, count in written.items())
