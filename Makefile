@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # documentation's examples use (curl, jq), and the
 # locales the locale test reads numbers in.
 APT_PACKAGES := prometheus prometheus-alertmanager openssl goaccess mtail tmux locales curl jq syslog-ng-core \
-  syslog-ng-mod-http syslog-ng-scl bsdutils chromium
+  syslog-ng-mod-http syslog-ng-scl bsdutils chromium nats-server
 TEST_LOCALE := de_DE.UTF-8
 # rsyslog and syslog-ng are both Debian's system-log-daemon and cannot be installed together: the tests run
 # rsyslogd (with imfile and omelasticsearch) from its packages unpacked here, its libraries installed.

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from jetstream.fleet import NatsServer
 from loglens.archive.local import LocalBackend
 from loglens.archive.publisher import Publisher
 from loglens.archive.sink import ArchiveSink
@@ -23,13 +24,15 @@ from loglens.archive.spool import Spool
 from loglens.clock import FrozenClock
 from loglens.config import load_settings
 from loglens.contracts import Sink, Source
+from loglens.jetstream.config import NatsConfig
 from loglens.runtime import Runtime
+from loglens.sinks.nats_publisher import NatsPublisher
 from loglens.sinks.panels import PanelSink
 from loglens.sources.discovery import SourceSpec
 from loglens.sources.file_tail import FileFollower
 from loglens.sources.replay_reader import ReplayReader
 from loglens.sources.stdin import StreamSource
-from support import REAL
+from support import REAL, require_tool
 
 LINES = (REAL / "apache_combined_10k.log").read_text(encoding="utf-8").splitlines(keepends=True)[:500]
 GOOD = LINES[:199]
@@ -182,7 +185,23 @@ def _archive(tmp: Path) -> Sink:
     return ArchiveSink(Spool(tmp / "archive-spool"), Publisher(LocalBackend(tmp / "archive"), FrozenClock()))
 
 
-SINKS: dict[str, Callable[[Path], Sink]] = {"panels": lambda tmp: PanelSink(), "archive": _archive}
+#: Servers a sink of the test talks to (a real nats-server), stopped after it.
+_servers: list[NatsServer] = []
+
+
+def _nats(tmp: Path) -> Sink:
+    """A NATS publisher to a real ``nats-server -js`` of the test's own."""
+    server = NatsServer(require_tool("nats-server", "nats-server"), tmp)
+    server.start()
+    _servers.append(server)
+    return NatsPublisher(NatsConfig(publish=server.url, host="compliance"))
+
+
+SINKS: dict[str, Callable[[Path], Sink]] = {
+    "panels": lambda tmp: PanelSink(),
+    "archive": _archive,
+    "nats": _nats,
+}
 
 
 @pytest.fixture(params=sorted(SINKS))
@@ -191,6 +210,8 @@ def sink(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Sink]:
     made = SINKS[request.param](tmp_path / "sink")
     yield made
     made.close()
+    while _servers:
+        _servers.pop().stop()
 
 
 def test_a_sink_counts_the_batches_it_takes(sink: Sink, tmp_path: Path) -> None:

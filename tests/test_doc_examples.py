@@ -37,6 +37,7 @@ PROGRAMS = ("loglens", "curl", "zcat", "tail", "jq", "make", ".venv/bin/python")
 WAITING = {
     "make ": "make demo and make test are what CI and tests/test_demo.py run",
     "bench/": "a benchmark (bench/README.md), not a usage example",
+    "nats://10.0.0.5": "needs a NATS server there; tests/jetstream runs the same commands on a real one",
 }
 LONG_RUNNING = re.compile(r"\bloglens (run|watch|demo)\b")
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter
 from prometheus_client.registry import Collector
@@ -43,6 +44,10 @@ from loglens.sources.discovery import SourceSpec
 from loglens.sources.file_faults import descriptor_budget
 from loglens.sources.file_tail import FileFollower
 from loglens.sources.stdin import StreamSource
+
+if TYPE_CHECKING:
+    from loglens.sinks.nats_publisher import NatsPublisher
+    from loglens.sources.nats_consumer import NatsConsumer
 
 
 def source_specs(settings: Settings) -> list[SourceSpec]:
@@ -138,6 +143,26 @@ def ingest_parts(settings: Settings, clock: Clock) -> IngestParts:
     return parts
 
 
+def nats_parts(settings: Settings) -> tuple[NatsPublisher | None, NatsConsumer | None]:
+    """The NATS publisher (``nats.publish``) or consumer (``nats.consume``), when asked for."""
+    config = settings.nats
+    if config.publish:
+        from loglens.sinks.nats_publisher import NatsPublisher
+
+        return NatsPublisher(config), None
+    if config.consume:
+        from loglens.sources.nats_consumer import NatsConsumer, ParseSettings
+
+        parse = settings.parse
+        consumer = NatsConsumer(
+            config,
+            ParseSettings(parse.format, parse.pattern, parse.timezone, parse.max_line_bytes,
+                          settings.limits.max_label_values),
+        )  # fmt: skip
+        return None, consumer
+    return None, None
+
+
 def archived(settings: Settings, label: str, ingested: Callable[[str], bool]) -> bool:
     """Whether the archive keeps the lines of source ``label``: those sent over HTTP always, followed
     files and stdin when ``archive.files`` is on."""
@@ -227,7 +252,20 @@ class Agent:
             if self.syslog is not None:
                 views.append(self.syslog)
             views.append(self.spool)  # after the server and listeners: it stops once nothing can wait on it
-        ingested = spool_source.feeds if spool_source is not None else (lambda label: False)
+        self.publisher, self.consumer = nats_parts(settings)
+        if self.publisher is not None:
+            from loglens.exposition.nats import PublisherCollector
+
+            sinks = [*sinks, self.publisher]
+            self.server.registry.register(PublisherCollector(self.publisher))
+        if self.consumer is not None:
+            from loglens.exposition.nats import ConsumerCollector
+
+            sources.append(self.consumer)
+            self.server.registry.register(ConsumerCollector(self.consumer))
+            self.server.instance = settings.nats.instance or ""  # "": this host and the port bound
+        feeds = [part.feeds for part in (spool_source, self.consumer) if part is not None]
+        ingested = (lambda label: any(feed(label) for feed in feeds)) if feeds else (lambda label: False)
         self.archive = archive_sink(settings, clock, self._saved_checkpoints, ingested)
         if self.archive is not None:
             from loglens.exposition.archive import ArchiveCollector

@@ -32,6 +32,7 @@ from loglens.config_sections import (
     WebConfig,
 )
 from loglens.errors import ConfigError
+from loglens.jetstream.config import NatsConfig
 from loglens.metrics.config import MetricConfig, check_metrics
 
 
@@ -56,6 +57,7 @@ class Settings(BaseModel):
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     syslog: SyslogConfig = Field(default_factory=SyslogConfig)
     archive: ArchiveConfig = Field(default_factory=ArchiveConfig)
+    nats: NatsConfig = Field(default_factory=NatsConfig)
 
     @field_validator("metrics")
     @classmethod

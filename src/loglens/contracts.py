@@ -97,6 +97,22 @@ class ReportingSink(Protocol):
         ...
 
 
+class CheckpointHeld(Exception):
+    """Raised by a sink's ``state()`` when its position cannot be saved yet (it waits for a peer's
+    acknowledgement): the runtime skips this checkpoint, without counting a failure, and tries again at
+    the next."""
+
+
+@runtime_checkable
+class PacedSink(Protocol):
+    """A sink that can ask the runtime to stop reading its sources for a while (a NATS publisher whose
+    stream is full): nothing is read, so nothing is dropped, until it accepts again."""
+
+    def accepting(self) -> bool:
+        """False while the runtime should not poll its sources (called once per pass of the loop)."""
+        ...
+
+
 class Source(Protocol):
     """Yields batches, each with its position already advanced; keeps that position as JSON."""
 

@@ -82,6 +82,15 @@ def _conforming(columns: tuple[str, ...]) -> list[pl.Expr]:
     ]
 
 
+@dataclass(frozen=True)
+class Span:
+    """Where a batch's lines were read: ``file`` (an identity, such as ``dev:inode``) and its bytes."""
+
+    file: str
+    start: int
+    end: int
+
+
 @dataclass
 class Batch:
     """The outcome of parsing a group of lines from one source.
@@ -95,6 +104,7 @@ class Batch:
         raw: the complete lines read, in input order (String; too-long lines are not in it).
         attributes: per line of ``raw``, what its shipper sent beside it as a JSON object (labels,
             structured metadata), or null; None when no line has any (files, most ingest).
+        span: where they were read, when the source knows (files, the spool): a NATS publisher's ids.
     """
 
     source: str
@@ -103,6 +113,7 @@ class Batch:
     errors: Counter[str] = field(default_factory=Counter)
     raw: pl.Series = field(default_factory=lambda: pl.Series("line", [], dtype=pl.String))
     attributes: pl.Series | None = None
+    span: Span | None = None
 
     @property
     def parsed(self) -> int:

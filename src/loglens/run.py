@@ -78,11 +78,12 @@ def run_settings(
     timezone: str | None = None,
     max_line_bytes: int | None = None,
     syslog: tuple[str, ...] = (),
+    nats: dict[str, str] | None = None,
 ) -> Settings:
     """Settings for ``loglens run``: the config file < environment < these flags.
 
-    Paths given here replace the file's ``sources``, and ``--syslog`` addresses the file's
-    ``syslog.listen``.
+    Paths given here replace the file's ``sources``, ``--syslog`` addresses the file's
+    ``syslog.listen``, and ``nats`` (``publish``, ``consume``, ``instance``) the file's ``nats:``.
     """
     parse = {"format": format_, "pattern": pattern, "timezone": timezone, "max_line_bytes": max_line_bytes}
     overrides: dict[str, Any] = {
@@ -92,6 +93,7 @@ def run_settings(
         "tail": {"from_start": from_start} if from_start is not None else None,
         "sources": [{"path": path} for path in paths] if paths else None,
         "syslog": {"listen": list(syslog)} if syslog else None,
+        "nats": nats or None,
     }
     return load_settings(config, **overrides)
 
@@ -116,8 +118,8 @@ def warn_if_exposed(settings: Settings) -> None:
     "run",
     epilog=examples(
         "loglens run /var/log/nginx/access.log '/var/log/app/*.log'",
-        "loglens run --listen :9911 --from-start /var/log/nginx/",
         "loglens run --config loglens.yaml --syslog udp://127.0.0.1:5514 --syslog tcp://127.0.0.1:5514",
+        "loglens run /var/log/nginx/access.log --publish nats://10.0.0.5:4222   # then: run --consume",
     ),
 )
 @click.argument("paths", nargs=-1, metavar="[FILE|GLOB|DIR]...")
@@ -136,6 +138,21 @@ def warn_if_exposed(settings: Settings) -> None:
     help="Listen for syslog messages (RFC 5424 and 3164) there; repeatable (syslog.listen).",
 )
 @click.option(
+    "--publish",
+    metavar="nats://HOST:PORT",
+    help="An agent: publish every batch of lines to NATS JetStream there (nats.publish; docs/scale.md).",
+)
+@click.option(
+    "--consume",
+    metavar="nats://HOST:PORT",
+    help="A processor: consume the batches agents publish there, shared by processors (nats.consume).",
+)
+@click.option(
+    "--instance",
+    metavar="NAME",
+    help="A processor's `instance` label on /metrics (nats.instance; default: HOST:PORT).",
+)
+@click.option(
     "--reset-state",
     is_flag=True,
     help="Move the state folder's checkpoint aside (checkpoint.sqlite3.aside-TIME) and start afresh.",
@@ -152,6 +169,9 @@ def run_command(
     max_line_bytes: int | None,
     from_start: bool | None,
     syslog: tuple[str, ...],
+    publish: str | None,
+    consume: str | None,
+    instance: str | None,
     reset_state: bool,
     log_level: str,
 ) -> None:
@@ -162,10 +182,14 @@ def run_command(
     shutdown, so a restart, even after kill -9, counts every line exactly once.
     """
     setup_logging(log_level)
+    nats = {key: value for key, value in (("publish", publish), ("consume", consume), ("instance", instance))
+            if value is not None}  # fmt: skip
     settings = run_settings(
-        paths, config, listen, state_dir, format_, pattern, from_start, timezone, max_line_bytes, syslog
+        paths, config, listen, state_dir, format_, pattern, from_start, timezone, max_line_bytes, syslog, nats
     )
-    if not settings.sources:
+    if settings.nats.consume:
+        log.info("consuming the batches of %s as a processor", settings.nats.consume)
+    elif not settings.sources:
         log.warning("no sources given: serving the push and ingest APIs only")
     warn_if_exposed(settings)
     agent = Agent(settings)

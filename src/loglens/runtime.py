@@ -30,7 +30,7 @@ from loglens.aggregate.counters import Limits
 from loglens.aggregate.totals import Totals
 from loglens.clock import Clock, SystemClock
 from loglens.config import Settings
-from loglens.contracts import Sink, Source, SourceStatus
+from loglens.contracts import CheckpointHeld, PacedSink, Sink, Source, SourceStatus
 from loglens.errors import ConfigError, LoglensError
 from loglens.failures import Backoff, describe, is_fatal, reason
 from loglens.records import Batch
@@ -158,11 +158,13 @@ class Runtime:
         _bind_anomaly_rules(rules, self.detectors)
         self.sources = [_SourceRunner(s, Backoff(f"source {s.id}", log)) for s in sources]
         self.sinks = [SinkRunner(s, self.wall) for s in sinks]
+        self._paced = [s for s in sinks if isinstance(s, PacedSink)]
         self.views = list(views)
         self.keep_checkpoint = checkpoint
         self.store: CheckpointStore | None = None
         self.started_at = self.wall.now()
         self.checkpoint_failures = 0
+        self.checkpoints_held = 0  # skipped while a sink waits for a peer (CheckpointHeld)
         self.loop_runs = 0
         self.last_loop_at: float | None = None
         self._fold_errors: dict[str, Counter[str]] = {}
@@ -324,8 +326,9 @@ class Runtime:
         """
         now = self.wall.now()
         more = False
+        paused = any(not sink.accepting() for sink in self._paced)
         for runner in self.sources:
-            if not runner.backoff.ready(now):
+            if paused or not runner.backoff.ready(now):
                 continue
             try:
                 with closing(runner.source.poll(now)) as batches:
@@ -449,6 +452,9 @@ class Runtime:
             if not snapshot.same_state(self._last_saved):
                 self.store.save(snapshot)
                 self._last_saved = snapshot
+        except CheckpointHeld:
+            self.checkpoints_held += 1
+            return
         except BaseException as exc:
             if is_fatal(exc):
                 raise

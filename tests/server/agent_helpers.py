@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -103,6 +103,7 @@ class AgentProcess:
         out: file of its stdout and stderr.
         preexec_fn: run in the child before exec (limits, capabilities).
         wait: wait for its URL (False for a run expected to exit at start-up).
+        env: its environment (default: the tests').
     """
 
     def __init__(
@@ -111,6 +112,7 @@ class AgentProcess:
         out: Path,
         preexec_fn: Callable[[], None] | None = None,
         wait: bool = True,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.out = out
         RUNNING.append(self)
@@ -118,6 +120,7 @@ class AgentProcess:
             self.process = subprocess.Popen(
                 [LOGLENS, "run", *args, "--listen", "127.0.0.1:0"],
                 stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=preexec_fn,
+                env=None if env is None else dict(env),
             )  # fmt: skip
         self.url = wait_for(self._url, what="loglens to print its URL") if wait else ""
 

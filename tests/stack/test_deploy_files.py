@@ -57,7 +57,8 @@ def test_promtool_accepts_the_prometheus_config_and_its_rules() -> None:
     rules = sorted(str(path) for path in (DEPLOY / "rules").glob("*.yml"))
     checked = subprocess.run([promtool, "check", "rules", *rules], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert checked.stdout.count("SUCCESS: 4 rules found") == 2
+    assert checked.stdout.count("SUCCESS: 4 rules found") == 1  # the alerting rules
+    assert checked.stdout.count("SUCCESS: 6 rules found") == 1  # the recording rules
 
 
 def test_amtool_accepts_the_alertmanager_config() -> None:
@@ -92,7 +93,9 @@ def test_the_prometheus_config_scrapes_loglens_and_itself_and_alerts_to_alertman
     recorded = [rule["record"] for group in _yaml(DEPLOY / "rules" / "loglens-recording.yml")["groups"]
                 for rule in group["rules"]]  # fmt: skip
     assert recorded == ["loglens:http_requests:rate1m", "loglens:http_error_ratio:rate1m",
-                        "loglens:lines:rate1m", "loglens:parse_error_ratio:rate5m"]  # fmt: skip
+                        "loglens:lines:rate1m", "loglens:parse_error_ratio:rate5m",
+                        "loglens:fleet_lines:rate1m", "loglens:fleet_http_requests:rate1m"]  # fmt: skip
+    assert all(job.get("honor_labels") for job in config["scrape_configs"] if job["job_name"] == "loglens")
 
 
 def test_the_stack_settings_pass_loglens_check() -> None:

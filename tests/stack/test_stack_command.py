@@ -84,7 +84,7 @@ def test_up_status_down_leaves_no_process_behind(state: Path, tmp_path: Path) ->
 
     wait_for(scraped, timeout=30, what="Prometheus's targets", last=seen)
     rules = httpx.get(f"{prometheus}/api/v1/rules", timeout=5).json()["data"]["groups"]
-    assert {group["name"] for group in rules} == {"loglens", "loglens-rates"}
+    assert {group["name"] for group in rules} == {"loglens", "loglens-rates", "loglens-fleet"}
 
     def alertmanager_seen() -> bool:
         managers = httpx.get(f"{prometheus}/api/v1/alertmanagers", timeout=5).json()["data"]

@@ -17,7 +17,7 @@ from loglens.contracts import SourceStatus
 from loglens.ingest.spool import Frame, Spool, decode_frames
 from loglens.parsing import build_parser
 from loglens.pipeline import LinePipeline
-from loglens.records import Batch
+from loglens.records import Batch, Span
 
 #: Bytes one poll reads from the spool.
 READ_BYTES = 16 * 1024 * 1024
@@ -103,6 +103,7 @@ class SpoolSource:
         batch = pipeline.parse_lines(pl.Series("line", lines, dtype=pl.String))
         if any(frame.attributes is not None for frame in run):
             batch.attributes = _attributes(run)
+        batch.span = Span(f"spool:{self.index}", self.offset, run[-1].end)
         self.offset = run[-1].end
         self._lines[key[0]] = self._lines.get(key[0], 0) + len(lines)
         return batch

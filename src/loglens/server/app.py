@@ -40,6 +40,7 @@ def create_app(
     query: Query | None = None,
     poll_interval: float = 0.25,
     openapi_paths: Mapping[str, dict[str, Any]] | None = None,
+    instance: Callable[[], str | None] | None = None,
 ) -> FastAPI:
     """Return the app serving ``registry`` on ``/metrics``, health and readiness, and the given routers.
 
@@ -49,6 +50,7 @@ def create_app(
         query: the runtime's state, for health and readiness (None: an app without a runtime).
         poll_interval: seconds between the loop's passes, to tell a stuck loop.
         openapi_paths: OpenAPI path items of endpoints served beside the app (:func:`beside`).
+        instance: the ``instance`` label every sample of ``/metrics`` carries (a processor's), if any.
     """
     app = FastAPIOffline(
         title="loglens",
@@ -91,7 +93,8 @@ def create_app(
     def metrics(request: Request) -> Response:
         """Prometheus text 0.0.4, or OpenMetrics when the scraper asks for it, sent family by family."""
         encoder, content_type = choose_encoder(request.headers.get("accept", ""))
-        return StreamingResponse(_families(registry, encoder), media_type=content_type)
+        label = instance() if instance is not None else None
+        return StreamingResponse(_families(registry, encoder, label), media_type=content_type)
 
     @app.get("/api/health")
     def health() -> JSONResponse:
@@ -147,12 +150,17 @@ class _Family:
         return [self.family]
 
 
-def _families(registry: CollectorRegistry, encoder: Callable[[Any], bytes]) -> Iterator[bytes]:
+def _families(
+    registry: CollectorRegistry, encoder: Callable[[Any], bytes], instance: str | None = None
+) -> Iterator[bytes]:
     """The exposition one family at a time, each encoded by prometheus_client (OpenMetrics' ``# EOF``
-    once, at the end), so a large exposition is never held whole."""
+    once, at the end), so a large exposition is never held whole; every sample labelled ``instance``
+    when one is given."""
     eof = b"# EOF\n"
     ends = False
     for family in registry.collect():
+        if instance is not None:
+            family.samples = [s._replace(labels={**s.labels, "instance": instance}) for s in family.samples]
         text = encoder(_Family(family))
         if text.endswith(eof):
             text, ends = text[: -len(eof)], True

@@ -48,6 +48,8 @@ class HttpServer:
         self.endpoints: dict[str, ASGIApp] = {}
         self.openapi_paths: dict[str, dict[str, Any]] = {}
         self.registry = CollectorRegistry()
+        #: The ``instance`` label put on every sample of /metrics (None: none; "": host and port bound).
+        self.instance: str | None = None
         self._socket: socket.socket | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -91,6 +93,7 @@ class HttpServer:
             query,
             self.settings.tail.poll_interval_seconds,
             openapi_paths=self.openapi_paths,
+            instance=self.instance_label,
         )
         self.app.mount(f"/{ASSETS_URL}", assets(), name="ui")
         self._socket = _bind(self.settings.server.host, self.settings.server.port)
@@ -102,6 +105,12 @@ class HttpServer:
             return self.settings.server.host, self.settings.server.port
         host, port = self._socket.getsockname()[:2]
         return host, port
+
+    def instance_label(self) -> str | None:
+        """The ``instance`` label of /metrics: the configured one, or this host's name and the port bound."""
+        if self.instance is None or self.instance:
+            return self.instance
+        return f"{socket.gethostname()}:{self.address[1]}"
 
     @property
     def url(self) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 from loglens.parsing.lines import LineChunk
 from loglens.pipeline import LinePipeline
-from loglens.records import Batch
+from loglens.records import Batch, Span
 from loglens.sources.discovery import FileId, Fingerprint
 from loglens.sources.file_state import FileState
 
@@ -90,6 +90,7 @@ class TrackedFile:
         finished = False
         try:
             for batch, consumed in self.pipeline.parse_ahead(self._chunks(budget)):
+                batch.span = Span(f"{self.id[0]}:{self.id[1]}", self.offset, self.offset + consumed)
                 self.offset += consumed
                 if batch.lines:
                     self.lines += batch.lines

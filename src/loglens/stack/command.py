@@ -9,6 +9,7 @@ import click
 from loglens.config import load_settings
 from loglens.errors import LoglensError
 from loglens.options import config_option, examples, state_dir_option
+from loglens.stack.components import COMPONENTS, NATS, NATS_URL_FILE
 from loglens.stack.configs import deploy_folder
 from loglens.stack.processes import alive, down, read_record, ready, up
 
@@ -59,6 +60,12 @@ def stack() -> None:
 @click.option("--prometheus-port", type=_PORT, help="0: any free port [default: 9090 when free, else any].")
 @click.option("--alertmanager-port", type=_PORT, help="0: any free port [default: 9093 when free, else any].")
 @click.option(
+    "--nats",
+    "with_nats",
+    is_flag=True,
+    help="Also start nats-server -js, for agents and processors (docs/scale.md); its client URL is printed.",
+)
+@click.option(
     "--deploy",
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder of the shipped configurations [default: the checkout's deploy/].",
@@ -69,6 +76,7 @@ def up_command(
     target: str | None,
     prometheus_port: int | None,
     alertmanager_port: int | None,
+    with_nats: bool,
     deploy: Path | None,
 ) -> None:
     """Start Prometheus (scraping loglens, with the recording and alerting rules) and Alertmanager, in
@@ -80,9 +88,13 @@ def up_command(
     folder = _folder(config, state_dir)
     ports = {"prometheus": prometheus_port, "alertmanager": alertmanager_port}
     scraped = _loglens_target(config, target)
-    running = up(folder, deploy_folder(deploy), scraped, ports)
+    components = (*COMPONENTS, NATS) if with_nats else COMPONENTS
+    running = up(folder, deploy_folder(deploy), scraped, ports, components=components)
     for item in running:
         click.echo(f"{item.name:<13} {item.url}  (pid {item.pid}, log {item.log})")
+    if with_nats:
+        url = (folder / NATS_URL_FILE).read_text(encoding="utf-8").strip()
+        click.echo(f"NATS clients connect to {url}: loglens run --publish {url} / --consume {url}")
     click.echo(f"Prometheus scrapes loglens at {scraped}; stop the stack with: loglens stack down"
                + ("" if state_dir is None else f" --state-dir {state_dir}"))  # fmt: skip
 

@@ -1,6 +1,7 @@
 """The programs ``loglens stack`` runs: each one's binary, default port, and arguments.
 
-A new part of the stack (a NATS server, say) is one more :class:`Component` in :data:`COMPONENTS`:
+A new part of the stack is one more :class:`Component` in :data:`COMPONENTS` (or, asked for, as
+:data:`NATS` is, beside them):
 its binary names, its Debian package, its port, and a function that writes its configuration into the
 stack's folder and returns its arguments.
 """
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from loglens.errors import LoglensError
 from loglens.stack.configs import Addresses, alertmanager_config, prometheus_config
+from loglens.stack.ports import any_port, port_free
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,22 @@ def _alertmanager(layout: Layout, listen: str) -> list[str]:
     ]
 
 
+#: The NATS client port ``loglens stack up --nats`` asks for when it is free.
+NATS_CLIENT_PORT = 4222
+#: The file of the stack's folder that holds the NATS server's client URL.
+NATS_URL_FILE = "nats.url"
+
+
+def _nats(layout: Layout, listen: str) -> list[str]:
+    """nats-server with JetStream: its monitoring port is the component's (``/healthz``), its client port
+    4222 when free (else any), written to ``nats.url`` in the stack's folder."""
+    host, _ = listen.rsplit(":", 1)
+    client = NATS_CLIENT_PORT if port_free(NATS_CLIENT_PORT) else any_port()
+    _write(layout.folder / NATS_URL_FILE, f"nats://{host}:{client}\n")
+    return ["-js", "-a", host, "-p", str(client), "-m", listen.rsplit(":", 1)[1],
+            "-sd", str(layout.folder / "nats-data")]  # fmt: skip
+
+
 PROMETHEUS = Component("prometheus", ("prometheus",), "prometheus", 9090, _prometheus)
 ALERTMANAGER = Component(
     "alertmanager",
@@ -92,5 +110,7 @@ ALERTMANAGER = Component(
     9093,
     _alertmanager,
 )
+#: ``loglens stack up --nats``: the JetStream server agents publish to and processors consume from.
+NATS = Component("nats", ("nats-server",), "nats-server", 8222, _nats, ready_path="/healthz")
 #: Started in this order, stopped in the reverse one.
 COMPONENTS: tuple[Component, ...] = (ALERTMANAGER, PROMETHEUS)

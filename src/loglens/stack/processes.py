@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -24,9 +23,9 @@ import orjson
 from loglens.errors import LoglensError
 from loglens.stack.components import COMPONENTS, Component, Layout
 from loglens.stack.configs import Addresses
+from loglens.stack.ports import HOST, any_port, port_free
 
 RECORD = "stack.json"
-HOST = "127.0.0.1"
 
 
 @dataclass(frozen=True)
@@ -41,22 +40,6 @@ class Running:
     ready_path: str
 
 
-def _port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind((HOST, port))
-        except OSError:
-            return False
-    return True
-
-
-def _any_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def choose_port(component: Component, given: int | None) -> int:
     """``given`` (0: any free port), else the component's default port when free, else any free port.
 
@@ -64,12 +47,12 @@ def choose_port(component: Component, given: int | None) -> int:
         LoglensError: ``given`` is in use.
     """
     if given == 0:
-        return _any_port()
+        return any_port()
     if given is not None:
-        if not _port_free(given):
+        if not port_free(given):
             raise LoglensError(f"{component.name}: port {given} is in use; give another, or 0 for any")
         return given
-    return component.default_port if _port_free(component.default_port) else _any_port()
+    return component.default_port if port_free(component.default_port) else any_port()
 
 
 def alive(pid: int, binary: str) -> bool:
