@@ -172,10 +172,18 @@ class Query:
         with self._rt.totals.lock:
             return sorted(self._rt.totals.sources)
 
-    def web_panels(self, limit: int) -> dict[str, list[dict[str, Any]]] | None:
-        """The goaccess panels' top ``limit`` rows (None when this runtime folds none)."""
+    def web_panels(
+        self, limit: int, source: str | None = None, range_seconds: int | None = None
+    ) -> dict[str, list[dict[str, Any]]] | None:
+        """The goaccess panels' top ``limit`` rows, of ``source`` (none: every source) over the last
+        ``range_seconds`` (by whole minutes; none: since the start); None when this runtime folds none."""
         panels = self._rt.web_panels
-        return panels.snapshot(limit) if panels is not None else None
+        return panels.snapshot(limit, source, range_seconds) if panels is not None else None
+
+    def vhosts_logged(self) -> bool:
+        """Whether any record folded into the goaccess panels had a virtual host."""
+        panels = self._rt.web_panels
+        return panels is not None and panels.vhosts
 
     def lines(self) -> tuple[int, Counter[str]]:
         """Lines read and parse errors by reason, over every source (checkpointed totals)."""

@@ -53,8 +53,8 @@ class Breakdown:
         self.hours: Counter[int] = Counter()
         self._families = AgentFamilies(capacity)
 
-    def update(self, records: pl.DataFrame) -> None:
-        """Fold in a batch's records (non-access records are ignored)."""
+    def update(self, records: pl.DataFrame, source: str = "") -> None:
+        """Fold in a batch's records (non-access records are ignored; every source together)."""
         access = access_records(records)
         if access.is_empty():
             return

@@ -102,8 +102,9 @@
     panel("referring_sites", "Referring sites", "site"),
     panel("referrers", "Referrer URLs", "referrer"),
     panel("users", "Remote users", "user"),
-    { id: "vhosts", title: "Virtual hosts", cols: [{ name: "host" }], rows: () => null,
-      empty: () => "none of loglens's formats logs the virtual host" },
+    Object.assign(panel("vhosts", "Virtual hosts", "host"), {
+      empty: (d) => !d.panels ? "not kept by this loglens" : d.meta.vhosts ? "none yet"
+        : "the log format has no virtual host (vhost_combined, %v or $host logs it)" }),
   ];
   const labels = (l) => { const s = Object.entries(l || {}).map(([k, v]) => k + "=" + v).join(","); return s ? " {" + s + "}" : ""; };
 
@@ -225,7 +226,8 @@
       : "updated " + meta.now.replace("T", " ").replace("Z", " UTC");
     const note = $("note");
     note.hidden = !(meta.source && meta.range_seconds);
-    note.textContent = "The windows count every source: the range's panels are of every source.";
+    note.textContent = "The windows count every source: over a range, the totals, charts, status codes, sections "
+      + "and methods are of every source; the goaccess panels are of this source.";
     renderKpis(doc);
     renderCharts(doc);
     for (const def of TABLES) renderTable(def, doc);
@@ -262,7 +264,13 @@
   }
   $("range").addEventListener("change", (e) => choose("range", e.target.value));
   $("source").addEventListener("change", (e) => {
-    if (inline) { state.doc.summary = state.doc.summary_by_source[e.target.value || ""]; state.doc.meta.source = e.target.value || null; render(); }
+    if (inline) {
+      const pick = e.target.value || "";
+      state.doc.summary = state.doc.summary_by_source[pick];
+      state.doc.panels = state.doc.panels_by_source ? state.doc.panels_by_source[pick] : state.doc.panels;
+      state.doc.meta.source = pick || null;
+      render();
+    }
     else choose("source", e.target.value);
   });
 
