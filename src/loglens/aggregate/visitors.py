@@ -47,6 +47,9 @@ VISITOR_MIX = 0x9E3779B97F4A7C15
 RANGE_SECONDS = 600
 
 _KEY = pl.col("key")
+SCHEMA_SUMS = ("bytes", "served", "timed")
+#: The columns of an agent's counts, in the order classify_rows hands them back.
+BY_AGENT = ("agent", "count", *SCHEMA_SUMS, "part")
 _EMPTY_SUMS = {"hits": pl.UInt32, "bytes": pl.Int64, "served": pl.Float64, "timed": pl.UInt32}
 _AGGS = {
     "hits": pl.len(),
@@ -196,9 +199,16 @@ class WebPanels:
         counts = agents.select(
             "batch", agent="key", count="hits", bytes="bytes", served="served", timed="timed", part="part"
         )
-        # Classified batch by batch, in order, as the report's panels are: the same budget of new agents
-        # per batch, so both name the same families.
-        for _batch, batch in sorted(counts.partition_by("batch", as_dict=True, include_key=False).items()):
+        if self._agents.knows(counts["agent"].unique()):  # nothing new: one pass over the whole fold
+            batches = [
+                counts.group_by("agent", "part").agg(pl.col("count", *SCHEMA_SUMS).sum()).select(*BY_AGENT)
+            ]
+        else:
+            # Classified batch by batch, in order, as the report's panels are: the same budget of new
+            # agents per batch, so both name the same families.
+            split = counts.partition_by("batch", as_dict=True, include_key=False)
+            batches = [part.select(*BY_AGENT) for _key, part in sorted(split.items())]
+        for batch in batches:
             for family, system, _count, is_bot, row in self._agents.classify_rows(batch):
                 _agent, hits, size, served, timed, part, _bot = row
                 rows["bots" if is_bot else "browsers"].append((part, family, hits, size, served, timed))
