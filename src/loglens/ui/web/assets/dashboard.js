@@ -49,7 +49,7 @@
   const HITS = [{ name: "hits", num: true, fmt: num, bar: true }, { name: "share", num: true, fmt: pct, share: 1 }];
   const GOACCESS = [...HITS, { name: "bandwidth", num: true, fmt: bytes }, { name: "time served", num: true, fmt: secs }];
   const panel = (id, title, key) => ({
-    id, title, cols: [{ name: key }, ...GOACCESS],
+    id, title, clip: true, cols: [{ name: key }, ...GOACCESS],
     rows: (d) => d.panels ? withShare(keyed(d.panels[id])) : null,
     empty: (d) => d.panels ? "none yet" : "not kept by this loglens",
   });
@@ -87,7 +87,7 @@
         { name: "rotations", num: true, fmt: num }, { name: "errors", num: true, fmt: num }, { name: "healthy", cls: (v) => v === "yes" ? "ok" : "firing" }],
       rows: (d) => Object.entries(d.sources || {}).map(([k, s]) => [k, s.lines, s.parse_errors, s.lag_bytes,
         s.lines_per_second, s.rotations, s.errors, s.healthy ? "yes" : "no"]) },
-    { id: "visitors", title: "Unique visitors per day", cols: [{ name: "day" }, { name: "hits", num: true, fmt: num, bar: true },
+    { id: "visitors", title: "Unique visitors per day", clip: true, cols: [{ name: "day" }, { name: "hits", num: true, fmt: num, bar: true },
         { name: "visitors", num: true, fmt: num }, { name: "bandwidth", num: true, fmt: bytes }, { name: "time served", num: true, fmt: secs }],
       rows: (d) => d.panels ? keyed(d.panels.visitors).map((r) => [r[0], r[1], r[4], r[2], r[3]]) : null,
       empty: (d) => d.panels ? "none yet" : "not kept by this loglens", sort: { col: 0, dir: -1 } },
@@ -147,8 +147,9 @@
     const body = sorted.map((r) => el("tr", { "data-key": String(r[0]) }, ...def.cols.map((c, i) => {
       const v = r[i];
       const text = c.fmt ? c.fmt(v) : v ?? "–";
-      const cls = [c.num ? "num" : "key", c.cls ? c.cls(v) : "", c.bar ? "bar" : ""].join(" ").trim();
-      const td = el("td", { class: cls });
+      const clip = def.clip && i === 0;
+      const cls = [c.num ? "num" : "key", clip ? "clip" : "", c.cls ? c.cls(v) : "", c.bar ? "bar" : ""].join(" ").trim();
+      const td = el("td", clip ? { class: cls, title: String(text) } : { class: cls });
       if (c.bar && typeof v === "number") td.append(el("span", { style: "width:" + (100 * v / top).toFixed(1) + "%" }), el("b", {}, text));
       else td.append(text);
       return td;
