@@ -149,14 +149,17 @@ class Query:
             return [(s, 0) for s in range(last - window + 1, last + 1)]
         return windows.hits_per_second(last - window, last)
 
-    def rates(self, window: int, step: int, end: int | None = None) -> list[tuple[int, int, int, int]]:
+    def rates(
+        self, window: int, step: int, end: int | None = None, source: str | None = None
+    ) -> list[tuple[int, int, int, int]]:
         """``(first second, hits, 4xx, 5xx)`` per ``step`` seconds over the ``window`` seconds up to
-        ``end`` (now), oldest first; seconds past the windows' keep come from their rollup."""
+        ``end`` (now), of ``source`` (none: every source), oldest first; seconds past the windows' keep
+        come from their rollup."""
         last = int(self.now()) if end is None else end
         windows = self._rt.windows
         if windows is None:
             return []
-        return windows.rates(last - window + 1, last, step)
+        return windows.rates(last - window + 1, last, step, source)
 
     def summary(self, source: str | None = None) -> SourceCounters:
         """The totals of ``source``, or of every source merged (a copy: what ``replay`` reports)."""

@@ -266,3 +266,31 @@ def test_a_damaged_checkpoint_of_the_panels_is_refused_with_a_reason() -> None:
     saved["sources"]["s0.log"]["panels"]["paths"] = "not base64 rows!"
     with pytest.raises(ValueError, match="unreadable panel rows"):
         WebPanels(100).load_state(saved)
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.integers(0, 2**32))
+def test_each_source_has_its_own_chart_and_they_sum_to_every_source(seed: int) -> None:
+    rng = random.Random(seed)
+    windows = Windows(keep_seconds=30, lateness_seconds=5)
+    seen: Counter[tuple[str, int]] = Counter()  # (source, 10 s span)
+    last = 0
+    for start in range(0, 400, 7):
+        source = rng.choice(("a.log", "b.log"))
+        seconds = sorted(start + rng.randrange(7) for _ in range(rng.randrange(12)))
+        if seconds:
+            windows.add(_records(seconds, [200] * len(seconds)), BASE + seconds[-1], source)
+            last = max(last, seconds[-1])
+        for second in seconds:
+            seen[source, second - second % 10] += 1
+    assert windows.source_rollup["a.log"] or windows.source_rollup["b.log"]  # evicted seconds rolled up
+    every = windows.rates(BASE, BASE + last, ROLLUP_SECONDS)
+    by_source = {name: windows.rates(BASE, BASE + last, ROLLUP_SECONDS, name) for name in ("a.log", "b.log")}
+    for index, (first, hits, _e4, _e5) in enumerate(every):
+        assert hits == sum(by_source[name][index][1] for name in by_source)
+        for name, points in by_source.items():
+            assert points[index][1] == seen[name, first - BASE], (name, first)
+    assert len(windows.source_seconds["a.log"]) <= 31 and len(windows.source_seconds["b.log"]) <= 31
+    assert windows.rates(BASE, BASE + last, 60, "nope") == [
+        (s, 0, 0, 0) for s, *_ in windows.rates(BASE, BASE + last, 60)
+    ]

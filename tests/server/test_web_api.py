@@ -141,8 +141,11 @@ def test_the_goaccess_panels_answer_the_source_and_range_and_survive_a_restart(t
         url = running.url
         panels = httpx.get(f"{url}/api/dashboard").json()["panels"]
         assert panels["paths"] == {"/a": [3, 15, None], "/b": [2, 10, None]}
-        of_b = httpx.get(f"{url}/api/dashboard", params={"source": str(second)}).json()["panels"]
+        doc_b = httpx.get(f"{url}/api/dashboard", params={"source": str(second)}).json()
+        of_b = doc_b["panels"]
         assert of_b["paths"] == {"/b": [2, 10, None]} and of_b["clients"] == {"10.0.0.9": [2, 10, None]}
+        chart_b = doc_b["charts"]["5m"]["points"].values()
+        assert (sum(p[0] for p in chart_b), sum(p[1] for p in chart_b)) == (2, 2)  # its hits, its 404s
         ranged = httpx.get(f"{url}/api/dashboard", params={"source": str(first), "range": 60}).json()
         assert ranged["panels"]["paths"] == {"/a": [3, 15, None]}
         assert ranged["meta"]["vhosts"] is False

@@ -63,7 +63,7 @@ def document(
         "summary": _windowed(query, range_seconds or 0, rows, end)
         if windowed
         else summary_of(query, source, rows),
-        "charts": _charts(query, end) if keep else None,
+        "charts": _charts(query, end, source) if keep else None,
         "panels": panels_of(query, rows, source, range_seconds if windowed else None),
         "alerts": _alerts(query, rows) if keep else None,
         "anomalies": _anomalies(query, rows) if keep else None,
@@ -137,11 +137,11 @@ def _windowed(query: Query, window: int, rows: int, end: int) -> dict[str, Any]:
     }
 
 
-def _charts(query: Query, end: int) -> dict[str, Any]:
+def _charts(query: Query, end: int, source: str | None) -> dict[str, Any]:
     """Hits, 4xx and 5xx per point of each chart, keyed by the point's first second."""
     out: dict[str, Any] = {}
     for name, seconds, step in CHARTS:
-        points = query.rates(seconds, step, end)
+        points = query.rates(seconds, step, end, source)
         out[name] = {"step": step, "points": {str(sec): [h, e4, e5] for sec, h, e4, e5 in points}}
     return out
 

@@ -227,8 +227,8 @@
       : "updated " + meta.now.replace("T", " ").replace("Z", " UTC");
     const note = $("note");
     note.hidden = !(meta.source && meta.range_seconds);
-    note.textContent = "The windows count every source: over a range, the totals, charts, status codes, sections "
-      + "and methods are of every source; the goaccess panels are of this source.";
+    note.textContent = "The windows count every source: over a range, the totals, status codes, sections "
+      + "and methods are of every source; the charts and the goaccess panels are of this source.";
     renderKpis(doc);
     renderCharts(doc);
     for (const def of TABLES) renderTable(def, doc);
