@@ -47,7 +47,7 @@ def _warm_up() -> None:
 
 
 def warm_up() -> None:
-    """Have ua-parser compile its rules (it does on first use, a quarter of a CPU second) in a thread
+    """Have ua-parser compile its rules (it does on first use, bench/README.md) in a thread
     at start, while the first batch is still being read and parsed, not while the first agents are
     classified."""
     threading.Thread(target=_warm_up, name="loglens-ua-warmup", daemon=True).start()

@@ -10,7 +10,8 @@ pooled as ``__other__``), so memory is bounded whatever the input. Folded by a
 
 Records are buffered until there are :data:`BUFFER_ROWS` of them (or the panels are read), then
 grouped by polars in one call. The string columns are grouped by their 64-bit hashes, each hashed
-once, and each key's text is taken from its first row: grouping by the text itself cost twice as much.
+once, and each key's text is taken from its first row, which is cheaper than grouping by the text
+(bench/README.md).
 """
 
 from __future__ import annotations
