@@ -1,6 +1,6 @@
 """Benchmark following a file: ``loglens run`` against ``mtail`` on the same appended lines.
 
-    python bench/tail_peers.py [--lines 1000000] [--seed 42] [--rules]
+    python bench/tail_peers.py [--lines 1000000] [--seed 42] [--rules] [--loglens-only]
 
 For each tool in turn: start it on an empty file (loglens with its default 0.25 s poll, mtail with
 bench/replay_status_bytes.mtail and its default 250 ms poll), append N combined lines made by
@@ -8,7 +8,8 @@ bench/replay_status_bytes.mtail and its default 250 ms poll), append N combined 
 lines/s and CPU seconds per tool, and the ratio. With ``--rules``, the lines are metrics_peers.py's
 mixed access and application lines, and the tools count them with the ten user metrics of
 bench/metrics_rules (loglens ``--config rules.yaml``, mtail ``rules.mtail``), until each one's
-``lines_total`` has every line.
+``lines_total`` has every line. ``--loglens-only`` times loglens alone (the web panels' cost:
+``LOGLENS__WEB__PANELS=false`` in the environment turns them off).
 """
 
 from __future__ import annotations
@@ -81,8 +82,9 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--rules", action="store_true", help="mixed lines, counted by bench/metrics_rules")
+    parser.add_argument("--loglens-only", action="store_true", help="time loglens run alone (no mtail)")
     args = parser.parse_args()
-    mtail = shutil.which("mtail")
+    mtail = shutil.which("mtail") or ("mtail" if args.loglens_only else None)
     if mtail is None:
         raise SystemExit("mtail not installed: apt-get install mtail (make bench installs it)")
     work = Path(tempfile.mkdtemp(prefix="loglens-tail-peers-"))
@@ -123,8 +125,11 @@ def main() -> None:
     kind = "mixed lines, 10 user metrics," if args.rules else "combined lines"
     print(f"{args.lines:,} {kind} appended at once, {os.cpu_count()} cores")
     print(f"{'tool':<14}{'seconds':>9}{'lines/s':>12}{'CPU s':>10}")
+    if args.loglens_only:
+        runs.pop("mtail")
     times = {name: run() for name, run in runs.items()}
-    print(f"loglens run is {times['mtail'] / times['loglens run']:.1f}x mtail")
+    if "mtail" in times:
+        print(f"loglens run is {times['mtail'] / times['loglens run']:.1f}x mtail")
     shutil.rmtree(work)
 
 

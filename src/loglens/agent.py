@@ -272,8 +272,9 @@ class Agent:
 
             self.server.registry.register(ArchiveCollector(self.archive))
         # The web page's goaccess panels, folded in their own thread (sinks/panels.py), as many rows as
-        # any label has values.
-        self.web_panels = WebPanels(settings.limits.max_label_values) if settings.web.panels else None
+        # any label has values, per source and per minute (the page's ranges), checkpointed.
+        limit = settings.limits.max_label_values
+        self.web_panels = WebPanels(limit, clock.now) if settings.web.panels else None
         panels = [PanelSink(self.web_panels)] if self.web_panels is not None else []
         self.runtime = Runtime(
             settings,

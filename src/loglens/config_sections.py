@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from loglens.alerts.config import seconds_of
 from loglens.metric_names import NAME, reserved_prefix
 
-FormatName = Literal["auto", "common", "combined", "iso", "json", "level"]
+FormatName = Literal["auto", "common", "combined", "iso", "json", "level", "vhost_combined"]
 #: Labels of loglens's own metrics: a source's extra labels cannot take them.
 BUILTIN_LABELS = frozenset({"source", "reason", "method", "status", "section", "level", "le"})
 

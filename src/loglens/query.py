@@ -149,14 +149,17 @@ class Query:
             return [(s, 0) for s in range(last - window + 1, last + 1)]
         return windows.hits_per_second(last - window, last)
 
-    def rates(self, window: int, step: int, end: int | None = None) -> list[tuple[int, int, int, int]]:
+    def rates(
+        self, window: int, step: int, end: int | None = None, source: str | None = None
+    ) -> list[tuple[int, int, int, int]]:
         """``(first second, hits, 4xx, 5xx)`` per ``step`` seconds over the ``window`` seconds up to
-        ``end`` (now), oldest first; seconds past the windows' keep come from their rollup."""
+        ``end`` (now), of ``source`` (none: every source), oldest first; seconds past the windows' keep
+        come from their rollup."""
         last = int(self.now()) if end is None else end
         windows = self._rt.windows
         if windows is None:
             return []
-        return windows.rates(last - window + 1, last, step)
+        return windows.rates(last - window + 1, last, step, source)
 
     def summary(self, source: str | None = None) -> SourceCounters:
         """The totals of ``source``, or of every source merged (a copy: what ``replay`` reports)."""
@@ -172,10 +175,18 @@ class Query:
         with self._rt.totals.lock:
             return sorted(self._rt.totals.sources)
 
-    def web_panels(self, limit: int) -> dict[str, list[dict[str, Any]]] | None:
-        """The goaccess panels' top ``limit`` rows (None when this runtime folds none)."""
+    def web_panels(
+        self, limit: int, source: str | None = None, range_seconds: int | None = None
+    ) -> dict[str, list[dict[str, Any]]] | None:
+        """The goaccess panels' top ``limit`` rows, of ``source`` (none: every source) over the last
+        ``range_seconds`` (by whole minutes; none: since the start); None when this runtime folds none."""
         panels = self._rt.web_panels
-        return panels.snapshot(limit) if panels is not None else None
+        return panels.snapshot(limit, source, range_seconds) if panels is not None else None
+
+    def vhosts_logged(self) -> bool:
+        """Whether any record folded into the goaccess panels had a virtual host."""
+        panels = self._rt.web_panels
+        return panels is not None and panels.vhosts
 
     def lines(self) -> tuple[int, Counter[str]]:
         """Lines read and parse errors by reason, over every source (checkpointed totals)."""

@@ -33,6 +33,7 @@ RECORD_SCHEMA: dict[str, pl.DataType] = {
     "service": pl.String(),
     "message": pl.String(),
     "line": pl.UInt32(),  # 0-based index of the record's line in its batch's raw lines
+    "vhost": pl.String(),  # the virtual host served (formats that log it)
 }
 
 _EMPTY_RECORDS = pl.DataFrame(schema=RECORD_SCHEMA)

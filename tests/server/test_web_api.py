@@ -126,3 +126,38 @@ def test_the_event_stream_sends_a_document_then_deltas_every_second(agent: tuple
         assert doc["panels"]["paths"]["/c"][0] == 4
         whole = httpx.get(f"{url.url}/api/dashboard").json()
         assert doc["summary"] == whole["summary"] and doc["panels"] == whole["panels"]
+
+
+def test_the_goaccess_panels_answer_the_source_and_range_and_survive_a_restart(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    first, second = logs / "a.log", logs / "b.log"
+    first.write_text(line("/a") * 3, encoding="utf-8")
+    second.write_text(line("/b", 404, client="10.0.0.9") * 2, encoding="utf-8")
+    settings = agent_settings(logs, tmp_path / "state")
+    counted = {str(first): 3, str(second): 2}
+    with Agent(settings) as running:
+        wait_for(lambda: lines_total(running.url) == counted, what="5 lines on /metrics")
+        url = running.url
+        panels = httpx.get(f"{url}/api/dashboard").json()["panels"]
+        assert panels["paths"] == {"/a": [3, 15, None], "/b": [2, 10, None]}
+        doc_b = httpx.get(f"{url}/api/dashboard", params={"source": str(second)}).json()
+        of_b = doc_b["panels"]
+        assert of_b["paths"] == {"/b": [2, 10, None]} and of_b["clients"] == {"10.0.0.9": [2, 10, None]}
+        chart_b = doc_b["charts"]["5m"]["points"].values()
+        assert (sum(p[0] for p in chart_b), sum(p[1] for p in chart_b)) == (2, 2)  # its hits, its 404s
+        ranged = httpx.get(f"{url}/api/dashboard", params={"source": str(first), "range": 60}).json()
+        assert ranged["panels"]["paths"] == {"/a": [3, 15, None]}
+        assert ranged["meta"]["vhosts"] is False
+        # the checkpoint holds what the panels counted, with the positions they were counted to
+        wait_for(lambda: running.runtime.store is not None and running.runtime.store.saves > 0, what="a save")
+    with Agent(settings) as restarted:
+        wait_for(lambda: lines_total(restarted.url) == counted, what="the totals restored")
+        again = httpx.get(f"{restarted.url}/api/dashboard").json()["panels"]
+        assert again == panels  # not read again: counted once, from the checkpoint
+        with first.open("a", encoding="utf-8") as handle:
+            handle.write(line("/a"))
+        wait_for(
+            lambda: httpx.get(f"{restarted.url}/api/dashboard").json()["panels"]["paths"]["/a"][0] == 4,
+            what="the new line on the panels",
+        )

@@ -35,10 +35,22 @@ def agent_family(agent: str) -> str:
     return parsed.family if parsed is not None else UNCLASSIFIED
 
 
+#: A user agent parsed once at start, so ua-parser compiles its rules then.
+WARM_UP_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+
+
+def _warm_up() -> None:
+    from ua_parser import parse_os
+
+    agent_family(WARM_UP_AGENT)
+    parse_os(WARM_UP_AGENT)
+
+
 def warm_up() -> None:
-    """Have ua-parser compile its rules (it does on first use) in a thread, while the first batch is
-    still being read and parsed: that is mostly done without the GIL."""
-    threading.Thread(target=agent_family, args=("",), name="loglens-ua-warmup", daemon=True).start()
+    """Have ua-parser compile its rules (it does on first use, bench/README.md) in a thread
+    at start, while the first batch is still being read and parsed, not while the first agents are
+    classified."""
+    threading.Thread(target=_warm_up, name="loglens-ua-warmup", daemon=True).start()
 
 
 class Breakdown:
@@ -53,8 +65,8 @@ class Breakdown:
         self.hours: Counter[int] = Counter()
         self._families = AgentFamilies(capacity)
 
-    def update(self, records: pl.DataFrame) -> None:
-        """Fold in a batch's records (non-access records are ignored)."""
+    def update(self, records: pl.DataFrame, source: str = "") -> None:
+        """Fold in a batch's records (non-access records are ignored; every source together)."""
         access = access_records(records)
         if access.is_empty():
             return
@@ -95,6 +107,10 @@ class AgentFamilies:
             system = parsed.family if parsed is not None else UNCLASSIFIED
         known = self._families[agent] = (agent_family(agent), system)
         return known
+
+    def knows(self, agents: pl.Series) -> bool:
+        """Whether every one of ``agents`` is classified already (no budget is spent on them)."""
+        return all(agent in self._families for agent in agents)
 
     def classify(self, counts: pl.DataFrame) -> Iterator[tuple[str, int, bool]]:
         """``(family, count, is_bot)`` of each row of ``counts`` (columns ``agent``, ``count``), the

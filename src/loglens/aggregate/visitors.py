@@ -1,28 +1,33 @@
-"""The goaccess panels of the web page, each row with its hits, bandwidth and time served.
+"""The goaccess panels of the web page, per source, each row with its hits, bandwidth and time served.
 
 Requested files, static requests, not-found URLs, hosts, operating systems, browsers and bots, hits per
-hour, referring sites and referrer URLs, status codes, remote users, and unique visitors per day (a
-visitor is a client address with its user agent, as goaccess counts them; counted by a sketch per day).
-Each panel keeps at most ``capacity`` rows (the least busy pooled as ``__other__``), so memory is
-bounded whatever the input. Folded by a :class:`~loglens.sinks.panels.PanelSink`, in its own thread.
+hour, referring sites and referrer URLs, status codes, virtual hosts, remote users, and unique visitors
+per day (a visitor is a client address with its user agent, as goaccess counts them; counted by a
+sketch per day). Each source keeps its own panels, and, given a clock, so does each of its last
+minutes, for the page's time ranges; every panel keeps at most ``capacity`` rows (the least busy
+pooled as ``__other__``), so memory is bounded whatever the input. Folded by a
+:class:`~loglens.sinks.panels.PanelSink`, in its own thread.
 
 Records are buffered until there are :data:`BUFFER_ROWS` of them (or the panels are read), then
-grouped by polars, a dozen group-bys in one call: each group-by costs about 2 ms whatever its size, so
-grouping each 8,500-line batch apart took twice the CPU (bench/README.md). The grouped rows are kept as
-frames until there are :data:`COMPACT_ROWS` of them, then summed in one group-by.
+grouped by polars in one call. The string columns are grouped by their 64-bit hashes, each hashed
+once, and each key's text is taken from its first row, which is cheaper than grouping by the text
+(bench/README.md).
 """
 
 from __future__ import annotations
 
+import math
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import polars as pl
 
 from loglens.aggregate.breakdown import AgentFamilies
-from loglens.aggregate.capped import OTHER
 from loglens.aggregate.counters import valid_durations
-from loglens.aggregate.distinct import SEED, HyperLogLog
+from loglens.aggregate.distinct import SEED
+from loglens.aggregate.panel_rows import CASTS, SCHEMA, SUMS, pooled, top
+from loglens.aggregate.source_panels import PANELS, SourcePanels
 from loglens.records import access_records
 
 #: A request for a file with one of these extensions is a static request (the query removed).
@@ -31,110 +36,141 @@ STATIC_EXTENSIONS += " mp4 webm mp3 zip"
 STATIC_PATTERN = rf"(?i)^[^?#]*\.({'|'.join(STATIC_EXTENSIONS.split())})([?#]|$)"
 #: The host of a referrer URL: its referring site.
 SITE_PATTERN = r"^[A-Za-z][A-Za-z0-9+.-]*://([^/:?#@]+)"
-#: Days whose visitors are kept (a year), oldest dropped first.
-MAX_DAYS = 366
 #: Access records held before they are grouped.
-BUFFER_ROWS = 32_768
+BUFFER_ROWS = 65_536
 #: The columns the panels read.
-COLUMNS = ("ts", "client", "user", "path", "status", "bytes", "referer", "agent", "duration")
-#: Rows, and frames, of batches a panel holds before it sums them (and pools what is past its capacity).
-COMPACT_ROWS = 50_000
-COMPACT_FRAMES = 100
-#: The panels, in the page's order.
-PANELS: tuple[str, ...] = (
-    "visitors", "paths", "static", "not_found", "clients", "os", "browsers", "bots", "hours",
-    "referring_sites", "referrers", "status", "users",
-)  # fmt: skip
-SCHEMA = {"key": pl.String, "hits": pl.Int64, "bytes": pl.Int64, "served": pl.Float64, "timed": pl.Int64}
-SUMS = [pl.col(name).sum() for name in ("hits", "bytes", "served", "timed")]
+COLUMNS = ("ts", "client", "user", "path", "status", "bytes", "referer", "agent", "duration", "vhost")
+#: The string columns grouped by their hash.
+HASHED = ("path", "referer", "client", "agent")
+#: An odd constant the agent's hash is multiplied by before it is mixed with the client's (a visitor).
+VISITOR_MIX = 0x9E3779B97F4A7C15
+#: Seconds of minutes kept for the time ranges (the windows' own keep).
+RANGE_SECONDS = 600
+
+_KEY = pl.col("key")
+SCHEMA_SUMS = ("bytes", "served", "timed")
+#: The columns of an agent's counts, in the order classify_rows hands them back.
+BY_AGENT = ("agent", "count", *SCHEMA_SUMS, "part")
+_EMPTY_SUMS = {"hits": pl.UInt32, "bytes": pl.Int64, "served": pl.Float64, "timed": pl.UInt32}
+_AGGS = {
+    "hits": pl.len(),
+    "bytes": pl.col("size").sum(),
+    "served": pl.col("served").sum(),
+    "timed": pl.col("served").count(),
+}
 
 
-class Rows:
-    """Per key: hits, bytes, and the sum and count of durations; at most ``capacity`` keys."""
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self.frame = pl.DataFrame(schema=SCHEMA)
-        self._pending: list[pl.DataFrame] = []
-        self._pending_rows = 0
-
-    def update(self, frame: pl.DataFrame) -> None:
-        """Add a frame of ``(key, hits, bytes, served, timed)`` rows."""
-        if frame.is_empty():
-            return
-        self._pending.append(frame.select(pl.col(name).cast(kind) for name, kind in SCHEMA.items()))
-        self._pending_rows += len(frame)
-        if self._pending_rows >= max(COMPACT_ROWS, self.capacity) or len(self._pending) >= COMPACT_FRAMES:
-            self.compact()
-
-    def compact(self) -> None:
-        """Sum the pending rows in; past the capacity, pool the least busy keys (ties by key)."""
-        if not self._pending:
-            return
-        summed = pl.concat([self.frame, *self._pending]).group_by("key").agg(SUMS)
-        self._pending, self._pending_rows = [], 0
-        if len(summed) > self.capacity:
-            ranked = summed.sort(["hits", "key"], descending=[True, False])
-            kept = ranked.filter(pl.col("key") != OTHER).head(self.capacity)
-            rest = ranked.join(kept.select("key"), on="key", how="anti")
-            pooled = rest.select(pl.lit(OTHER).alias("key"), *SUMS)
-            summed = pl.concat([kept, pooled])
-        self.frame = summed
-
-    def top(self, limit: int) -> list[dict[str, Any]]:
-        """The busiest ``limit`` rows (ties by key): key, hits, bytes, mean time served."""
-        self.compact()
-        ranked = self.frame.sort(["hits", "key"], descending=[True, False]).head(limit)
-        return [_row(*values) for values in ranked.iter_rows()]
-
-    def by_key(self) -> dict[str, dict[str, Any]]:
-        """Every row, by key."""
-        self.compact()
-        return {values[0]: _row(*values) for values in self.frame.iter_rows()}
+def _by_hash(frame: pl.LazyFrame, column: str, *extra: pl.Expr) -> pl.LazyFrame:
+    """Rows of ``frame`` grouped by the hash of ``column`` (``h_column``), each keyed by its first value."""
+    return frame.group_by("part", f"h_{column}", *extra).agg(key=pl.col(column).first(), **_AGGS)
 
 
-def _row(key: str, hits: int, size: int, served: float, timed: int) -> dict[str, Any]:
-    mean = round(served / timed, 6) if timed else None
-    return {"key": key, "hits": int(hits), "bytes": int(size), "mean_seconds": mean}
+def _keyed(frame: pl.LazyFrame, panel: str, key: pl.Expr) -> pl.LazyFrame:
+    """``(panel, part, key, sums)`` of an aggregate's rows, keyed by ``key`` of them, typed alike."""
+    keyed = frame.with_columns(key.cast(pl.String).alias("key"))
+    return keyed.select(pl.lit(panel).alias("panel"), "part", *CASTS)
 
 
-def _agg(frame: pl.LazyFrame, key: pl.Expr) -> pl.LazyFrame:
-    """``(key, hits, bytes, served, timed)`` of the rows with a non-null ``key``."""
-    keyed = frame.with_columns(key.alias("key")).filter(pl.col("key").is_not_null())
-    return keyed.group_by("key").agg(
-        hits=pl.len(),
-        bytes=pl.col("bytes").clip(lower_bound=0).sum(),
-        served=pl.col("served").sum(),
-        timed=pl.col("served").is_not_null().sum(),
+def _grouped(access: pl.DataFrame) -> dict[str, pl.LazyFrame]:
+    """The group-bys of the held records, by part: each string column hashed once, in one pass, so
+    the group-bys read 64-bit integers."""
+    timed = access["duration"].null_count() < len(access)
+    lazy = access.with_columns(
+        size=pl.col("bytes").clip(lower_bound=0),
+        served=valid_durations(pl.col("duration")) if timed else pl.lit(None, pl.Float64),
+        hour=pl.col("ts").dt.epoch("s") // 3600,
+        **{f"h_{name}": pl.col(name).hash(SEED) for name in HASHED},
+    ).lazy()
+    grouped = {
+        "paths": _by_hash(lazy, "path", (pl.col("status") == 404).alias("missing")),
+        "referrers": _by_hash(lazy, "referer"),
+        "clients": _by_hash(lazy, "client"),
+        "agents": _by_hash(lazy, "agent", pl.col("batch")).filter(_KEY.is_not_null()),
+        "hours": lazy.group_by("part", "hour").agg(**_AGGS),
+        "status": lazy.group_by("part", "status").agg(**_AGGS),
+        "users": lazy.group_by("part", "user").agg(key=pl.col("user").first(), **_AGGS),
+        "days": lazy.filter(pl.col("hour").is_not_null())
+        .group_by("part", day=pl.col("hour") // 24)
+        .agg(h=(pl.col("h_client") ^ (pl.col("h_agent") * VISITOR_MIX)).unique()),
+        "vhosts": lazy.group_by("part", "vhost").agg(key=pl.col("vhost").first(), **_AGGS),
+    }
+    if access["vhost"].null_count() == len(access):  # most formats have none: no group-by
+        grouped["vhosts"] = pl.LazyFrame(schema={"part": pl.UInt32, "key": pl.String, **_EMPTY_SUMS})
+    return grouped
+
+
+def _panel_rows(got: dict[str, pl.LazyFrame]) -> dict[str, pl.DataFrame]:
+    """Each panel's rows (``part``, then a panel's columns) from the group-bys of :func:`_grouped`: every
+    panel in one group-by (a polars call costs about as much as one of these small group-bys)."""
+    paths, referrers, hours = got["paths"], got["referrers"], got["hours"]
+    epoch = pl.from_epoch(pl.col("hour") * 3600, time_unit="s")
+    plans = [
+        _keyed(paths, "paths", _KEY),
+        _keyed(paths.filter(_KEY.str.contains(STATIC_PATTERN)), "static", _KEY),
+        _keyed(paths.filter(pl.col("missing")), "not_found", _KEY),
+        _keyed(got["clients"], "clients", _KEY),
+        _keyed(hours, "hours", (pl.col("hour") % 24).cast(pl.String).str.zfill(2)),
+        _keyed(referrers, "referring_sites", _KEY.str.extract(SITE_PATTERN, 1)),
+        _keyed(referrers, "referrers", _KEY),
+        _keyed(got["status"], "status", pl.col("status")),
+        _keyed(got["users"], "users", _KEY),
+        _keyed(got["vhosts"], "vhosts", _KEY),
+        _keyed(hours, "visitors", epoch.dt.date()),
+    ]
+    rows = (
+        pl.concat(plans)
+        .filter(_KEY.is_not_null())
+        .group_by("panel", "part", "key")
+        .agg(SUMS)
+        .select("panel", "part", *CASTS)
+        .collect()
     )
+    split = rows.partition_by("panel", as_dict=True, include_key=False)
+    empty = pl.DataFrame(schema={"part": pl.UInt32, **SCHEMA})
+    return {name: split.get((name,), empty) for name in PANELS if name not in ("browsers", "bots", "os")}
 
 
-def _regroup(agg: pl.LazyFrame, key: pl.Expr) -> pl.LazyFrame:
-    """Rows of an aggregate grouped again, by ``key`` of their key (sites of referrers, days of epochs)."""
-    return agg.with_columns(key.alias("key")).filter(pl.col("key").is_not_null()).group_by("key").agg(SUMS)
+def _by_part(frame: pl.DataFrame, parts: int) -> dict[int, pl.DataFrame]:
+    """A panel's rows per part, without the ``part`` column."""
+    if parts == 1:
+        return {0: frame.drop("part")}
+    split = frame.partition_by("part", as_dict=True, include_key=False)
+    return {int(key[0]): rows for key, rows in split.items()}
 
 
 class WebPanels:
-    """Every panel of :data:`PANELS` over the access records seen; read under :attr:`lock`."""
+    """Every panel of :data:`PANELS` over the access records seen, per source; read under :attr:`lock`.
 
-    def __init__(self, capacity: int = 1000) -> None:
+    Args:
+        capacity: rows each panel keeps at most.
+        clock: seconds now (the runtime's clock), to keep each minute apart for the time ranges; none
+            (a report): no ranges.
+    """
+
+    def __init__(self, capacity: int = 1000, clock: Callable[[], float] | None = None) -> None:
         self.capacity = capacity
-        self.panels: dict[str, Rows] = {name: Rows(capacity) for name in PANELS}
-        self.panels["hours"] = Rows(24)
-        self.days: dict[str, HyperLogLog] = {}
+        self.sources: dict[str, SourcePanels] = {}
+        #: Per (source, minute since the epoch): the panels of that minute, the last ten kept.
+        self.minutes: dict[tuple[str, int], SourcePanels] = {}
+        self.vhosts = False
+        self._clock = clock
         self._agents = AgentFamilies(capacity, os=True)
         self._buffer: list[pl.DataFrame] = []
+        self._tags: list[tuple[str, int]] = []
         self._buffered = 0
         self.lock = threading.Lock()
 
-    def update(self, records: pl.DataFrame) -> None:
+    def update(self, records: pl.DataFrame, source: str = "") -> None:
         """Take in a batch's records (non-access records are ignored); fold once enough are held."""
         access = access_records(records)
         if access.is_empty():
             return
+        minute = int(self._clock() // 60) if self._clock is not None else 0
         with self.lock:
-            self._buffer.append(access.select(*COLUMNS, batch=pl.lit(len(self._buffer), pl.UInt32)))
+            self._buffer.append(access.select(*COLUMNS))
+            self._tags.append((source, minute))
             self._buffered += len(access)
+            self.vhosts = self.vhosts or access["vhost"].null_count() < len(access)
             if self._buffered >= BUFFER_ROWS:
                 self._fold()
 
@@ -142,85 +178,117 @@ class WebPanels:
         """Group the held records into the panels (under the lock)."""
         if not self._buffer:
             return
-        access = pl.concat(self._buffer) if len(self._buffer) > 1 else self._buffer[0]
-        self._buffer, self._buffered = [], 0
-        lazy = access.lazy().with_columns(served=valid_durations(pl.col("duration")))
-        paths = _agg(lazy, pl.col("path"))
-        referrers = _agg(lazy, pl.col("referer"))
-        key = pl.col("key")
-        agents = (
-            lazy.filter(pl.col("agent").is_not_null())
-            .group_by("batch", "agent")
-            .agg(
-                count=pl.len(),
-                bytes=pl.col("bytes").clip(lower_bound=0).sum(),
-                served=pl.col("served").sum(),
-                timed=pl.col("served").is_not_null().sum(),
-            )
-        )
-        frames = {
-            "paths": paths,
-            "static": paths.filter(key.str.contains(STATIC_PATTERN)),
-            "not_found": _agg(lazy.filter(pl.col("status") == 404), pl.col("path")),
-            "clients": _agg(lazy, pl.col("client")),
-            "hours": _agg(lazy, pl.col("ts").dt.hour()).with_columns(key.cast(pl.String).str.zfill(2)),
-            "referring_sites": _regroup(referrers, key.str.extract(SITE_PATTERN, 1)),
-            "referrers": referrers,
-            "status": _agg(lazy, pl.col("status")).with_columns(key.cast(pl.String)),
-            "users": _agg(lazy, pl.col("user")),
-            "visitors": _agg(lazy, pl.col("ts").dt.date()).with_columns(key.cast(pl.String)),
-            "agents": agents,
-            "days": lazy.filter(pl.col("ts").is_not_null()).select(
-                day=pl.col("ts").dt.date(),
-                h=pl.concat_str(
-                    pl.col("client").fill_null(""), pl.col("agent").fill_null(""), separator="|"
-                ).hash(SEED),
-            ),
-        }
-        folded = dict(zip(frames, pl.collect_all(list(frames.values())), strict=True))
-        for name in PANELS:
-            if name not in ("os", "browsers", "bots"):
-                self.panels[name].update(folded[name])
-        # Agents are classified batch by batch, in order, as the report's panels are: the same budget of
-        # new agents per batch, so both name the same families.
-        for _batch, part in sorted(folded["agents"].partition_by("batch", as_dict=True).items()):
-            self._fold_agents(part.drop("batch"))
-        self._fold_days(folded["days"])
+        tags = list(dict.fromkeys(self._tags))
+        ids = {tag: index for index, tag in enumerate(tags)}
+        parts = [
+            frame.with_columns(part=pl.lit(ids[tag], pl.UInt32), batch=pl.lit(number, pl.UInt32))
+            for number, (frame, tag) in enumerate(zip(self._buffer, self._tags, strict=True))
+        ]
+        self._buffer, self._tags, self._buffered = [], [], 0
+        access = pl.concat(parts, rechunk=False) if len(parts) > 1 else parts[0]
+        grouped = _grouped(access)
+        got = dict(zip(grouped, pl.collect_all(list(grouped.values())), strict=True))
+        folded = _panel_rows({name: frame.lazy() for name, frame in got.items()})
+        folded.update(self._agent_rows(got["agents"]))
+        by_part = {name: _by_part(frame, len(tags)) for name, frame in folded.items()}
+        days = got["days"]
+        for index, tag in enumerate(tags):
+            targets = [self._panels_of(tag)]
+            if self._clock is not None:
+                targets.append(self._minute(tag))
+            for name, frames in by_part.items():
+                part = frames.get(index)
+                if part is not None:
+                    for target in targets:
+                        target.panels[name].update(part)
+            for day, hashes in days.filter(pl.col("part") == index).select("day", "h").iter_rows():
+                for target in targets:
+                    target.add_visitors(int(day), hashes)
 
-    def _fold_agents(self, counts: pl.DataFrame) -> None:
+    def _agent_rows(self, agents: pl.DataFrame) -> dict[str, pl.DataFrame]:
+        """The browsers, bots and operating systems of each part's user agents (ua-parser, cached)."""
         rows: dict[str, list[tuple[Any, ...]]] = {"browsers": [], "bots": [], "os": []}
-        for family, system, _count, is_bot, row in self._agents.classify_rows(counts):
-            _agent, hits, size, served, timed, _bot = row
-            rows["bots" if is_bot else "browsers"].append((family, hits, size, served, timed))
-            if not is_bot:
-                rows["os"].append((system, hits, size, served, timed))
-        for name, listed in rows.items():
-            if listed:
-                self.panels[name].update(pl.DataFrame(listed, schema=SCHEMA, orient="row"))
+        counts = agents.select(
+            "batch", agent="key", count="hits", bytes="bytes", served="served", timed="timed", part="part"
+        )
+        if self._agents.knows(counts["agent"].unique()):  # nothing new: one pass over the whole fold
+            batches = [
+                counts.group_by("agent", "part").agg(pl.col("count", *SCHEMA_SUMS).sum()).select(*BY_AGENT)
+            ]
+        else:
+            # Classified batch by batch, in order, as the report's panels are: the same budget of new
+            # agents per batch, so both name the same families.
+            split = counts.partition_by("batch", as_dict=True, include_key=False)
+            batches = [part.select(*BY_AGENT) for _key, part in sorted(split.items())]
+        for batch in batches:
+            for family, system, _count, is_bot, row in self._agents.classify_rows(batch):
+                _agent, hits, size, served, timed, part, _bot = row
+                rows["bots" if is_bot else "browsers"].append((part, family, hits, size, served, timed))
+                if not is_bot:
+                    rows["os"].append((part, system, hits, size, served, timed))
+        schema = {"part": pl.UInt32, **SCHEMA}
+        return {
+            name: pl.DataFrame(listed, schema=schema, orient="row")
+            .group_by("part", "key")
+            .agg(SUMS)
+            .select("part", *CASTS)
+            for name, listed in rows.items()
+        }
 
-    def _fold_days(self, days: pl.DataFrame) -> None:
-        for (day,), part in days.partition_by("day", as_dict=True).items():
-            name = str(day)
-            sketch = self.days.get(name)
-            if sketch is None:
-                if len(self.days) >= MAX_DAYS:
-                    oldest = min(self.days)
-                    if name < oldest:
-                        continue
-                    del self.days[oldest]
-                sketch = self.days[name] = HyperLogLog()
-            sketch.add_hashes(part["h"].to_numpy())
+    def _panels_of(self, tag: tuple[str, int]) -> SourcePanels:
+        panels = self.sources.get(tag[0])
+        if panels is None:
+            panels = self.sources[tag[0]] = SourcePanels(self.capacity)
+        return panels
 
-    def snapshot(self, limit: int) -> dict[str, list[dict[str, Any]]]:
-        """Each panel's top ``limit`` rows; hours all 24, by hour; days newest first, with their visitors."""
+    def _minute(self, tag: tuple[str, int]) -> SourcePanels:
+        panels = self.minutes.get(tag)
+        if panels is None:
+            oldest = tag[1] - RANGE_SECONDS // 60
+            for stale in [key for key in self.minutes if key[1] < oldest]:
+                del self.minutes[stale]
+            panels = self.minutes[tag] = SourcePanels(self.capacity)
+        return panels
+
+    def snapshot(
+        self, limit: int, source: str | None = None, range_seconds: int | None = None
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Each panel's top ``limit`` rows, of ``source`` (none: every source) over the last
+        ``range_seconds`` (by whole minutes; none: since the start); hours all 24, by hour; days newest
+        first, with their visitors."""
         with self.lock:
             self._fold()
-            listed = [name for name in self.panels if name not in ("visitors", "hours")]
-            out = {name: self.panels[name].top(limit) for name in listed}
-            out["hours"] = sorted(self.panels["hours"].top(24), key=lambda row: row["key"])
-            days = sorted(self.panels["visitors"].by_key().values(), key=lambda row: row["key"], reverse=True)
-            out["visitors"] = [
-                {**row, "visitors": self.days[row["key"]].count() if row["key"] in self.days else 0}
-                for row in days[:limit]
-            ]
+            if range_seconds is not None and self._clock is not None:
+                first = int(self._clock() // 60) - math.ceil(range_seconds / 60) + 1
+                chosen = [
+                    panels
+                    for (name, minute), panels in self.minutes.items()
+                    if minute >= first and source in (None, name)
+                ]
+            else:
+                chosen = [panels for name, panels in self.sources.items() if source in (None, name)]
+            frames = {name: [p.panels[name].summed() for p in chosen] for name in PANELS}
+            visitors = SourcePanels.merged_visitors(chosen)
+        summed = {
+            name: pooled(pl.concat(listed), self.capacity) if listed else pl.DataFrame(schema=SCHEMA)
+            for name, listed in frames.items()
+        }
+        out = {name: top(frame, limit) for name, frame in summed.items() if name not in ("visitors", "hours")}
+        out["hours"] = sorted(top(summed["hours"], 24), key=lambda row: row["key"])
+        days = sorted(top(summed["visitors"], len(summed["visitors"])), key=lambda r: r["key"], reverse=True)
+        out["visitors"] = [{**row, "visitors": visitors.get(row["key"], 0)} for row in days[:limit]]
         return out
+
+    def to_state(self) -> dict[str, Any]:
+        """Every source's panels, JSON-ready (the minutes are not kept, as the windows are not)."""
+        with self.lock:
+            self._fold()
+            return {"sources": {name: panels.to_state() for name, panels in self.sources.items()}}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Restore the panels :meth:`to_state` saved (an empty state: nothing)."""
+        with self.lock:
+            for name, saved in state.get("sources", {}).items():
+                panels = self.sources[name] = SourcePanels(self.capacity)
+                panels.load_state(saved)
+            self.vhosts = any(not p.panels["vhosts"].summed().is_empty() for p in self.sources.values())

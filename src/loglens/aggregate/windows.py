@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
@@ -72,6 +72,13 @@ class SecondStats:
         self.users.merge(other.users)
 
 
+def _add_rates(into: list[int], counts: Sequence[int]) -> None:
+    """Add hits, 4xx and 5xx (the last three of ``counts``) to the last three of ``into``."""
+    into[-3] += counts[-3]
+    into[-2] += counts[-2]
+    into[-1] += counts[-1]
+
+
 def _add_capped(counter: Counter[Any], key: Any, count: int, cap: int) -> None:
     """Add to ``key``, or to ``__other__`` once ``counter`` holds ``cap`` keys."""
     if key not in counter and len(counter) >= cap:
@@ -110,6 +117,9 @@ class Windows:
         self.buckets: dict[int, SecondStats] = {}
         #: Hits, 4xx and 5xx of evicted seconds, per :data:`ROLLUP_SECONDS`, for an hour past ``keep``.
         self.rollup: dict[int, list[int]] = {}
+        #: Per source: hits, 4xx and 5xx of each kept second, and rolled up as :attr:`rollup` is.
+        self.source_seconds: dict[str, dict[int, list[int]]] = {}
+        self.source_rollup: dict[str, dict[int, list[int]]] = {}
         self.watermark: int | None = None
         #: Records left out of the windows, by reason: ``late`` or ``future``.
         self.dropped: Counter[str] = Counter()
@@ -150,7 +160,7 @@ class Windows:
             if late:
                 frame = frame.filter(~late_mask)
                 self.dropped["late"] += late
-            self._fold(frame)
+            self._fold(frame, source)
             for observer in self.observers:
                 observer(frame, source)
             self._evict()
@@ -162,8 +172,9 @@ class Windows:
             stats = self.buckets[sec] = SecondStats()
         return stats
 
-    def _fold(self, frame: pl.DataFrame) -> None:
-        """Fold a batch into its seconds: every group-by of the batch runs in one polars call."""
+    def _fold(self, frame: pl.DataFrame, source: str = "") -> None:
+        """Fold a batch of ``source`` into its seconds: every group-by of the batch runs in one polars
+        call."""
         lazy = frame.lazy().with_columns(valid_durations(pl.col("duration")).alias("duration"))
         errors = lazy.filter(pl.col("error_class") >= 4)
         totals, status, *keyed, clients, users = pl.collect_all(
@@ -186,7 +197,12 @@ class Windows:
                 _hashes(lazy, "user"),
             ]
         )
+        of_source = self.source_seconds.setdefault(source, {})
         for sec, lines, hits, size, e4, e5, dsum, dcount in totals.iter_rows():
+            rates = of_source.setdefault(sec, [0, 0, 0])
+            rates[0] += hits
+            rates[1] += e4
+            rates[2] += e5
             stats = self._bucket(sec)
             stats.lines += lines
             stats.hits += hits
@@ -223,26 +239,33 @@ class Windows:
             rolled[2] += stats.errors_5xx
         for start in [s for s in self.rollup if s <= oldest - ROLLUP_KEEP_SECONDS]:
             del self.rollup[start]
+        for source, seconds in self.source_seconds.items():
+            rollup = self.source_rollup.setdefault(source, {})
+            for sec in [s for s in seconds if s <= oldest]:
+                _add_rates(rollup.setdefault(sec - sec % ROLLUP_SECONDS, [0, 0, 0]), seconds.pop(sec))
+            for start in [s for s in rollup if s <= oldest - ROLLUP_KEEP_SECONDS]:
+                del rollup[start]
 
-    def rates(self, start: int, end: int, step: int) -> list[tuple[int, int, int, int]]:
+    def rates(
+        self, start: int, end: int, step: int, source: str | None = None
+    ) -> list[tuple[int, int, int, int]]:
         """``(first second, hits, 4xx, 5xx)`` of each ``step`` seconds from ``start`` (aligned down to
-        ``step``) to ``end``: the seconds still kept, and the rolled-up ones evicted before them (a
-        ``step`` that is a multiple of :data:`ROLLUP_SECONDS` reads those exactly)."""
+        ``step``) to ``end``, of ``source`` (none: every source): the seconds still kept, and the
+        rolled-up ones evicted before them (a ``step`` that is a multiple of :data:`ROLLUP_SECONDS`
+        reads those exactly)."""
         first = start - start % step
         out = [[sec, 0, 0, 0] for sec in range(first, end + 1, step)]
         with self.lock:
-            for sec, stats in self.buckets.items():
-                if first <= sec <= end:
-                    row = out[(sec - first) // step]
-                    row[1] += stats.hits
-                    row[2] += stats.errors_4xx
-                    row[3] += stats.errors_5xx
-            for sec, (hits, e4, e5) in self.rollup.items():
-                if first <= sec <= end:
-                    row = out[(sec - first) // step]
-                    row[1] += hits
-                    row[2] += e4
-                    row[3] += e5
+            spans: list[Mapping[int, Sequence[int]]]
+            if source is None:
+                kept = {sec: (b.hits, b.errors_4xx, b.errors_5xx) for sec, b in self.buckets.items()}
+                spans = [kept, self.rollup]
+            else:
+                spans = [self.source_seconds.get(source, {}), self.source_rollup.get(source, {})]
+            for counts in spans:
+                for sec, (hits, e4, e5) in counts.items():
+                    if first <= sec <= end:
+                        _add_rates(out[(sec - first) // step], (sec, hits, e4, e5))
         return [(sec, hits, e4, e5) for sec, hits, e4, e5 in out]
 
     def hits_per_second(self, start: int, end: int) -> list[tuple[int, int]]:

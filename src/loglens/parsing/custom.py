@@ -3,6 +3,8 @@
 --pattern '^(?P<client>\\S+) (?P<status>\\d{3}) (?P<path>\\S+)$'
 --pattern '%h %l %u %t "%r" %>s %b %D'
 --pattern '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent $request_time'
+
+``vhost_combined`` is Apache's format of that name: the virtual host and port, then a combined line.
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ _APACHE: dict[str, str | None] = {
     "<s": "status",
     "b": "bytes",
     "B": "bytes",
+    "O": "bytes",
+    "v": "vhost",
+    "V": "vhost",
+    "p": None,
     "D": "duration_us",
     "T": "duration",
     "m": "method",
@@ -53,6 +59,8 @@ _NGINX: dict[str, str | None] = {
     "request_uri": "path",
     "uri": "path",
     "server_protocol": "protocol",
+    "host": "vhost",
+    "server_name": "vhost",
 }
 _APACHE_TOKEN = re.compile(r"%(?:\{[^}]*\}[a-zA-Z]|[<>]?[a-zA-Z%])")
 _NGINX_TOKEN = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
@@ -105,9 +113,18 @@ def pattern_to_regex(pattern: str) -> str:
     )
 
 
-def custom(pattern: str, timezone: str = "UTC") -> RegexParser:
+#: Apache's ``vhost_combined`` LogFormat (its default configuration's).
+VHOST_COMBINED = '%v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i"'
+
+
+def vhost_combined(timezone: str = "UTC") -> RegexParser:
+    """Apache's ``vhost_combined``: ``host:port`` then a combined line."""
+    return custom(VHOST_COMBINED, timezone, "vhost_combined")
+
+
+def custom(pattern: str, timezone: str = "UTC", name: str = "custom") -> RegexParser:
     """A parser for a site's own format."""
     regex = pattern_to_regex(pattern)
-    parser = RegexParser("custom", [regex], timezone)
+    parser = RegexParser(name, [regex], timezone)
     check_engine(regex)
     return parser

@@ -1,7 +1,7 @@
 """From named regex groups to record columns: request split, sections, sizes, durations, levels, time.
 
 Group names a pattern may use: ``client ident user ts request method path segment protocol status
-bytes referer agent duration duration_ms duration_us level service message`` (``segment``: the path's
+bytes referer agent duration duration_ms duration_us level service message vhost`` (``segment``: the path's
 first segment, so the section is ``"/" + segment``; without it the section is cut from the path).
 """
 
@@ -18,6 +18,7 @@ GROUP_NAMES = frozenset(
     {
         "client", "ident", "user", "ts", "request", "method", "path", "segment", "protocol", "status",
         "bytes", "referer", "agent", "duration", "duration_ms", "duration_us", "level", "service", "message",
+        "vhost",
     }
 )  # fmt: skip
 
@@ -106,8 +107,9 @@ def records_from_groups(
     for name in ("client", "service", "message"):
         if name in columns:
             exprs.append(pl.col(name))
-    if "user" in columns:
-        exprs.append(_dash_to_null(pl.col("user")).alias("user"))
+    for name in ("user", "vhost"):
+        if name in columns:
+            exprs.append(_dash_to_null(pl.col(name)).alias(name))
     for name in ("referer", "agent"):
         if name in columns:
             value = _dash_to_null(pl.col(name))

@@ -10,7 +10,7 @@ from loglens.parsing.base import Parser
 from loglens.parsing.detect import AutoParser
 from loglens.parsing.json_lines import JsonParser
 
-FORMATS: tuple[str, ...] = ("auto", "common", "combined", "iso", "json", "level")
+FORMATS: tuple[str, ...] = ("auto", "common", "combined", "iso", "json", "level", "vhost_combined")
 
 
 def build_parser(format: str = "auto", pattern: str | None = None, timezone: str = "UTC") -> Parser:
@@ -31,6 +31,7 @@ def build_parser(format: str = "auto", pattern: str | None = None, timezone: str
         "iso": access.iso,
         "json": JsonParser,
         "level": level.level,
+        "vhost_combined": custom.vhost_combined,
     }
     if format not in builders:
         raise FormatError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")

@@ -18,7 +18,7 @@ from loglens.records import Batch
 class Panels(Protocol):
     """Anything that folds records: the report's :class:`Breakdown`, the web page's panels."""
 
-    def update(self, records: pl.DataFrame) -> None: ...
+    def update(self, records: pl.DataFrame, source: str = "") -> None: ...
 
 
 class PanelSink:
@@ -35,7 +35,7 @@ class PanelSink:
     def write(self, batch: Batch) -> None:
         """Fold ``batch`` once the previous one is folded (its failure is raised here)."""
         self.flush()
-        self._folding = self._pool.submit(self.breakdown.update, batch.records)
+        self._folding = self._pool.submit(self.breakdown.update, batch.records, batch.source)
 
     def flush(self) -> None:
         """Wait for the batch being folded."""
@@ -44,11 +44,17 @@ class PanelSink:
             folding.result()
 
     def state(self) -> dict[str, Any]:
-        """Nothing: a report is not resumed."""
-        return {}
+        """The panels' state, once every batch written is folded (a report's :class:`Breakdown`:
+        nothing, it is not resumed)."""
+        self.flush()
+        to_state = getattr(self.breakdown, "to_state", None)
+        return to_state() if to_state is not None else {}
 
     def restore(self, state: dict[str, Any]) -> None:
-        """Nothing to restore."""
+        """Restore the panels' state (a checkpoint's)."""
+        load_state = getattr(self.breakdown, "load_state", None)
+        if load_state is not None and state:
+            load_state(state)
 
     def close(self) -> None:
         """Finish folding and stop the thread."""

@@ -34,8 +34,9 @@ def document(
     Args:
         query: the runtime's state.
         rows: rows per panel, at most.
-        range_seconds: the time range of the summary panels (None: everything since the start).
-        source: the source whose totals the summary shows (None: every source).
+        range_seconds: the time range of the summary and the goaccess panels (None: everything since
+            the start).
+        source: the source whose totals the summary and the goaccess panels show (None: every source).
         mode: ``live`` (served) or ``report`` (a static file).
         files: the report's inputs.
         elapsed: seconds the report took.
@@ -55,14 +56,15 @@ def document(
         "rows": rows,
         "files": files or [],
         "elapsed_seconds": round(elapsed, 3) if elapsed is not None else None,
+        "vhosts": query.vhosts_logged(),
     }
     return {
         "meta": meta,
         "summary": _windowed(query, range_seconds or 0, rows, end)
         if windowed
         else summary_of(query, source, rows),
-        "charts": _charts(query, end) if keep else None,
-        "panels": _panels(query, rows),
+        "charts": _charts(query, end, source) if keep else None,
+        "panels": panels_of(query, rows, source, range_seconds if windowed else None),
         "alerts": _alerts(query, rows) if keep else None,
         "anomalies": _anomalies(query, rows) if keep else None,
         "patterns": _patterns(query, rows),
@@ -135,17 +137,21 @@ def _windowed(query: Query, window: int, rows: int, end: int) -> dict[str, Any]:
     }
 
 
-def _charts(query: Query, end: int) -> dict[str, Any]:
+def _charts(query: Query, end: int, source: str | None) -> dict[str, Any]:
     """Hits, 4xx and 5xx per point of each chart, keyed by the point's first second."""
     out: dict[str, Any] = {}
     for name, seconds, step in CHARTS:
-        points = query.rates(seconds, step, end)
+        points = query.rates(seconds, step, end, source)
         out[name] = {"step": step, "points": {str(sec): [h, e4, e5] for sec, h, e4, e5 in points}}
     return out
 
 
-def _panels(query: Query, rows: int) -> dict[str, Any] | None:
-    panels = query.web_panels(rows)
+def panels_of(
+    query: Query, rows: int, source: str | None = None, range_seconds: int | None = None
+) -> dict[str, Any] | None:
+    """The goaccess panels of ``source`` over ``range_seconds``, each ``{key: [hits, bytes, mean seconds]}``
+    (days with their visitors too); None when they are not kept."""
+    panels = query.web_panels(rows, source, range_seconds)
     if panels is None:
         return None
     out: dict[str, Any] = {}

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from loglens.query import Query
-from loglens.ui.web.document import document, summary_of
+from loglens.ui.web.document import document, panels_of, summary_of
 
 #: The page's own files and the vendored charting library, in the order the page loads them.
 STYLES = ("vendor/uPlot.min.css", "dashboard.css")
@@ -53,12 +53,16 @@ def _fill(styles: str, data: str, scripts: str) -> str:
 def report_document(
     query: Query, files_read: list[str], elapsed: float, rows: int, names: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
-    """The report's document: the live page's, with the summary of every source and of each one;
+    """The report's document: the live page's, with the summary and the panels of every source and of
+    each one;
     ``names``: the name to show each source by, when not its label (an archived segment's key)."""
     doc = document(query, rows, mode="report", files=files_read, elapsed=elapsed)
     named = dict(names or {})
     doc["summary_by_source"] = {"": doc.pop("summary")} | {
         named.get(name, name): summary_of(query, name, rows) for name in doc["meta"]["sources"]
+    }
+    doc["panels_by_source"] = {"": doc["panels"]} | {
+        named.get(name, name): panels_of(query, rows, name) for name in doc["meta"]["sources"]
     }
     doc["meta"]["sources"] = [named.get(name, name) for name in doc["meta"]["sources"]]
     doc["sources"] = {named.get(name, name): status for name, status in doc["sources"].items()}

@@ -49,7 +49,7 @@
   const HITS = [{ name: "hits", num: true, fmt: num, bar: true }, { name: "share", num: true, fmt: pct, share: 1 }];
   const GOACCESS = [...HITS, { name: "bandwidth", num: true, fmt: bytes }, { name: "time served", num: true, fmt: secs }];
   const panel = (id, title, key) => ({
-    id, title, cols: [{ name: key }, ...GOACCESS],
+    id, title, clip: true, cols: [{ name: key }, ...GOACCESS],
     rows: (d) => d.panels ? withShare(keyed(d.panels[id])) : null,
     empty: (d) => d.panels ? "none yet" : "not kept by this loglens",
   });
@@ -87,7 +87,7 @@
         { name: "rotations", num: true, fmt: num }, { name: "errors", num: true, fmt: num }, { name: "healthy", cls: (v) => v === "yes" ? "ok" : "firing" }],
       rows: (d) => Object.entries(d.sources || {}).map(([k, s]) => [k, s.lines, s.parse_errors, s.lag_bytes,
         s.lines_per_second, s.rotations, s.errors, s.healthy ? "yes" : "no"]) },
-    { id: "visitors", title: "Unique visitors per day", cols: [{ name: "day" }, { name: "hits", num: true, fmt: num, bar: true },
+    { id: "visitors", title: "Unique visitors per day", clip: true, cols: [{ name: "day" }, { name: "hits", num: true, fmt: num, bar: true },
         { name: "visitors", num: true, fmt: num }, { name: "bandwidth", num: true, fmt: bytes }, { name: "time served", num: true, fmt: secs }],
       rows: (d) => d.panels ? keyed(d.panels.visitors).map((r) => [r[0], r[1], r[4], r[2], r[3]]) : null,
       empty: (d) => d.panels ? "none yet" : "not kept by this loglens", sort: { col: 0, dir: -1 } },
@@ -102,8 +102,9 @@
     panel("referring_sites", "Referring sites", "site"),
     panel("referrers", "Referrer URLs", "referrer"),
     panel("users", "Remote users", "user"),
-    { id: "vhosts", title: "Virtual hosts", cols: [{ name: "host" }], rows: () => null,
-      empty: () => "none of loglens's formats logs the virtual host" },
+    Object.assign(panel("vhosts", "Virtual hosts", "host"), {
+      empty: (d) => !d.panels ? "not kept by this loglens" : d.meta.vhosts ? "none yet"
+        : "the log format has no virtual host (vhost_combined, %v or $host logs it)" }),
   ];
   const labels = (l) => { const s = Object.entries(l || {}).map(([k, v]) => k + "=" + v).join(","); return s ? " {" + s + "}" : ""; };
 
@@ -146,8 +147,9 @@
     const body = sorted.map((r) => el("tr", { "data-key": String(r[0]) }, ...def.cols.map((c, i) => {
       const v = r[i];
       const text = c.fmt ? c.fmt(v) : v ?? "–";
-      const cls = [c.num ? "num" : "key", c.cls ? c.cls(v) : "", c.bar ? "bar" : ""].join(" ").trim();
-      const td = el("td", { class: cls });
+      const clip = def.clip && i === 0;
+      const cls = [c.num ? "num" : "key", clip ? "clip" : "", c.cls ? c.cls(v) : "", c.bar ? "bar" : ""].join(" ").trim();
+      const td = el("td", clip ? { class: cls, title: String(text) } : { class: cls });
       if (c.bar && typeof v === "number") td.append(el("span", { style: "width:" + (100 * v / top).toFixed(1) + "%" }), el("b", {}, text));
       else td.append(text);
       return td;
@@ -225,7 +227,8 @@
       : "updated " + meta.now.replace("T", " ").replace("Z", " UTC");
     const note = $("note");
     note.hidden = !(meta.source && meta.range_seconds);
-    note.textContent = "The windows count every source: the range's panels are of every source.";
+    note.textContent = "The windows count every source: over a range, the totals, status codes, sections "
+      + "and methods are of every source; the charts and the goaccess panels are of this source.";
     renderKpis(doc);
     renderCharts(doc);
     for (const def of TABLES) renderTable(def, doc);
@@ -262,7 +265,13 @@
   }
   $("range").addEventListener("change", (e) => choose("range", e.target.value));
   $("source").addEventListener("change", (e) => {
-    if (inline) { state.doc.summary = state.doc.summary_by_source[e.target.value || ""]; state.doc.meta.source = e.target.value || null; render(); }
+    if (inline) {
+      const pick = e.target.value || "";
+      state.doc.summary = state.doc.summary_by_source[pick];
+      state.doc.panels = state.doc.panels_by_source ? state.doc.panels_by_source[pick] : state.doc.panels;
+      state.doc.meta.source = pick || null;
+      render();
+    }
     else choose("source", e.target.value);
   });
 
