@@ -132,3 +132,46 @@ def test_a_stopping_consumer_sends_its_acknowledgements_first(
     processor.stop()  # the last checkpoint, then its acknowledgements, then the connection closes
     assert consumer.acked == consumer.consumed
     wait_for(lambda: nats_server.stream()["messages"] == 0, timeout=10, what="every message acknowledged")
+
+
+def test_a_processor_killed_before_its_acknowledgements_acknowledges_them_when_started_again(
+    nats_server: NatsServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publisher = NatsPublisher(NatsConfig(publish=nats_server.url, host="web1", max_message_bytes=2048))
+    agent = Runtime(_settings(tmp_path, "agent"), [_follower(tmp_path)], [publisher])
+    agent.open()
+    agent.poll_once()
+    agent.checkpoint()
+    agent.close()
+    published = nats_server.stream()["messages"]
+    assert published >= 10
+    # An ack wait far longer than the test waits: only an acknowledgement can empty the stream in time.
+    config = NatsConfig(consume=nats_server.url, consumer={"ack_wait_seconds": 300})
+    label = f"web1:{tmp_path / 'a.log'}"
+    first = NatsConsumer(config, ParseSettings())
+    monkeypatch.setattr(first, "committed", lambda state: None)  # killed once the checkpoint is saved
+    processor = Runtime(_settings(tmp_path, "processor"), [first])
+    processor.open()
+
+    def polled() -> bool:
+        processor.poll_once()
+        return label in processor.totals.sources and processor.totals.sources[label].lines == 200
+
+    wait_for(polled, timeout=30, what="the 200 lines consumed")
+    processor.checkpoint()
+    processor.close()  # its checkpoint saved, and not one acknowledgement sent
+    assert first.acked == 0 and nats_server.stream()["messages"] == published
+    second = NatsConsumer(config, ParseSettings())
+    again = Runtime(_settings(tmp_path, "processor"), [second])
+    again.open()
+    try:
+
+        def acknowledged() -> bool:
+            again.poll_once()
+            return nats_server.stream()["messages"] == 0
+
+        wait_for(acknowledged, timeout=30, what="the last run's batches acknowledged")
+        assert second.acked == published and second.consumed == 0
+        assert again.totals.sources[label].lines == 200  # from the checkpoint, not counted again
+    finally:
+        again.close()

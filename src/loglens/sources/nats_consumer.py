@@ -6,6 +6,9 @@ runtime's loop. A message is acknowledged only after a checkpoint holds its effe
 (:meth:`NatsConsumer.committed`), and held messages are marked in progress so JetStream does not give
 them to another processor meanwhile. The ids of applied batches are kept (bounded) in the checkpoint:
 a batch delivered again (its acknowledgement lost in a crash) is acknowledged and not counted twice.
+The checkpoint also keeps where to acknowledge the messages it holds: a processor killed after saving it
+and before its acknowledgements left is acknowledged for, when started again on its state folder, before
+JetStream gives them to another processor (within the ack wait).
 A message that is not a batch is counted (reason ``malformed``) and terminated: never delivered again.
 """
 
@@ -91,6 +94,7 @@ class NatsConsumer:
         self._pending: list[Msg] = []  # applied since the last state()
         self._staged: list[Msg] = []  # applied before a state() the checkpoint may hold
         self._applied: OrderedDict[str, None] = OrderedDict()
+        self._reack: list[str] = []  # acknowledgement subjects of a checkpoint's unacknowledged messages
         self._pipelines: dict[str, LinePipeline] = {}
         self._lines: Counter[str] = Counter()
         self._labels: dict[str, dict[str, str]] = {}
@@ -106,6 +110,9 @@ class NatsConsumer:
 
     def poll(self, now: float) -> Generator[Batch, None, None]:
         """The fetched messages' batches, in order of delivery."""
+        if self._reack:
+            replies, self._reack = self._reack, []
+            self.link.submit(self._acknowledge(replies))
         while True:
             with self._lock:
                 if not self._inbox:
@@ -154,15 +161,18 @@ class NatsConsumer:
         return pipeline
 
     def state(self) -> dict[str, Any]:
-        """The ids of the batches applied (the newest ``nats.applied_ids``)."""
+        """The ids of the batches applied (the newest ``nats.applied_ids``), and the acknowledgement
+        subjects of the messages this checkpoint holds that are not acknowledged yet."""
         self._staged += self._pending
         self._pending = []
-        return {"applied": list(self._applied)}
+        return {"applied": list(self._applied), "unacked": [m.reply for m in self._staged if m.reply]}
 
     def restore(self, state: dict[str, Any]) -> None:
-        """Take up the ids of the batches a checkpoint holds."""
+        """Take up the ids of the batches a checkpoint holds, and acknowledge (at the first poll) the
+        messages it holds that its run did not."""
         ids = [str(value) for value in state.get("applied", [])][-self.config.applied_ids :]
         self._applied = OrderedDict.fromkeys(ids)
+        self._reack = [str(reply) for reply in state.get("unacked", [])][-self.config.applied_ids :]
 
     def committed(self, state: dict[str, Any]) -> None:
         """The checkpoint holds the staged messages' effects: acknowledge them."""
@@ -213,6 +223,26 @@ class NatsConsumer:
             self._held.pop(id(message), None)
         self.acked += how == "ack"
         self.link.submit(self._send(message, how))
+
+    async def _acknowledge(self, replies: list[str]) -> None:
+        """Acknowledge messages by their subjects (what ``Msg.ack`` publishes). One that JetStream gave
+        to another processor meanwhile (past the ack wait) is counted there too: docs/scale.md."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._sending.add(task)
+        try:
+            await self.link.ready()
+            client = self.link.client
+            assert client is not None
+            for reply in replies:
+                await client.publish(reply, b"+ACK")
+            await client.flush(timeout=int(CLOSE_WAIT))
+            self.acked += len(replies)
+            log.info("acknowledged %d batches the last run's checkpoint held", len(replies))
+        except Exception as exc:  # they are delivered again, and recognised by their ids
+            log.warning("acknowledging the last run's batches failed: %s", describe(exc))
+        finally:
+            self._sending.discard(task)
 
     async def _send(self, message: Msg, how: str) -> None:
         task = asyncio.current_task()
