@@ -12,10 +12,10 @@ TEST_LOCALE := de_DE.UTF-8
 # rsyslogd (with imfile and omelasticsearch) from its packages unpacked here, its libraries installed.
 RSYSLOG_DIR := .cache/rsyslog
 RSYSLOG_LIBS := libestr0 libfastjson4 liblognorm5 libcurl4 libuuid1 libzstd1 zlib1g libsystemd0
-# What building loglens's C module (the line reader) takes: a compiler, and Python's headers when the
-# interpreter came without them (Debian's own python3 keeps them in python3-dev).
+# What building loglens's C modules (the line reader, the panels' tally) takes: a compiler, xxHash's header,
+# and Python's headers when the interpreter came without them (Debian's own python3 keeps them in python3-dev).
 PYTHON_HEADERS := $(shell $(PYTHON) -c "import os, sysconfig; print('' if os.path.exists(os.path.join(sysconfig.get_paths()['include'], 'Python.h')) else 'python3-dev')")
-BUILD_APT_PACKAGES := gcc $(PYTHON_HEADERS)
+BUILD_APT_PACKAGES := gcc libxxhash-dev $(PYTHON_HEADERS)
 # Peers the benchmarks run against.
 BENCH_APT_PACKAGES := mtail goaccess wrk
 
@@ -30,7 +30,7 @@ NODE_CLIENTS := .cache/node
 install: $(BIN)/loglens
 	$(BIN)/python -m compileall -q src/loglens
 
-$(BIN)/loglens: pyproject.toml setup.py $(wildcard src/loglens/parsing/*.c src/loglens/parsing/*.h)
+$(BIN)/loglens: pyproject.toml setup.py $(wildcard src/loglens/parsing/*.c src/loglens/parsing/*.h src/loglens/aggregate/*.c)
 	$(call apt_install,$(BUILD_APT_PACKAGES))
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
@@ -78,6 +78,7 @@ lint: install
 test: install system-deps rsyslog node-clients lint
 	$(BIN)/python -m pytest
 	LOGLENS_C_READER=0 $(BIN)/python -m pytest tests/parsing
+	LOGLENS_C_TALLY=0 $(BIN)/python -m pytest tests/aggregate tests/ui/test_web_document.py
 
 bench: install
 	$(call apt_install,$(BENCH_APT_PACKAGES))

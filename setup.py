@@ -1,4 +1,4 @@
-"""The C line reader of loglens; everything else about the package is in pyproject.toml."""
+"""loglens's C modules (the line reader, the panels' tally); everything else is in pyproject.toml."""
 
 from setuptools import Extension, setup
 
@@ -10,6 +10,13 @@ setup(
             depends=["src/loglens/parsing/arrow_c.h", "src/loglens/parsing/clf_line.h"],
             extra_compile_args=["-O2", "-std=c11", "-Wall", "-Wextra"],
             optional=True,  # without a compiler the regexes read every line (clf_split.strict_reader)
-        )
+        ),
+        Extension(
+            "loglens.aggregate._tally",
+            ["src/loglens/aggregate/_tally.c"],
+            depends=["src/loglens/parsing/arrow_c.h"],
+            extra_compile_args=["-O2", "-std=c11", "-Wall", "-Wextra"],
+            optional=True,  # without a compiler or xxhash.h polars groups the panels (aggregate/tally.py)
+        ),
     ]
 )

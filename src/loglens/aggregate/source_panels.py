@@ -17,6 +17,9 @@ PANELS: tuple[str, ...] = (
     "visitors", "paths", "static", "not_found", "clients", "os", "browsers", "bots", "hours",
     "referring_sites", "referrers", "status", "vhosts", "users",
 )  # fmt: skip
+#: Kept with the panels for the summary of one source over a time range (the windows hold every source
+#: together): methods, sections, and the sections of the 4xx and 5xx responses.
+SUMMARY_PANELS: tuple[str, ...] = ("methods", "sections", "section_errors")
 #: Days whose visitors are kept (a year), oldest dropped first.
 MAX_DAYS = 366
 _DAY = 86_400
@@ -26,7 +29,9 @@ class SourcePanels:
     """Every panel's rows, and per day a sketch of its visitors (client address and user agent)."""
 
     def __init__(self, capacity: int) -> None:
-        self.panels: dict[str, Rows] = {name: Rows(24 if name == "hours" else capacity) for name in PANELS}
+        self.panels: dict[str, Rows] = {
+            name: Rows(24 if name == "hours" else capacity) for name in (*PANELS, *SUMMARY_PANELS)
+        }
         self.days: dict[str, HyperLogLog] = {}
 
     def add_visitors(self, day: int, hashes: list[int]) -> None:

@@ -8,10 +8,9 @@ minutes, for the page's time ranges; every panel keeps at most ``capacity`` rows
 pooled as ``__other__``), so memory is bounded whatever the input. Folded by a
 :class:`~loglens.sinks.panels.PanelSink`, in its own thread.
 
-Records are buffered until there are :data:`BUFFER_ROWS` of them (or the panels are read), then
-grouped by polars in one call. The string columns are grouped by their 64-bit hashes, each hashed
-once, and each key's text is taken from its first row, which is cheaper than grouping by the text
-(bench/README.md).
+Each batch is counted into a tally (:mod:`~loglens.aggregate.tally`, in C when it is built) as it
+comes; the tally's groupings are folded into the panels once it is full, and whenever the panels are
+read or saved.
 """
 
 from __future__ import annotations
@@ -24,11 +23,10 @@ from typing import Any
 import polars as pl
 
 from loglens.aggregate.breakdown import AgentFamilies
-from loglens.aggregate.counters import valid_durations
-from loglens.aggregate.distinct import SEED
 from loglens.aggregate.panel_rows import CASTS, SCHEMA, SUMS, pooled, top
-from loglens.aggregate.source_panels import PANELS, SourcePanels
-from loglens.records import access_records
+from loglens.aggregate.source_panels import PANELS, SUMMARY_PANELS, SourcePanels
+from loglens.aggregate.tally import COLUMNS, new_tally
+from loglens.records import HTTP_METHODS, OTHER_METHOD, access_records
 
 #: A request for a file with one of these extensions is a static request (the query removed).
 STATIC_EXTENSIONS = "css js mjs map png jpg jpeg gif ico svg webp avif bmp woff woff2 ttf otf eot txt xml pdf"
@@ -36,14 +34,6 @@ STATIC_EXTENSIONS += " mp4 webm mp3 zip"
 STATIC_PATTERN = rf"(?i)^[^?#]*\.({'|'.join(STATIC_EXTENSIONS.split())})([?#]|$)"
 #: The host of a referrer URL: its referring site.
 SITE_PATTERN = r"^[A-Za-z][A-Za-z0-9+.-]*://([^/:?#@]+)"
-#: Access records held before they are grouped.
-BUFFER_ROWS = 65_536
-#: The columns the panels read.
-COLUMNS = ("ts", "client", "user", "path", "status", "bytes", "referer", "agent", "duration", "vhost")
-#: The string columns grouped by their hash.
-HASHED = ("path", "referer", "client", "agent")
-#: An odd constant the agent's hash is multiplied by before it is mixed with the client's (a visitor).
-VISITOR_MIX = 0x9E3779B97F4A7C15
 #: Seconds of minutes kept for the time ranges (the windows' own keep).
 RANGE_SECONDS = 600
 
@@ -51,18 +41,6 @@ _KEY = pl.col("key")
 SCHEMA_SUMS = ("bytes", "served", "timed")
 #: The columns of an agent's counts, in the order classify_rows hands them back.
 BY_AGENT = ("agent", "count", *SCHEMA_SUMS, "part")
-_EMPTY_SUMS = {"hits": pl.UInt32, "bytes": pl.Int64, "served": pl.Float64, "timed": pl.UInt32}
-_AGGS = {
-    "hits": pl.len(),
-    "bytes": pl.col("size").sum(),
-    "served": pl.col("served").sum(),
-    "timed": pl.col("served").count(),
-}
-
-
-def _by_hash(frame: pl.LazyFrame, column: str, *extra: pl.Expr) -> pl.LazyFrame:
-    """Rows of ``frame`` grouped by the hash of ``column`` (``h_column``), each keyed by its first value."""
-    return frame.group_by("part", f"h_{column}", *extra).agg(key=pl.col(column).first(), **_AGGS)
 
 
 def _keyed(frame: pl.LazyFrame, panel: str, key: pl.Expr) -> pl.LazyFrame:
@@ -71,37 +49,9 @@ def _keyed(frame: pl.LazyFrame, panel: str, key: pl.Expr) -> pl.LazyFrame:
     return keyed.select(pl.lit(panel).alias("panel"), "part", *CASTS)
 
 
-def _grouped(access: pl.DataFrame) -> dict[str, pl.LazyFrame]:
-    """The group-bys of the held records, by part: each string column hashed once, in one pass, so
-    the group-bys read 64-bit integers."""
-    timed = access["duration"].null_count() < len(access)
-    lazy = access.with_columns(
-        size=pl.col("bytes").clip(lower_bound=0),
-        served=valid_durations(pl.col("duration")) if timed else pl.lit(None, pl.Float64),
-        hour=pl.col("ts").dt.epoch("s") // 3600,
-        **{f"h_{name}": pl.col(name).hash(SEED) for name in HASHED},
-    ).lazy()
-    grouped = {
-        "paths": _by_hash(lazy, "path", (pl.col("status") == 404).alias("missing")),
-        "referrers": _by_hash(lazy, "referer"),
-        "clients": _by_hash(lazy, "client"),
-        "agents": _by_hash(lazy, "agent", pl.col("batch")).filter(_KEY.is_not_null()),
-        "hours": lazy.group_by("part", "hour").agg(**_AGGS),
-        "status": lazy.group_by("part", "status").agg(**_AGGS),
-        "users": lazy.group_by("part", "user").agg(key=pl.col("user").first(), **_AGGS),
-        "days": lazy.filter(pl.col("hour").is_not_null())
-        .group_by("part", day=pl.col("hour") // 24)
-        .agg(h=(pl.col("h_client") ^ (pl.col("h_agent") * VISITOR_MIX)).unique()),
-        "vhosts": lazy.group_by("part", "vhost").agg(key=pl.col("vhost").first(), **_AGGS),
-    }
-    if access["vhost"].null_count() == len(access):  # most formats have none: no group-by
-        grouped["vhosts"] = pl.LazyFrame(schema={"part": pl.UInt32, "key": pl.String, **_EMPTY_SUMS})
-    return grouped
-
-
 def _panel_rows(got: dict[str, pl.LazyFrame]) -> dict[str, pl.DataFrame]:
-    """Each panel's rows (``part``, then a panel's columns) from the group-bys of :func:`_grouped`: every
-    panel in one group-by (a polars call costs about as much as one of these small group-bys)."""
+    """Each panel's rows (``part``, then a panel's columns) from a tally's groupings: every panel in one
+    group-by (a polars call costs about as much as one of these small group-bys)."""
     paths, referrers, hours = got["paths"], got["referrers"], got["hours"]
     epoch = pl.from_epoch(pl.col("hour") * 3600, time_unit="s")
     plans = [
@@ -116,6 +66,13 @@ def _panel_rows(got: dict[str, pl.LazyFrame]) -> dict[str, pl.DataFrame]:
         _keyed(got["users"], "users", _KEY),
         _keyed(got["vhosts"], "vhosts", _KEY),
         _keyed(hours, "visitors", epoch.dt.date()),
+        _keyed(
+            got["methods"],
+            "methods",
+            pl.when(_KEY.is_in(HTTP_METHODS)).then(_KEY).otherwise(pl.lit(OTHER_METHOD)),
+        ),
+        _keyed(got["sections"], "sections", _KEY),
+        _keyed(got["section_errors"], "section_errors", _KEY),
     ]
     rows = (
         pl.concat(plans)
@@ -127,7 +84,8 @@ def _panel_rows(got: dict[str, pl.LazyFrame]) -> dict[str, pl.DataFrame]:
     )
     split = rows.partition_by("panel", as_dict=True, include_key=False)
     empty = pl.DataFrame(schema={"part": pl.UInt32, **SCHEMA})
-    return {name: split.get((name,), empty) for name in PANELS if name not in ("browsers", "bots", "os")}
+    named = (*PANELS, *SUMMARY_PANELS)
+    return {name: split.get((name,), empty) for name in named if name not in ("browsers", "bots", "os")}
 
 
 def _by_part(frame: pl.DataFrame, parts: int) -> dict[int, pl.DataFrame]:
@@ -155,39 +113,33 @@ class WebPanels:
         self.vhosts = False
         self._clock = clock
         self._agents = AgentFamilies(capacity, os=True)
-        self._buffer: list[pl.DataFrame] = []
-        self._tags: list[tuple[str, int]] = []
-        self._buffered = 0
+        self._tally = new_tally()
+        #: The parts (source, minute) and batches of the records in the tally, numbered from 0.
+        self._parts: dict[tuple[str, int], int] = {}
+        self._batches = 0
         self.lock = threading.Lock()
 
     def update(self, records: pl.DataFrame, source: str = "") -> None:
-        """Take in a batch's records (non-access records are ignored); fold once enough are held."""
+        """Count a batch's records (non-access records are ignored); fold once the tally is full."""
         access = access_records(records)
         if access.is_empty():
             return
         minute = int(self._clock() // 60) if self._clock is not None else 0
         with self.lock:
-            self._buffer.append(access.select(*COLUMNS))
-            self._tags.append((source, minute))
-            self._buffered += len(access)
+            part = self._parts.setdefault((source, minute), len(self._parts))
+            self._tally.add(access.select(*COLUMNS), part, self._batches)
+            self._batches += 1
             self.vhosts = self.vhosts or access["vhost"].null_count() < len(access)
-            if self._buffered >= BUFFER_ROWS:
+            if self._tally.full():
                 self._fold()
 
     def _fold(self) -> None:
-        """Group the held records into the panels (under the lock)."""
-        if not self._buffer:
+        """Fold the tally's groupings into the panels (under the lock)."""
+        if not self._parts:
             return
-        tags = list(dict.fromkeys(self._tags))
-        ids = {tag: index for index, tag in enumerate(tags)}
-        parts = [
-            frame.with_columns(part=pl.lit(ids[tag], pl.UInt32), batch=pl.lit(number, pl.UInt32))
-            for number, (frame, tag) in enumerate(zip(self._buffer, self._tags, strict=True))
-        ]
-        self._buffer, self._tags, self._buffered = [], [], 0
-        access = pl.concat(parts, rechunk=False) if len(parts) > 1 else parts[0]
-        grouped = _grouped(access)
-        got = dict(zip(grouped, pl.collect_all(list(grouped.values())), strict=True))
+        tags = list(self._parts)
+        self._parts, self._batches = {}, 0
+        got = self._tally.take()
         folded = _panel_rows({name: frame.lazy() for name, frame in got.items()})
         folded.update(self._agent_rows(got["agents"]))
         by_part = {name: _by_part(frame, len(tags)) for name, frame in folded.items()}
