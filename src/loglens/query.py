@@ -15,6 +15,7 @@ from loglens.aggregate.totals import Totals
 from loglens.contracts import SinkStatus, SourceStatus
 
 if TYPE_CHECKING:
+    from loglens.aggregate.visitors import RangeSummary
     from loglens.alerts.engine import Incident
     from loglens.anomaly.rates import Anomaly, Score
     from loglens.patterns import TemplateInfo
@@ -182,6 +183,12 @@ class Query:
         ``range_seconds`` (by whole minutes; none: since the start); None when this runtime folds none."""
         panels = self._rt.web_panels
         return panels.snapshot(limit, source, range_seconds) if panels is not None else None
+
+    def range_summary(self, source: str, range_seconds: int) -> RangeSummary | None:
+        """What ``source`` logged over the last ``range_seconds`` (by whole minutes, from the goaccess
+        panels' minutes); None when this runtime folds no panels."""
+        panels = self._rt.web_panels
+        return panels.range_summary(source, range_seconds) if panels is not None else None
 
     def vhosts_logged(self) -> bool:
         """Whether any record folded into the goaccess panels had a virtual host."""

@@ -41,7 +41,7 @@ def _frame(records: list[dict[str, object]], chunks: int) -> pl.DataFrame:
 
 
 def _rows(frame: pl.DataFrame) -> list[tuple[object, ...]]:
-    frame = frame.with_columns(pl.col("served").round(6))
+    frame = frame.with_columns(pl.col("served").round_sig_figs(9))  # summed in another order
     return sorted(frame.select(sorted(frame.columns)).rows(), key=repr)
 
 

@@ -181,6 +181,33 @@ def test_a_time_range_reads_the_minutes_it_covers_and_old_minutes_are_dropped() 
     assert keys(panels.snapshot(10)) == {"/new": 2, "/old": 1, "/later": 1}  # since the start: all
 
 
+def test_a_source_over_a_range_has_its_own_summary() -> None:
+    clock = _Clock(BASE - BASE % 60)
+    panels = WebPanels(100, clock)
+    panels.update(_access([_row(0, "/api/x", method="GET", section="/api", duration=1.0)]), "a.log")
+    clock.now += 300
+    app = [{"ts": datetime.fromtimestamp(BASE + 300, UTC), "level": "ERROR"}] * 2  # no status: not access
+    panels.update(
+        _access([
+            _row(300, "/api/x", status=500, method="POST", section="/api", duration=2.0),
+            _row(301, "/web", status=404, method="BREW", section="/web", client="10.0.0.2", user="ann"),
+            *app,
+        ]),
+        "a.log",
+    )  # fmt: skip
+    panels.update(_access([_row(302, "/b", method="GET", section="/b")]), "b.log")
+    seen = panels.range_summary("a.log", 60)
+    assert seen.lines == 4 and seen.levels == {"ERROR": 2}
+    assert seen.status == {500: (1, 100, 2.0, 1), 404: (1, 100, 0.0, 0)}
+    assert seen.methods == {"POST": 1, "OTHER": 1}  # pooled as the windows pool them
+    assert seen.sections == {"/api": (1, 1), "/web": (1, 1)}
+    assert (seen.clients, seen.users) == (2, 1)
+    whole = panels.range_summary("a.log", 600)  # the first minute too
+    assert whole.lines == 5 and whole.status[200] == (1, 100, 1.0, 1) and whole.sections["/api"] == (2, 1)
+    assert panels.range_summary("b.log", 60).methods == {"GET": 1}
+    assert panels.range_summary("nope", 60).lines == 0
+
+
 def test_the_virtual_hosts_panel_counts_the_hosts_a_format_logs() -> None:
     panels = WebPanels(100)
     panels.update(_access([_row(0)]), "plain.log")

@@ -149,6 +149,16 @@ def test_the_goaccess_panels_answer_the_source_and_range_and_survive_a_restart(t
         ranged = httpx.get(f"{url}/api/dashboard", params={"source": str(first), "range": 60}).json()
         assert ranged["panels"]["paths"] == {"/a": [3, 15, None]}
         assert ranged["meta"]["vhosts"] is False
+        # over a range, a source's summary is its own too (from its minutes, not the windows' sources)
+        summary_a = ranged["summary"]
+        assert (summary_a["source"], summary_a["lines"], summary_a["hits"]) == (str(first), 3, 3)
+        assert summary_a["status"] == {"200": 3} and summary_a["methods"] == {"GET": 3}
+        assert summary_a["sections"] == {"/a": [3, 0, 0.0]} and summary_a["clients"] == 1
+        summary_b = httpx.get(f"{url}/api/dashboard", params={"source": str(second), "range": 60}).json()
+        assert summary_b["summary"]["errors"] == {"4xx": 2, "5xx": 0}
+        assert summary_b["summary"]["sections"] == {"/b": [2, 2, 1.0]}
+        every = httpx.get(f"{url}/api/dashboard", params={"range": 60}).json()["summary"]
+        assert every["source"] is None and every["hits"] == 5 and every["status"] == {"200": 3, "404": 2}
         # the checkpoint holds what the panels counted, with the positions they were counted to
         wait_for(lambda: running.runtime.store is not None and running.runtime.store.saves > 0, what="a save")
     with Agent(settings) as restarted:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import polars as pl
 
 from loglens.aggregate.distinct import HyperLogLog
 from loglens.aggregate.panel_rows import Rows
@@ -33,6 +35,16 @@ class SourcePanels:
             name: Rows(24 if name == "hours" else capacity) for name in (*PANELS, *SUMMARY_PANELS)
         }
         self.days: dict[str, HyperLogLog] = {}
+        #: Every record's line (the access records' and the others'), and the records per level.
+        self.lines = 0
+        self.levels: Counter[str] = Counter()
+
+    def count_lines(self, records: pl.DataFrame) -> None:
+        """Count a batch's records, and their levels (normalized, so a few keys at most)."""
+        self.lines += len(records)
+        levels = records["level"]
+        if levels.null_count() < len(levels):
+            self.levels.update(dict(levels.drop_nulls().value_counts().iter_rows()))
 
     def add_visitors(self, day: int, hashes: list[int]) -> None:
         """Count the visitors (by hash) of ``day`` (days since the epoch); a year of days is kept."""

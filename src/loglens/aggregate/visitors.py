@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 
 from loglens.aggregate.breakdown import AgentFamilies
+from loglens.aggregate.capped import OTHER
 from loglens.aggregate.panel_rows import CASTS, SCHEMA, SUMS, pooled, top
 from loglens.aggregate.source_panels import PANELS, SUMMARY_PANELS, SourcePanels
 from loglens.aggregate.tally import COLUMNS, new_tally
@@ -88,6 +91,26 @@ def _panel_rows(got: dict[str, pl.LazyFrame]) -> dict[str, pl.DataFrame]:
     return {name: split.get((name,), empty) for name in named if name not in ("browsers", "bots", "os")}
 
 
+@dataclass
+class RangeSummary:
+    """A source's records over a time range: lines; per status code its hits, bytes, seconds served and
+    how many were timed; hits per method; per section its hits and 4xx/5xx; levels; distinct clients
+    and users (None past the panels' capacity, where keys are pooled)."""
+
+    lines: int
+    status: dict[int, tuple[int, int, float, int]]
+    methods: dict[str, int]
+    sections: dict[str, tuple[int, int]]
+    levels: dict[str, int]
+    clients: int | None
+    users: int | None
+
+
+def _distinct(rows: pl.DataFrame) -> int | None:
+    """How many keys ``rows`` has; None when some were pooled as ``__other__``."""
+    return None if (rows["key"] == OTHER).any() else len(rows)
+
+
 def _by_part(frame: pl.DataFrame, parts: int) -> dict[int, pl.DataFrame]:
     """A panel's rows per part, without the ``part`` column."""
     if parts == 1:
@@ -122,10 +145,12 @@ class WebPanels:
     def update(self, records: pl.DataFrame, source: str = "") -> None:
         """Count a batch's records (non-access records are ignored); fold once the tally is full."""
         access = access_records(records)
-        if access.is_empty():
-            return
         minute = int(self._clock() // 60) if self._clock is not None else 0
         with self.lock:
+            if self._clock is not None:
+                self._minute((source, minute)).count_lines(records)
+            if access.is_empty():
+                return
             part = self._parts.setdefault((source, minute), len(self._parts))
             self._tally.add(access.select(*COLUMNS), part, self._batches)
             self._batches += 1
@@ -202,6 +227,24 @@ class WebPanels:
             panels = self.minutes[tag] = SourcePanels(self.capacity)
         return panels
 
+    def _chosen(self, source: str | None, range_seconds: int | None) -> list[SourcePanels]:
+        """The panels of ``source`` (none: every source) over the last ``range_seconds`` by whole
+        minutes (none: since the start), under the lock."""
+        if range_seconds is not None and self._clock is not None:
+            first = int(self._clock() // 60) - math.ceil(range_seconds / 60) + 1
+            return [
+                p for (name, minute), p in self.minutes.items() if minute >= first and source in (None, name)
+            ]
+        return [panels for name, panels in self.sources.items() if source in (None, name)]
+
+    def _summed(self, chosen: list[SourcePanels], names: tuple[str, ...]) -> dict[str, pl.DataFrame]:
+        """The rows of each of ``names`` over ``chosen``, summed (under the lock)."""
+        frames = {name: [p.panels[name].summed() for p in chosen] for name in names}
+        return {
+            name: pooled(pl.concat(listed), self.capacity) if listed else pl.DataFrame(schema=SCHEMA)
+            for name, listed in frames.items()
+        }
+
     def snapshot(
         self, limit: int, source: str | None = None, range_seconds: int | None = None
     ) -> dict[str, list[dict[str, Any]]]:
@@ -210,26 +253,43 @@ class WebPanels:
         first, with their visitors."""
         with self.lock:
             self._fold()
-            if range_seconds is not None and self._clock is not None:
-                first = int(self._clock() // 60) - math.ceil(range_seconds / 60) + 1
-                chosen = [
-                    panels
-                    for (name, minute), panels in self.minutes.items()
-                    if minute >= first and source in (None, name)
-                ]
-            else:
-                chosen = [panels for name, panels in self.sources.items() if source in (None, name)]
-            frames = {name: [p.panels[name].summed() for p in chosen] for name in PANELS}
+            chosen = self._chosen(source, range_seconds)
+            summed = self._summed(chosen, PANELS)
             visitors = SourcePanels.merged_visitors(chosen)
-        summed = {
-            name: pooled(pl.concat(listed), self.capacity) if listed else pl.DataFrame(schema=SCHEMA)
-            for name, listed in frames.items()
-        }
         out = {name: top(frame, limit) for name, frame in summed.items() if name not in ("visitors", "hours")}
         out["hours"] = sorted(top(summed["hours"], 24), key=lambda row: row["key"])
         days = sorted(top(summed["visitors"], len(summed["visitors"])), key=lambda r: r["key"], reverse=True)
         out["visitors"] = [{**row, "visitors": visitors.get(row["key"], 0)} for row in days[:limit]]
         return out
+
+    def range_summary(self, source: str, range_seconds: int) -> RangeSummary:
+        """What ``source`` logged over the last ``range_seconds``, by whole minutes (the windows, which
+        answer a range for every source, hold no source apart)."""
+        with self.lock:
+            self._fold()
+            chosen = self._chosen(source, range_seconds)
+            summed = self._summed(chosen, ("status", *SUMMARY_PANELS, "clients", "users"))
+            lines = sum(p.lines for p in chosen)
+            levels: Counter[str] = Counter()
+            for panels in chosen:
+                levels.update(panels.levels)
+        status = {
+            int(key): (hits, size, served, timed)
+            for key, hits, size, served, timed in summed["status"].rows()
+        }
+        errors = dict(summed["section_errors"].select("key", "hits").rows())
+        return RangeSummary(
+            lines=lines,
+            status=status,
+            methods=dict(summed["methods"].select("key", "hits").rows()),
+            sections={
+                key: (hits, errors.get(key, 0))
+                for key, hits in summed["sections"].select("key", "hits").rows()
+            },
+            levels=dict(levels),
+            clients=_distinct(summed["clients"]),
+            users=_distinct(summed["users"]),
+        )
 
     def to_state(self) -> dict[str, Any]:
         """Every source's panels, JSON-ready (the minutes are not kept, as the windows are not)."""

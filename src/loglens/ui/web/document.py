@@ -8,13 +8,17 @@ The static report is the same document, inlined in the page.
 
 from __future__ import annotations
 
+import math
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loglens import __version__
 from loglens.aggregate.insights import iso_second
 from loglens.forms import anomaly_dict, incident_dict
 from loglens.query import Query
+
+if TYPE_CHECKING:
+    from loglens.aggregate.visitors import RangeSummary
 
 #: The rate charts: name, seconds shown, seconds per point.
 CHARTS: tuple[tuple[str, int, int], ...] = (("5m", 300, 1), ("15m", 900, 10), ("60m", 3600, 60))
@@ -60,9 +64,7 @@ def document(
     }
     return {
         "meta": meta,
-        "summary": _windowed(query, range_seconds or 0, rows, end)
-        if windowed
-        else summary_of(query, source, rows),
+        "summary": _summary(query, source, range_seconds if windowed else None, rows, end),
         "charts": _charts(query, end, source) if keep else None,
         "panels": panels_of(query, rows, source, range_seconds if windowed else None),
         "alerts": _alerts(query, rows) if keep else None,
@@ -90,6 +92,7 @@ def summary_of(query: Query, source: str | None, rows: int) -> dict[str, Any]:
         methods[method] = methods.get(method, 0) + int(count)
     durations = summary.durations
     return {
+        "source": source,
         "lines": summary.lines,
         "parsed": summary.parsed,
         "parse_errors": dict(summary.parse_errors),
@@ -111,11 +114,59 @@ def _class_count(status: dict[str, int], first: str) -> int:
     return sum(count for code, count in status.items() if code.startswith(first))
 
 
+def _summary(query: Query, source: str | None, window: int | None, rows: int, end: int) -> dict[str, Any]:
+    """The summary of ``source`` (none: every source) over the last ``window`` seconds (none: since the
+    start): from the totals, the windows, or, for one source over a range, the panels' minutes."""
+    if window is None:
+        return summary_of(query, source, rows)
+    if source is not None:
+        of_source = query.range_summary(source, window)
+        if of_source is not None:
+            return _source_range(query, source, of_source, window, rows, end)
+    return _windowed(query, window, rows, end)
+
+
+def _source_range(
+    query: Query, source: str, seen: RangeSummary, window: int, rows: int, end: int
+) -> dict[str, Any]:
+    """The summary of one source over the last ``window`` seconds, by whole minutes, as
+    :func:`_windowed` gives it for every source."""
+    status = {str(code): row[0] for code, row in sorted(seen.status.items())}
+    hits = sum(row[0] for row in seen.status.values())
+    timed = sum(row[3] for row in seen.status.values())
+    served = sum(row[2] for row in seen.status.values())
+    minutes = math.ceil(window / 60)
+    start = (end // 60 - minutes + 1) * 60
+    busiest = sorted(seen.sections.items(), key=lambda item: (-item[1][0], item[0]))[:rows]
+    return {
+        "source": source,
+        "lines": seen.lines,
+        "parsed": None,
+        "parse_errors": dict(query.summary(source).parse_errors),
+        "all_lines": seen.lines,
+        "hits": hits,
+        "rate": round(hits / (end - start + 1), 3),
+        "bytes": sum(row[1] for row in seen.status.values()),
+        "errors": {"4xx": _class_count(status, "4"), "5xx": _class_count(status, "5")},
+        "clients": seen.clients,
+        "users": seen.users,
+        "status": status,
+        "status_classes": _status_classes(status),
+        "methods": dict(sorted(seen.methods.items(), key=lambda item: (-item[1], item[0]))),
+        "sections": {s: [n, e, round(e / n, 4) if n else 0.0] for s, (n, e) in busiest},
+        "levels": dict(sorted(seen.levels.items(), key=lambda item: (-item[1], item[0]))),
+        "mean_duration_seconds": round(served / timed, 6) if timed else None,
+        "first_ts": iso_second(start),
+        "last_ts": iso_second(end),
+    }
+
+
 def _windowed(query: Query, window: int, rows: int, end: int) -> dict[str, Any]:
     """The summary of the last ``window`` seconds, from the windows (what ``/api/insights`` serves)."""
     seen = query.insights(min(window, query.keep_seconds), rows, "hits", end)
     lines, errors = query.lines()
     return {
+        "source": None,
         "lines": seen["lines"],
         "parsed": None,
         "parse_errors": dict(errors),

@@ -227,8 +227,10 @@
       : "updated " + meta.now.replace("T", " ").replace("Z", " UTC");
     const note = $("note");
     note.hidden = !(meta.source && meta.range_seconds);
-    note.textContent = "The windows count every source: over a range, the totals, status codes, sections "
-      + "and methods are of every source; the charts and the goaccess panels are of this source.";
+    note.textContent = doc.summary.source
+      ? "Over a range, one source is counted by whole minutes, the minute under way included."
+      : "The goaccess panels are off: over a range, the totals, status codes, sections and methods are of "
+        + "every source; the charts are of this source.";
     renderKpis(doc);
     renderCharts(doc);
     for (const def of TABLES) renderTable(def, doc);
