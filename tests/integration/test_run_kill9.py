@@ -1,4 +1,5 @@
-"""A real ``loglens run`` process killed with SIGKILL mid-stream and restarted: every line counted once."""
+"""A real ``loglens run`` process killed with SIGKILL mid-stream and restarted: every line counted once,
+in the totals and in the web page's goaccess panels."""
 
 from __future__ import annotations
 
@@ -90,6 +91,9 @@ def test_kill_9_mid_stream_then_restart_counts_every_line_once(logs: Path, tmp_p
         return seen == [expected, 0]
 
     wait_for(caught_up, timeout=60, what=f"lines_total == {expected} and no lag", last=seen)
+    for name, count in expected.items():  # the goaccess panels, in the checkpoint too: each line once
+        panels = httpx.get(f"{second.url}/api/dashboard", params={"source": name}, timeout=5).json()["panels"]
+        assert panels["status"]["200"][0] == count, name
     assert second.stop() == 0
     assert 0 < read_before_kill < total
     assert "SIGTERM received" in second.output()
