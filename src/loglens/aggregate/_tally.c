@@ -26,7 +26,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#include "../parsing/arrow_c.h"
+#include "../parsing/arrow_capsule.h"
 
 enum { S_PATH, S_REFERER, S_CLIENT, S_AGENT, S_USER, S_VHOST, S_METHOD, S_SECTION, N_STRINGS };
 enum {
@@ -425,13 +425,9 @@ static PyObject *tally_add(PyObject *self, PyObject *args) {
     unsigned int part, batch;
     if (!PyArg_ParseTuple(args, "OII", &capsule, &part, &batch))
         return NULL;
-    struct ArrowArrayStream *stream = PyCapsule_GetPointer(capsule, "arrow_array_stream");
+    struct ArrowArrayStream *stream = capsule_stream(capsule);
     if (stream == NULL)
         return NULL;
-    if (stream->release == NULL) {
-        PyErr_SetString(PyExc_ValueError, "the stream was already consumed");
-        return NULL;
-    }
     int added = add_stream((Tally *)self, stream, part, batch);
     stream->release(stream);
     if (!added)

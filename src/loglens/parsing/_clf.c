@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arrow_c.h"
+#include "arrow_capsule.h"
 #include "clf_line.h"
 
 /* ---- the output columns ---- */
@@ -351,13 +351,9 @@ static PyObject *parse(PyObject *self, PyObject *args) {
     (void)self;
     if (!PyArg_ParseTuple(args, "Oi", &capsule, &shapes))
         return NULL;
-    struct ArrowArrayStream *stream = PyCapsule_GetPointer(capsule, "arrow_array_stream");
+    struct ArrowArrayStream *stream = capsule_stream(capsule);
     if (stream == NULL)
         return NULL;
-    if (stream->release == NULL) {
-        PyErr_SetString(PyExc_ValueError, "the stream was already consumed");
-        return NULL;
-    }
     Output *out = calloc(1, sizeof *out);
     if (out == NULL)
         return PyErr_NoMemory();
