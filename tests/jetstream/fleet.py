@@ -77,22 +77,34 @@ class NatsServer:
     def __init__(self, binary: str, folder: Path) -> None:
         self.binary = binary
         self.folder = folder
-        self.port = free_port()
-        self.monitor = free_port()
-        self.url = f"nats://127.0.0.1:{self.port}"
+        self.port, self.monitor = free_port(), free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
 
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
     def start(self) -> None:
-        """Start it and wait until its JetStream answers (``/healthz``)."""
-        self.starts += 1
-        log = open(self.folder / f"nats-{self.starts}.log", "wb")  # noqa: SIM115 (the server's whole life)
-        self.process = subprocess.Popen(
-            [self.binary, "-js", "-a", "127.0.0.1", "-p", str(self.port), "-m", str(self.monitor),
-             "-sd", str(self.folder / "store")],
-            stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        wait_for(self._healthy, timeout=30, what="nats-server to be ready")
+        """Start it and wait until its JetStream answers (``/healthz``). A first start whose port was
+        taken meanwhile (a free port is free only when it is picked) tries two others."""
+        for attempt in range(3):
+            self.starts += 1
+            log = self.folder / f"nats-{self.starts}.log"
+            with open(log, "wb") as output:  # the child keeps its own descriptor
+                self.process = subprocess.Popen(
+                    [self.binary, "-js", "-a", "127.0.0.1", "-p", str(self.port), "-m", str(self.monitor),
+                     "-sd", str(self.folder / "store")],
+                    stdout=output, stderr=subprocess.STDOUT,
+                )  # fmt: skip
+            try:
+                wait_for(self._healthy, timeout=30, what="nats-server to be ready")
+                return
+            except AssertionError:
+                said = log.read_text(errors="replace")
+                if self.starts > attempt + 1 or attempt == 2 or "address already in use" not in said:
+                    raise AssertionError(f"nats-server did not start: {said[-600:]}") from None
+                self.port, self.monitor = free_port(), free_port()
 
     def _healthy(self) -> bool:
         assert self.process is not None
