@@ -28,12 +28,11 @@ _DAY = 86_400
 
 
 class SourcePanels:
-    """Every panel's rows, and per day a sketch of its visitors (client address and user agent)."""
+    """Every panel's rows (of ``names``: a minute's also :data:`SUMMARY_PANELS`), and per day a sketch of
+    its visitors (client address and user agent)."""
 
-    def __init__(self, capacity: int) -> None:
-        self.panels: dict[str, Rows] = {
-            name: Rows(24 if name == "hours" else capacity) for name in (*PANELS, *SUMMARY_PANELS)
-        }
+    def __init__(self, capacity: int, names: tuple[str, ...] = PANELS) -> None:
+        self.panels: dict[str, Rows] = {name: Rows(24 if name == "hours" else capacity) for name in names}
         self.days: dict[str, HyperLogLog] = {}
         #: Every record's line (the access records' and the others'), and the records per level.
         self.lines = 0

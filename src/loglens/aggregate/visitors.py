@@ -177,7 +177,9 @@ class WebPanels:
                 part = frames.get(index)
                 if part is not None:
                     for target in targets:
-                        target.panels[name].update(part)
+                        rows = target.panels.get(name)  # a source keeps no SUMMARY_PANELS
+                        if rows is not None:
+                            rows.update(part)
             for day, hashes in days.filter(pl.col("part") == index).select("day", "h").iter_rows():
                 for target in targets:
                     target.add_visitors(int(day), hashes)
@@ -224,7 +226,7 @@ class WebPanels:
             oldest = tag[1] - RANGE_SECONDS // 60
             for stale in [key for key in self.minutes if key[1] < oldest]:
                 del self.minutes[stale]
-            panels = self.minutes[tag] = SourcePanels(self.capacity)
+            panels = self.minutes[tag] = SourcePanels(self.capacity, (*PANELS, *SUMMARY_PANELS))
         return panels
 
     def _chosen(self, source: str | None, range_seconds: int | None) -> list[SourcePanels]:
