@@ -30,7 +30,7 @@ NODE_CLIENTS := .cache/node
 install: $(BIN)/loglens
 	$(BIN)/python -m compileall -q src/loglens
 
-$(BIN)/loglens: pyproject.toml setup.py $(wildcard src/loglens/parsing/*.c src/loglens/parsing/*.h src/loglens/aggregate/*.c)
+$(BIN)/loglens: pyproject.toml setup.py $(wildcard src/loglens/parsing/*.c src/loglens/parsing/*.h src/loglens/aggregate/*.c src/loglens/aggregate/*.h)
 	$(call apt_install,$(BUILD_APT_PACKAGES))
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip

@@ -13,8 +13,12 @@ setup(
         ),
         Extension(
             "loglens.aggregate._tally",
-            ["src/loglens/aggregate/_tally.c"],
-            depends=["src/loglens/parsing/arrow_c.h", "src/loglens/parsing/arrow_capsule.h"],
+            ["src/loglens/aggregate/_tally.c", "src/loglens/aggregate/tally_counts.c"],
+            depends=[
+                "src/loglens/parsing/arrow_c.h",
+                "src/loglens/parsing/arrow_capsule.h",
+                "src/loglens/aggregate/tally_counts.h",
+            ],
             extra_compile_args=["-O2", "-std=c11", "-Wall", "-Wextra"],
             optional=True,  # without a compiler or xxhash.h polars groups the panels (aggregate/tally.py)
         ),
